@@ -1,0 +1,64 @@
+//! `X-APPOTAPAY-AUTH` (spec §3) as an axum extractor.
+//!
+//! Order of checks: token shape and header (401) → `iss` names a partner (11) →
+//! signature and expiry under that partner's secret (401) → `api_key` (14) → the
+//! partner is not locked (13). All answer HTTP 401.
+
+use super::ApiError;
+use crate::app::{Gateway, Partner};
+use appotapay_protocol::{jwt, ErrorCode, Lang};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// The request's language (`X-Language`).
+#[derive(Clone, Copy, Debug)]
+pub struct ReqLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ReqLang(lang_of(parts)))
+    }
+}
+
+/// The language of a request's `X-Language` header.
+pub fn lang_of(parts: &Parts) -> Lang {
+    Lang::from_header(parts.headers.get("x-language").and_then(|v| v.to_str().ok()))
+}
+
+/// The authenticated partner of a request.
+#[derive(Clone, Debug)]
+pub struct AuthPartner(pub Arc<Partner>);
+
+impl FromRequestParts<Arc<Gateway>> for AuthPartner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, gw: &Arc<Gateway>) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let fail = |code: ErrorCode, why: &str| ApiError::auth(code).lang(lang).detail(why.to_owned());
+        let header = parts
+            .headers
+            .get("x-appotapay-auth")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "X-APPOTAPAY-AUTH is missing"))?;
+        let token = jwt::decode(header).map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+        let partner = gw
+            .partner(&token.claims().iss)
+            .await?
+            .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
+        let now = crate::app::now_ms() / 1000;
+        let claims = token
+            .verify(&partner.secret, now, gw.config.jwt_leeway_secs)
+            .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+        if !bool::from(claims.api_key.as_bytes().ct_eq(partner.api_key.as_bytes())) {
+            return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
+        }
+        if partner.locked {
+            return Err(fail(ErrorCode::PARTNER_LOCKED, "the partner is locked"));
+        }
+        Ok(AuthPartner(partner))
+    }
+}

@@ -1,0 +1,83 @@
+//! The partner API (spec §2–§5), the sandbox helpers (spec §7) and the operations
+//! endpoints, as one axum router.
+//!
+//! Handlers read bodies as raw JSON values rather than typed structs: the signature is
+//! computed over the values exactly as received, and each wrong field has to map to
+//! its documented errorCode rather than to a generic deserialisation error.
+
+pub mod auth;
+pub mod error;
+pub mod fields;
+pub mod ops;
+pub mod payments;
+pub mod sandbox;
+
+use crate::app::Gateway;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The `X-Request-ID` header.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the gateway's router.
+pub fn router(gw: Arc<Gateway>) -> Router {
+    let mut api = Router::new()
+        .route("/api/v1/orders/payment/bank", post(payments::create_bank))
+        .route("/api/v1/orders/payment/qr", post(payments::create_qr))
+        .route("/api/v1/orders/transaction/bank/status", post(payments::status));
+    if gw.sandbox() {
+        api = api
+            .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
+            .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
+    }
+    api.route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(record_latency))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                // The path only: query strings can carry payment-link signatures.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static("x-appotapay-auth")]))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+        .with_state(gw)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, appotapay_protocol::ErrorCode::INVALID_PARAMS).detail("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, appotapay_protocol::ErrorCode::INVALID_PARAMS)
+        .detail("method not allowed")
+}
+
+async fn record_latency(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    crate::metrics::request(route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,242 @@
+//! Payment creation and status (spec §5.1–§5.3).
+//!
+//! Checks run in this order: JSON shape and field types (1) → signature (2) → field
+//! rules (1, 32, 51, 52) → sub-account (90) → uniqueness of orderId (30).
+
+use super::auth::{AuthPartner, ReqLang};
+use super::fields::{self, Fields};
+use super::ApiError;
+use crate::app::{Gateway, NewOrder, Partner};
+use crate::payments::{self, Current};
+use crate::store::{Order, OrderKind};
+use appotapay_protocol::messages::{BankPaymentResponse, CardInfo, QrData, QrPaymentResponse, StatusResponse};
+use appotapay_protocol::signing::{self, SignatureSpec, Signed};
+use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+use std::sync::Arc;
+
+fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
+    f.signature()?;
+    signing::verify_json(spec, &partner.secret, body).map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
+}
+
+/// The fields both creation APIs share, checked.
+struct Common<'a> {
+    order_id: &'a str,
+    order_info: &'a str,
+    amount: i64,
+    client_ip: &'a str,
+    notify_url: &'a str,
+    extra_data: &'a str,
+}
+
+fn common<'a>(f: &Fields<'a>) -> Result<Common<'a>, ApiError> {
+    Ok(Common {
+        order_id: f.required("orderId")?,
+        order_info: f.required("orderInfo")?,
+        amount: f.amount()?,
+        client_ip: f.required("clientIp")?,
+        notify_url: f.required("notifyUrl")?,
+        extra_data: f.optional("extraData")?,
+    })
+}
+
+fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>) -> Result<(), ApiError> {
+    fields::order_id(f, c.order_id)?;
+    fields::order_info(f, c.order_info)?;
+    partner.limits.check(Amount::vnd(c.amount)).map_err(|e| f.err(ErrorCode::INVALID_AMOUNT, e.to_string()))?;
+    fields::client_ip(f, c.client_ip)?;
+    let notify = fields::http_url(f, "notifyUrl", c.notify_url)?;
+    if gw.config.mode == crate::config::Mode::Production {
+        let guard = crate::notify::OutboundGuard { allow: gw.config.outbound_allow.clone(), allow_loopback: false };
+        guard.check_url(&notify).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, format!("notifyUrl: {e}")))?;
+    }
+    fields::extra_data(f, c.extra_data)
+}
+
+async fn sub_account(gw: &Gateway, headers: &HeaderMap, partner: &Partner, lang: Lang) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("x-account-ref-id") else { return Ok(None) };
+    let bad = || ApiError::bad(ErrorCode::INVALID_ACCOUNT_REF_ID).lang(lang);
+    let id = v.to_str().map_err(|_| bad())?.trim();
+    if id.is_empty() || id.len() > 64 {
+        return Err(bad());
+    }
+    match gw.store.get_sub_account(id).await? {
+        Some(s) if s.partner_code == partner.code => Ok(Some(s.id)),
+        _ => Err(bad().detail("unknown sub-account")),
+    }
+}
+
+async fn insert(gw: &Gateway, f: &Fields<'_>, new: NewOrder) -> Result<Order, ApiError> {
+    gw.create_order(new).await?.ok_or_else(|| f.err(ErrorCode::DUPLICATE_ORDER_ID, "orderId already used"))
+}
+
+/// `POST /api/v1/orders/payment/bank`.
+pub async fn create_bank(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let c = common(&f)?;
+    let redirect_url = f.required("redirectUrl")?;
+    let method_s = f.required("paymentMethod")?;
+    let bank_code = f.optional("bankCode")?;
+    verify(&f, &signing::BANK_PAYMENT_REQUEST, &partner, &value)?;
+    check_common(&gw, &f, &partner, &c)?;
+    fields::http_url(&f, "redirectUrl", redirect_url)?;
+    let method: PaymentMethod = method_s
+        .parse()
+        .map_err(|_| f.err(ErrorCode::INVALID_PAYMENT_METHOD, "paymentMethod must be ATM, CC or ALL"))?;
+    if !method.is_card_method() {
+        return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, "this gateway offers ATM, CC and ALL"));
+    }
+    if !bank_code.is_empty() {
+        let bank = BankCode::parse(bank_code).ok_or_else(|| f.err(ErrorCode::BANK_NOT_FOUND, "unknown bankCode"))?;
+        if !method.accepts(bank) {
+            return Err(f.err(ErrorCode::BANK_NOT_FOUND, format!("bankCode {bank_code} is not valid for {method}")));
+        }
+    }
+    let sub = sub_account(&gw, &headers, &partner, lang).await?;
+    let order = insert(
+        &gw,
+        &f,
+        NewOrder {
+            partner_code: partner.code.clone(),
+            order_id: c.order_id.to_owned(),
+            kind: OrderKind::Bank,
+            payment_method: method.as_str().to_owned(),
+            bank_code: bank_code.to_owned(),
+            amount: c.amount,
+            order_info: c.order_info.to_owned(),
+            client_ip: c.client_ip.to_owned(),
+            notify_url: c.notify_url.to_owned(),
+            redirect_url: redirect_url.to_owned(),
+            extra_data: c.extra_data.to_owned(),
+            sub_account: sub,
+        },
+    )
+    .await?;
+    let resp = BankPaymentResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        order_id: order.order_id.clone(),
+        amount: Amount::vnd(order.amount),
+        payment_url: gw.payment_url(&order),
+        signature: String::new(),
+    }
+    .signed(&partner.secret);
+    Ok(Json(resp).into_response())
+}
+
+/// `POST /api/v1/orders/payment/qr`.
+pub async fn create_qr(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let c = common(&f)?;
+    let redirect_url = f.optional("redirectUrl")?;
+    verify(&f, &signing::QR_PAYMENT_REQUEST, &partner, &value)?;
+    check_common(&gw, &f, &partner, &c)?;
+    if !redirect_url.is_empty() {
+        fields::http_url(&f, "redirectUrl", redirect_url)?;
+    }
+    let sub = sub_account(&gw, &headers, &partner, lang).await?;
+    let order = insert(
+        &gw,
+        &f,
+        NewOrder {
+            partner_code: partner.code.clone(),
+            order_id: c.order_id.to_owned(),
+            kind: OrderKind::Qr,
+            payment_method: "QR".to_owned(),
+            bank_code: String::new(),
+            amount: c.amount,
+            order_info: c.order_info.to_owned(),
+            client_ip: c.client_ip.to_owned(),
+            notify_url: c.notify_url.to_owned(),
+            redirect_url: redirect_url.to_owned(),
+            extra_data: c.extra_data.to_owned(),
+            sub_account: sub,
+        },
+    )
+    .await?;
+    let resp = QrPaymentResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        order_id: order.order_id.clone(),
+        amount: Amount::vnd(order.amount),
+        payment_url: gw.payment_url(&order),
+        appotapay_trans_id: order.trans_id.clone(),
+        qr_data: QrData { qr_code_url: gw.qr_code_url(&order.trans_id), qr_code_expiry_in: order.expires_at_ms / 1000 },
+        signature: String::new(),
+    }
+    .signed(&partner.secret);
+    Ok(Json(resp).into_response())
+}
+
+/// The status answer of an order, signed.
+pub fn status_response(partner: &Partner, order: &Order, lang: Lang) -> StatusResponse {
+    let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
+    let code = payments::status_code(current, crate::app::now_ms());
+    let card_info = match (&order.card, order.payment_method.as_str()) {
+        (Some(card), "CC") => Some(CardInfo {
+            card_number: card.number_masked.clone(),
+            card_date: card.date.clone(),
+            card_name: card.name.clone(),
+            country_code: card.country.clone(),
+        }),
+        _ => None,
+    };
+    StatusResponse {
+        error_code: code,
+        message: code.message(lang).to_owned(),
+        partner_code: partner.code.clone(),
+        api_key: partner.api_key.clone(),
+        amount: Amount::vnd(order.amount),
+        currency: appotapay_protocol::CURRENCY.to_owned(),
+        order_id: order.order_id.clone(),
+        bank_code: order.bank_code.clone(),
+        payment_method: order.payment_method.clone(),
+        payment_type: appotapay_protocol::PAYMENT_TYPE.to_owned(),
+        appotapay_trans_id: order.trans_id.clone(),
+        transaction_ts: order.settled_at_ms.unwrap_or(order.updated_at_ms) / 1000,
+        extra_data: order.extra_data.clone(),
+        card_info,
+        signature: String::new(),
+    }
+    .signed(&partner.secret)
+}
+
+/// `POST /api/v1/orders/transaction/bank/status`.
+pub async fn status(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let order_id = f.required("orderId")?;
+    verify(&f, &signing::STATUS_REQUEST, &partner, &value)?;
+    let order = gw
+        .store
+        .find_order(&partner.code, order_id)
+        .await?
+        .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no such order"))?;
+    Ok(Json(status_response(&partner, &order, lang)).into_response())
+}

@@ -1,0 +1,115 @@
+//! The sandbox test-helper API (spec §7): settle a transaction with any outcome, or
+//! simulate the collecting bank's credit for a QR order. Only routed in sandbox mode.
+
+use super::auth::{AuthPartner, ReqLang};
+use super::fields::{self, Fields};
+use super::ApiError;
+use crate::app::{Gateway, Partner, SettleDetails, Settlement};
+use crate::payments::Event;
+use crate::store::{CardRecord, Order, OrderKind};
+use appotapay_protocol::messages::sandbox::CompleteResponse;
+use appotapay_protocol::{BankCode, ErrorCode, Lang};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The sandbox Mastercard of spec §7, recorded with CC payments settled by the helper.
+pub fn sandbox_card() -> CardRecord {
+    CardRecord { number_masked: "512345******2346".into(), date: "03/27".into(), name: "NGUYEN VAN A".into(), country: "VN".into() }
+}
+
+fn answer(gw: &Gateway, partner: &Partner, settled: Settlement, lang: Lang) -> Result<Response, ApiError> {
+    match settled {
+        Settlement::Changed(order) => {
+            let resp = CompleteResponse {
+                error_code: ErrorCode::SUCCESS,
+                message: ErrorCode::SUCCESS.message(lang).to_owned(),
+                redirect_url: gw.redirect_url(partner, &order).unwrap_or_default(),
+            };
+            Ok(Json(resp).into_response())
+        }
+        Settlement::Rejected(code, _) => Err(ApiError::bad(code).lang(lang).detail("the transaction was not changed")),
+    }
+}
+
+async fn owned_order(gw: &Gateway, partner: &Partner, trans_id: &str, lang: Lang) -> Result<Order, ApiError> {
+    match gw.store.get_order(trans_id).await? {
+        Some(o) if o.partner_code == partner.code => Ok(o),
+        _ => Err(ApiError::bad(ErrorCode::TRANSACTION_NOT_FOUND).lang(lang)),
+    }
+}
+
+/// What a successful sandbox settlement records: the method actually used and a bank
+/// when the merchant left the choice to the customer.
+fn success_details(order: &Order) -> SettleDetails {
+    let method = match order.payment_method.as_str() {
+        "ALL" => BankCode::parse(&order.bank_code).and_then(BankCode::card_method).map_or("ATM", |m| m.as_str()),
+        m => m,
+    };
+    let bank = match (method, order.bank_code.is_empty()) {
+        ("ATM", true) => Some("MB".to_owned()),
+        ("CC", true) => Some("MASTERCARD".to_owned()),
+        _ => None,
+    };
+    SettleDetails {
+        bank_code: bank,
+        payment_method: (method != order.payment_method).then(|| method.to_owned()),
+        card: (method == "CC").then(sandbox_card),
+    }
+}
+
+/// `POST /api/v1/sandbox/transactions/{appotapayTransId}/complete` with
+/// `{"errorCode": N}`.
+pub async fn complete(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    Path(trans_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let code = match value.get("errorCode").and_then(Value::as_u64) {
+        Some(c) if c <= u64::from(u32::MAX) => ErrorCode(c as u32),
+        _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be a non-negative integer")),
+    };
+    let order = owned_order(&gw, &partner, &trans_id, lang).await?;
+    let (event, details) = match code {
+        ErrorCode::SUCCESS => (Event::Succeed, success_details(&order)),
+        ErrorCode::CANCELLED => (Event::Cancel, SettleDetails::default()),
+        ErrorCode::PAYMENT_EXPIRED => (Event::Expire, SettleDetails::default()),
+        c if appotapay_protocol::DECLINE_CODES.contains(&c) => (Event::Fail(c), SettleDetails::default()),
+        _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be 0, 38, 77 or a decline code")),
+    };
+    let settled = gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
+    answer(&gw, &partner, settled, lang)
+}
+
+/// `POST /api/v1/sandbox/bank-credit` with `{"amount": N, "memo": "<appotapayTransId>"}`.
+pub async fn bank_credit(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let amount = f.amount()?;
+    let memo = f.required("memo")?.trim();
+    let order = owned_order(&gw, &partner, memo, lang).await?;
+    if order.kind != OrderKind::Qr {
+        return Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order"));
+    }
+    if amount != order.amount {
+        return Err(f.err(ErrorCode::INVALID_AMOUNT, "the credited amount differs from the order's"));
+    }
+    let settled = gw
+        .settle(&order.trans_id, Event::Succeed, SettleDetails::default())
+        .await?
+        .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
+    answer(&gw, &partner, settled, lang)
+}

@@ -1,0 +1,176 @@
+//! The command line: `serve` (default), `partner …`, `migrate`.
+
+use crate::app::now_ms;
+use crate::config::{Config, Overrides};
+use crate::crypto::random_token;
+use crate::server;
+use crate::store::SubAccount;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// An AppotaPay v1 compatible payment gateway.
+#[derive(Debug, Parser)]
+#[command(name = "appotapay-gateway", version, about)]
+pub struct Cli {
+    /// Config file (TOML), layered over the defaults and under the environment.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct OverrideArgs {
+    /// Address and port to listen on (APPOTAPAY_LISTEN).
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// Base URL of payment links (APPOTAPAY_PUBLIC_URL).
+    #[arg(long, global = true)]
+    public_url: Option<String>,
+    /// sqlite://path (APPOTAPAY_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Data directory (APPOTAPAY_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<String>,
+    /// sandbox or production (APPOTAPAY_MODE).
+    #[arg(long, global = true)]
+    mode: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Manage partners.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnerCommand {
+    /// Create a partner and print its credentials as JSON.
+    Create {
+        /// Partner code.
+        #[arg(long)]
+        code: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Send IPNs for failed payments too.
+        #[arg(long)]
+        notify_failures: bool,
+    },
+    /// List partners as JSON lines (no secrets).
+    List,
+    /// Lock a partner: its calls answer 13.
+    Lock {
+        /// Partner code.
+        code: String,
+    },
+    /// Unlock a partner.
+    Unlock {
+        /// Partner code.
+        code: String,
+    },
+    /// Manage sub-accounts.
+    #[command(subcommand, name = "sub-account")]
+    SubAccount(SubAccountCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SubAccountCommand {
+    /// Create a sub-account and print its id.
+    Create {
+        /// Owning partner.
+        #[arg(long)]
+        partner: String,
+        /// Owner-type sub-account.
+        #[arg(long)]
+        owner: bool,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let o = cli.overrides;
+    let overrides = Overrides {
+        listen: o.listen,
+        public_url: o.public_url,
+        database_url: o.database_url,
+        data_dir: o.data_dir,
+        mode: o.mode,
+    };
+    let config = match Config::load(cli.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    crate::init_tracing(config.log_json);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => server::serve(config).await.map_err(|e| e.to_string()),
+        Command::Migrate => server::open(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string()),
+        Command::Partner(cmd) => partner(config, cmd).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
+    let gw = server::open(config).await.map_err(|e| e.to_string())?;
+    match cmd {
+        PartnerCommand::Create { code, name, notify_failures } => {
+            if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err("--code must be 1 to 32 characters of A-Z a-z 0-9 _".into());
+            }
+            let api_key = random_token(32);
+            let secret = random_token(32);
+            if !gw.create_partner(&code, &name, &api_key, &secret, notify_failures).await.map_err(|e| e.to_string())? {
+                return Err(format!("partner {code} already exists"));
+            }
+            println!("{}", serde_json::json!({"partnerCode": code, "apiKey": api_key, "secretKey": secret}));
+        }
+        PartnerCommand::List => {
+            for p in gw.store.list_partners().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}",
+                    serde_json::json!({"partnerCode": p.code, "name": p.name, "apiKey": p.api_key, "locked": p.locked,
+                        "notifyFailures": p.notify_failures})
+                );
+            }
+        }
+        PartnerCommand::Lock { code } | PartnerCommand::Unlock { code } if code.is_empty() => {
+            return Err("a partner code is required".into());
+        }
+        PartnerCommand::Lock { code } => set_locked(&gw, &code, true).await?,
+        PartnerCommand::Unlock { code } => set_locked(&gw, &code, false).await?,
+        PartnerCommand::SubAccount(SubAccountCommand::Create { partner, owner }) => {
+            let sub = SubAccount { id: uuid::Uuid::new_v4().to_string(), partner_code: partner.clone(), owner, created_at_ms: now_ms() };
+            if !gw.store.insert_sub_account(&sub).await.map_err(|e| e.to_string())? {
+                return Err(format!("unknown partner {partner}"));
+            }
+            println!("{}", sub.id);
+        }
+    }
+    Ok(())
+}
+
+async fn set_locked(gw: &crate::app::Gateway, code: &str, locked: bool) -> Result<(), String> {
+    if gw.store.set_partner_locked(code, locked).await.map_err(|e| e.to_string())? {
+        println!("partner {code} {}", if locked { "locked" } else { "unlocked" });
+        Ok(())
+    } else {
+        Err(format!("unknown partner {code}"))
+    }
+}

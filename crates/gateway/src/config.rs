@@ -1,0 +1,330 @@
+//! Layered configuration: the embedded defaults file, an optional config file,
+//! `APPOTAPAY_*` environment variables, then command-line flags. Every value is
+//! checked at start-up; a bad one stops the gateway with a message that names the
+//! setting and where its value came from.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Sandbox (test helpers, public sandbox partner, loopback IPN) or production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Offline testing.
+    Sandbox,
+    /// Real use.
+    Production,
+}
+
+/// The raw settings as layered, before checking.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RawConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    mode: Option<String>,
+    payment_ttl: Option<String>,
+    ipn_retry_schedule: Option<String>,
+    ipn_timeout: Option<String>,
+    ipn_concurrency: Option<usize>,
+    outbound_allow: Option<String>,
+    master_key: Option<String>,
+    jwt_leeway: Option<String>,
+    sweep_interval: Option<String>,
+    partner_cache_ttl: Option<String>,
+    vietqr_bin: Option<String>,
+    vietqr_account: Option<String>,
+    vietqr_name: Option<String>,
+    log_format: Option<String>,
+}
+
+/// Settings given as command-line flags (highest precedence).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `--public-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<String>,
+    /// `--mode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+/// The VietQR collecting account.
+#[derive(Clone, Debug)]
+pub struct CollectingAccount {
+    /// Acquirer BIN.
+    pub bin: String,
+    /// Account number.
+    pub account: String,
+    /// Account holder's name, shown on the QR page.
+    pub name: String,
+}
+
+/// Checked configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Public base URL without trailing slash.
+    pub public_url: String,
+    /// Database URL.
+    pub database_url: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Mode.
+    pub mode: Mode,
+    /// Payment lifetime.
+    pub payment_ttl: Duration,
+    /// IPN attempt delays.
+    pub ipn_schedule: Vec<Duration>,
+    /// Whether delays after the first get ±20 % jitter.
+    pub ipn_jitter: bool,
+    /// IPN attempt timeout.
+    pub ipn_timeout: Duration,
+    /// IPN deliveries in flight.
+    pub ipn_concurrency: usize,
+    /// Allowed private destinations.
+    pub outbound_allow: Vec<IpNet>,
+    /// Master key (hex), if configured.
+    pub master_key: Option<String>,
+    /// JWT leeway, seconds.
+    pub jwt_leeway_secs: i64,
+    /// Sweeper period.
+    pub sweep_interval: Duration,
+    /// Partner cache lifetime.
+    pub partner_cache_ttl: Duration,
+    /// VietQR collecting account.
+    pub collecting: CollectingAccount,
+    /// Log format.
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &self.database_url)
+            .field("mode", &self.mode)
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting with a bad value.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+fn bad(key: &str, value: &str, why: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!(
+        "setting `{key}` (env APPOTAPAY_{}) has an invalid value {value:?}: {why}",
+        key.to_ascii_uppercase()
+    ))
+}
+
+/// Parses a duration such as `10s`, `5m`, `1h30m`, `250ms`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| e.to_string())
+}
+
+/// The `extended` retry preset: 11 attempts over about 32 hours.
+pub const EXTENDED_SCHEDULE: &[u64] = &[0, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 28800, 36000];
+
+impl Config {
+    /// Layers defaults, `file` (or `APPOTAPAY_CONFIG`), the environment and `flags`.
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::new().merge(Toml::string(DEFAULTS));
+        let env_file = std::env::var_os("APPOTAPAY_CONFIG").map(PathBuf::from);
+        if let Some(path) = file.map(Path::to_path_buf).or(env_file) {
+            if !path.exists() {
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(Env::prefixed("APPOTAPAY_").ignore(&["config"])).merge(Serialized::defaults(flags));
+        let raw: RawConfig = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        Config::check(raw)
+    }
+
+    fn check(raw: RawConfig) -> Result<Config, ConfigError> {
+        let get = |v: &Option<String>| v.clone().unwrap_or_default();
+        let listen_s = get(&raw.listen);
+        let listen: SocketAddr = listen_s.parse().map_err(|e| bad("listen", &listen_s, e))?;
+        let mode_s = get(&raw.mode);
+        let mode = match mode_s.as_str() {
+            "sandbox" => Mode::Sandbox,
+            "production" => Mode::Production,
+            _ => return Err(bad("mode", &mode_s, "expected sandbox or production")),
+        };
+        let public_s = get(&raw.public_url);
+        let public_url = if public_s.is_empty() {
+            format!("http://{listen}")
+        } else {
+            let u = url::Url::parse(&public_s).map_err(|e| bad("public_url", &public_s, e))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+                return Err(bad("public_url", &public_s, "expected an absolute http(s) URL"));
+            }
+            public_s.trim_end_matches('/').to_owned()
+        };
+        let data_dir = PathBuf::from(get(&raw.data_dir));
+        let db_s = get(&raw.database_url);
+        let database_url = if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(bad("database_url", &database_url, "expected sqlite://path or postgres://…"));
+        }
+        let dur = |key: &str, v: &Option<String>| -> Result<Duration, ConfigError> {
+            let s = get(v);
+            parse_duration(&s).map_err(|e| bad(key, &s, e))
+        };
+        let payment_ttl = dur("payment_ttl", &raw.payment_ttl)?;
+        if payment_ttl < Duration::from_secs(1) {
+            return Err(bad("payment_ttl", &get(&raw.payment_ttl), "must be at least 1s"));
+        }
+        let sched_s = get(&raw.ipn_retry_schedule);
+        let (ipn_schedule, ipn_jitter) = if sched_s.trim() == "extended" {
+            (EXTENDED_SCHEDULE.iter().map(|s| Duration::from_secs(*s)).collect(), true)
+        } else {
+            let list = sched_s
+                .split(',')
+                .map(parse_duration)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad("ipn_retry_schedule", &sched_s, e))?;
+            if list.is_empty() || list.len() > 50 {
+                return Err(bad("ipn_retry_schedule", &sched_s, "expected 1 to 50 delays"));
+            }
+            (list, false)
+        };
+        let ipn_timeout = dur("ipn_timeout", &raw.ipn_timeout)?;
+        if ipn_timeout.is_zero() {
+            return Err(bad("ipn_timeout", &get(&raw.ipn_timeout), "must be positive"));
+        }
+        let ipn_concurrency = raw.ipn_concurrency.unwrap_or(64);
+        if ipn_concurrency == 0 {
+            return Err(bad("ipn_concurrency", "0", "must be positive"));
+        }
+        let allow_s = get(&raw.outbound_allow);
+        let outbound_allow = allow_s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("outbound_allow", &allow_s, e))?;
+        let master_key = raw.master_key.filter(|k| !k.is_empty());
+        if let Some(k) = &master_key {
+            if k.len() != 64 || hex::decode(k).is_err() {
+                return Err(bad("master_key", "***", "expected 64 hexadecimal digits"));
+            }
+        } else if mode == Mode::Production {
+            return Err(ConfigError("setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into()));
+        }
+        let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
+        let sweep_interval = dur("sweep_interval", &raw.sweep_interval)?;
+        if sweep_interval.is_zero() {
+            return Err(bad("sweep_interval", &get(&raw.sweep_interval), "must be positive"));
+        }
+        let partner_cache_ttl = dur("partner_cache_ttl", &raw.partner_cache_ttl)?;
+        let bin = get(&raw.vietqr_bin);
+        let account = get(&raw.vietqr_account);
+        let name = get(&raw.vietqr_name);
+        let probe = appotapay_protocol::vietqr::VietQr::dynamic(&bin, &account, 1000, "AP000000000000");
+        if let Err(e) = probe.encode() {
+            let (key, value) = if e.to_string().contains("BIN") { ("vietqr_bin", &bin) } else { ("vietqr_account", &account) };
+            return Err(bad(key, value, e));
+        }
+        let log_s = get(&raw.log_format);
+        let log_json = match log_s.as_str() {
+            "text" => false,
+            "json" => true,
+            _ => return Err(bad("log_format", &log_s, "expected text or json")),
+        };
+        Ok(Config {
+            listen,
+            public_url,
+            database_url,
+            data_dir,
+            mode,
+            payment_ttl,
+            ipn_schedule,
+            ipn_jitter,
+            ipn_timeout,
+            ipn_concurrency,
+            outbound_allow,
+            master_key,
+            jwt_leeway_secs,
+            sweep_interval,
+            partner_cache_ttl,
+            collecting: CollectingAccount { bin, account, name },
+            log_json,
+        })
+    }
+
+    /// The defaults alone (tests and tools start from them).
+    pub fn defaults() -> Result<Config, ConfigError> {
+        let raw: RawConfig = Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
+        Config::check(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
+        let mut raw: RawConfig = Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
+        f(&mut raw);
+        Config::check(raw)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::defaults().expect("defaults");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/gateway.db");
+        assert_eq!(c.payment_ttl, Duration::from_secs(900));
+        assert_eq!(c.ipn_schedule.len(), 4);
+        assert_eq!(c.mode, Mode::Sandbox);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let e = with(|r| r.payment_ttl = Some("soon".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_PAYMENT_TTL"), "{e}");
+        let e = with(|r| r.listen = Some("nope".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_LISTEN"), "{e}");
+        let e = with(|r| r.ipn_retry_schedule = Some("0s,5x".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_IPN_RETRY_SCHEDULE"), "{e}");
+        let e = with(|r| r.mode = Some("production".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_MASTER_KEY"), "{e}");
+        let e = with(|r| r.vietqr_bin = Some("12".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_VIETQR_BIN"), "{e}");
+        let e = with(|r| r.outbound_allow = Some("10.0.0.0/8,bogus".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_OUTBOUND_ALLOW"), "{e}");
+    }
+
+    #[test]
+    fn extended_preset() {
+        let c = with(|r| r.ipn_retry_schedule = Some("extended".into())).expect("valid");
+        assert!(c.ipn_schedule.len() >= 10);
+        assert!(c.ipn_schedule.iter().map(Duration::as_secs).sum::<u64>() >= 24 * 3600);
+        assert!(c.ipn_jitter);
+    }
+}

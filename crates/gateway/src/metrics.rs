@@ -1,0 +1,50 @@
+//! Prometheus metrics: orders created and settled, IPN attempts, outbox depth and
+//! request latency. Recorded through the `metrics` facade; rendered by `/metrics`.
+
+use crate::payments::State;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once and returns its handle.
+pub fn handle() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("seconds".into()),
+                    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                )
+                .ok()
+                .and_then(|b| b.install_recorder().ok())
+        })
+        .clone()
+}
+
+/// An order was created.
+pub fn order_created(method: &str) {
+    metrics::counter!("appotapay_orders_created_total", "method" => method.to_owned()).increment(1);
+}
+
+/// An order reached a final state.
+pub fn order_settled(method: &str, state: State) {
+    metrics::counter!("appotapay_orders_settled_total", "method" => method.to_owned(), "result" => state.as_str())
+        .increment(1);
+}
+
+/// An IPN attempt ended with `outcome`.
+pub fn ipn_attempt(outcome: &'static str) {
+    metrics::counter!("appotapay_ipn_attempts_total", "outcome" => outcome).increment(1);
+}
+
+/// Rows waiting in the IPN outbox.
+pub fn outbox_depth(depth: i64) {
+    metrics::gauge!("appotapay_outbox_depth").set(depth as f64);
+}
+
+/// A request was answered.
+pub fn request(route: String, status: u16, seconds: f64) {
+    metrics::histogram!("appotapay_http_request_duration_seconds", "route" => route, "status" => status.to_string())
+        .record(seconds);
+}

@@ -1,0 +1,163 @@
+//! Which addresses outbound IPN requests may reach.
+//!
+//! A partner chooses its `notifyUrl`, so without a guard the gateway could be made to
+//! POST into its own private network (SSRF). Private, loopback, link-local and other
+//! non-public addresses are refused unless allow-listed; sandbox mode allows loopback
+//! so merchants can test IPN handlers on their own machine. IP literals are checked
+//! here before a request is made (the HTTP client does not resolve them), and names
+//! are checked after resolution by [`GuardedResolver`], so a name that resolves to a
+//! private address is refused too.
+
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+/// The outbound policy.
+#[derive(Clone, Debug, Default)]
+pub struct OutboundGuard {
+    /// Networks allowed even though not public.
+    pub allow: Vec<IpNet>,
+    /// Whether loopback addresses are allowed (sandbox mode).
+    pub allow_loopback: bool,
+}
+
+fn normalise(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn v4_public(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        || o[0] >= 240)
+}
+
+fn v6_public(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x64 && s[1] == 0xff9b))
+}
+
+/// Whether `ip` is a public unicast address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match normalise(ip) {
+        IpAddr::V4(v4) => v4_public(v4),
+        IpAddr::V6(v6) => v6_public(v6),
+    }
+}
+
+impl OutboundGuard {
+    /// Whether the gateway may connect to `ip`.
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        let ip = normalise(ip);
+        if self.allow.iter().any(|n| n.contains(&ip)) {
+            return true;
+        }
+        if ip.is_loopback() {
+            return self.allow_loopback;
+        }
+        is_public(ip)
+    }
+
+    /// Checks a URL whose host is an IP literal; names pass here and are checked by
+    /// the resolver. `Err` explains the refusal.
+    pub fn check_url(&self, url: &url::Url) -> Result<(), String> {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+            Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+            Some(url::Host::Domain(_)) => return Ok(()),
+            None => return Err("the URL has no host".into()),
+        };
+        if self.permits(ip) { Ok(()) } else { Err(format!("destination {ip} is not allowed")) }
+    }
+}
+
+/// A DNS resolver that drops every address the guard refuses.
+#[derive(Clone, Debug)]
+pub struct GuardedResolver(pub Arc<OutboundGuard>);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| guard.permits(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} resolves to no allowed address").into());
+            }
+            let it: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(it)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn private_and_special_addresses_are_refused() {
+        let g = OutboundGuard::default();
+        for bad in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+            "ff02::1",
+        ] {
+            assert!(!g.permits(ip(bad)), "{bad} must be refused");
+        }
+        for good in ["103.53.171.140", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(g.permits(ip(good)), "{good} must be allowed");
+        }
+    }
+
+    #[test]
+    fn allow_list_and_sandbox_loopback() {
+        let g = OutboundGuard { allow: vec!["10.0.0.0/8".parse().expect("net")], allow_loopback: true };
+        assert!(g.permits(ip("10.9.9.9")));
+        assert!(g.permits(ip("127.0.0.1")));
+        assert!(g.permits(ip("::1")));
+        assert!(!g.permits(ip("192.168.0.1")));
+        let u = url::Url::parse("http://192.168.0.1/ipn").expect("url");
+        assert!(g.check_url(&u).is_err());
+        let u = url::Url::parse("http://merchant.example/ipn").expect("url");
+        assert!(g.check_url(&u).is_ok());
+    }
+}

@@ -1,0 +1,219 @@
+//! The IPN outbox worker.
+
+use super::guard::{GuardedResolver, OutboundGuard};
+use crate::app::{now_ms, tokio_util_shutdown::Shutdown, Gateway};
+use crate::config::Mode;
+use crate::metrics;
+use crate::store::{AttemptRecord, NextStep, OutboxItem};
+use rand::Rng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Bytes of an answer kept with the attempt.
+const HEAD_BYTES: usize = 1024;
+/// Bytes of an answer read at most.
+const READ_CAP: usize = 4096;
+
+/// The outcome of one POST.
+#[derive(Debug)]
+struct Outcome {
+    delivered: bool,
+    http_status: Option<u16>,
+    error: Option<String>,
+    head: String,
+    label: &'static str,
+}
+
+/// Builds the guarded HTTP client of IPN deliveries: no proxy, no redirects, a
+/// timeout per attempt, and a resolver that refuses non-allowed addresses.
+pub fn client(gw: &Gateway) -> Result<(reqwest::Client, Arc<OutboundGuard>), reqwest::Error> {
+    let guard = Arc::new(OutboundGuard {
+        allow: gw.config.outbound_allow.clone(),
+        allow_loopback: gw.config.mode == Mode::Sandbox,
+    });
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(gw.config.ipn_timeout)
+        .connect_timeout(gw.config.ipn_timeout)
+        .user_agent(concat!("appotapay-gateway/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+        .build()?;
+    Ok((client, guard))
+}
+
+async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: &str) -> Outcome {
+    let fail = |label, error: String| Outcome { delivered: false, http_status: None, error: Some(error), head: String::new(), label };
+    let parsed = match url::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return fail("blocked", format!("invalid URL: {e}")),
+    };
+    if let Err(e) = guard.check_url(&parsed) {
+        return fail("blocked", e);
+    }
+    let resp = client
+        .post(parsed)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_owned())
+        .send()
+        .await;
+    let mut resp = match resp {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return fail("timeout", "timed out".into()),
+        Err(e) => return fail("connect_error", error_chain(&e)),
+    };
+    let status = resp.status().as_u16();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut read_error = None;
+    while buf.len() < READ_CAP {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(READ_CAP - buf.len())]),
+            Ok(None) => break,
+            Err(e) => {
+                read_error = Some(if e.is_timeout() { "timed out reading the answer".to_owned() } else { error_chain(&e) });
+                break;
+            }
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..buf.len().min(HEAD_BYTES)]).into_owned();
+    if let Some(e) = read_error {
+        return Outcome { delivered: false, http_status: Some(status), error: Some(e), head, label: "timeout" };
+    }
+    let ok_body = serde_json::from_slice::<serde_json::Value>(&buf)
+        .ok()
+        .is_some_and(|v| v.get("status").and_then(|s| s.as_str()) == Some("ok"));
+    match (status, ok_body) {
+        (200, true) => Outcome { delivered: true, http_status: Some(200), error: None, head, label: "delivered" },
+        (200, false) => Outcome {
+            delivered: false,
+            http_status: Some(200),
+            error: Some("the answer is not {\"status\":\"ok\"}".into()),
+            head,
+            label: "bad_body",
+        },
+        (s, _) => Outcome { delivered: false, http_status: Some(s), error: Some(format!("HTTP {s}")), head, label: "http_error" },
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn next_step(gw: &Gateway, attempt: u32, delivered: bool) -> NextStep {
+    if delivered {
+        return NextStep::Delivered;
+    }
+    let Some(delay) = gw.config.ipn_schedule.get(attempt as usize) else {
+        return NextStep::GiveUp;
+    };
+    let mut ms = delay.as_millis() as i64;
+    if gw.config.ipn_jitter && ms > 0 {
+        let j = rand::thread_rng().gen_range(-0.2..=0.2);
+        ms += (ms as f64 * j) as i64;
+    }
+    NextStep::RetryAt(now_ms() + ms)
+}
+
+async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundGuard>, item: OutboxItem) {
+    let at_ms = now_ms();
+    let started = Instant::now();
+    let out = post(&client, &guard, &item.url, &item.body).await;
+    let latency_ms = started.elapsed().as_millis() as i64;
+    metrics::ipn_attempt(out.label);
+    let next = next_step(&gw, item.attempt, out.delivered);
+    tracing::info!(
+        trans_id = %item.trans_id,
+        attempt = item.attempt,
+        outcome = out.label,
+        http_status = out.http_status,
+        latency_ms,
+        next = ?next,
+        "IPN attempt"
+    );
+    let record = AttemptRecord {
+        outbox_id: item.id,
+        attempt: item.attempt,
+        at_ms,
+        http_status: out.http_status,
+        error: out.error,
+        latency_ms,
+        response_head: out.head,
+    };
+    if let Err(e) = gw.store.finish_attempt(&record, next).await {
+        // The lease runs out and the row is claimed again: at-least-once.
+        tracing::error!(trans_id = %item.trans_id, error = %e, "could not record an IPN attempt");
+    }
+}
+
+/// Runs the worker until `shutdown` fires, then waits for deliveries in flight.
+pub async fn run(gw: Arc<Gateway>, shutdown: Shutdown) {
+    let (client, guard) = match client(&gw) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the IPN client; IPN delivery is off");
+            return;
+        }
+    };
+    let slots = Arc::new(Semaphore::new(gw.config.ipn_concurrency));
+    let lease_ms = gw.config.ipn_timeout.as_millis() as i64 + 5_000;
+    let mut tasks = JoinSet::new();
+    let mut last_gauge = Instant::now() - Duration::from_secs(60);
+    loop {
+        if shutdown.fired() {
+            break;
+        }
+        while tasks.try_join_next().is_some() {}
+        let free = slots.available_permits().min(256);
+        let mut full_batch = false;
+        if free > 0 {
+            let now = now_ms();
+            match gw.store.claim_outbox(now, now + lease_ms, free as u32).await {
+                Ok(items) => {
+                    full_batch = items.len() == free;
+                    for item in items {
+                        let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                        let (gw, client, guard) = (gw.clone(), client.clone(), guard.clone());
+                        tasks.spawn(async move {
+                            deliver(gw, client, guard, item).await;
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "claiming IPN rows failed"),
+            }
+        }
+        if last_gauge.elapsed() >= Duration::from_secs(5) {
+            if let Ok(depth) = gw.store.outbox_depth().await {
+                metrics::outbox_depth(depth);
+            }
+            last_gauge = Instant::now();
+        }
+        if full_batch && slots.available_permits() > 0 {
+            continue;
+        }
+        let wait_ms = if slots.available_permits() == 0 {
+            20
+        } else {
+            match gw.store.next_outbox_due().await {
+                Ok(Some(due)) => (due - now_ms()).clamp(0, 1_000),
+                _ => 1_000,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+            _ = gw.outbox_wake.notified() => {}
+            _ = shutdown.wait() => {}
+        }
+    }
+    // Graceful shutdown: finish (and record) the deliveries in flight.
+    while tasks.join_next().await.is_some() {}
+}

@@ -1,0 +1,247 @@
+//! Rows as the rest of the gateway sees them.
+
+use crate::payments::State;
+use appotapay_protocol::ErrorCode;
+
+/// A partner as stored: the secret key stays encrypted here.
+#[derive(Clone)]
+pub struct PartnerRecord {
+    /// Partner code (`iss` of its tokens).
+    pub code: String,
+    /// Display name, shown on the checkout page.
+    pub name: String,
+    /// API key.
+    pub api_key: String,
+    /// The secret key, encrypted under the master key.
+    pub secret_enc: Vec<u8>,
+    /// A locked partner's calls answer 13.
+    pub locked: bool,
+    /// Whether failed payments are notified by IPN too.
+    pub notify_failures: bool,
+    /// Smallest accepted amount.
+    pub amount_min: i64,
+    /// Largest accepted amount.
+    pub amount_max: i64,
+    /// Creation time.
+    pub created_at_ms: i64,
+}
+
+impl std::fmt::Debug for PartnerRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartnerRecord")
+            .field("code", &self.code)
+            .field("name", &self.name)
+            .field("locked", &self.locked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A partner's sub-account (`X-Account-Ref-ID`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubAccount {
+    /// Its id.
+    pub id: String,
+    /// Owning partner.
+    pub partner_code: String,
+    /// Owner-type sub-account.
+    pub owner: bool,
+    /// Creation time.
+    pub created_at_ms: i64,
+}
+
+/// Which API created the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    /// `/orders/payment/bank`.
+    Bank,
+    /// `/orders/payment/qr`.
+    Qr,
+}
+
+impl OrderKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Bank => "bank",
+            OrderKind::Qr => "qr",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<OrderKind> {
+        match s {
+            "bank" => Some(OrderKind::Bank),
+            "qr" => Some(OrderKind::Qr),
+            _ => None,
+        }
+    }
+}
+
+/// Card data kept with a card payment: the number masked to first 6 + last 4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardRecord {
+    /// Masked number.
+    pub number_masked: String,
+    /// `MM/YY`.
+    pub date: String,
+    /// Holder name.
+    pub name: String,
+    /// Issuing country.
+    pub country: String,
+}
+
+/// An order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// appotapayTransId.
+    pub trans_id: String,
+    /// Owning partner.
+    pub partner_code: String,
+    /// The partner's order id.
+    pub order_id: String,
+    /// Bank or QR.
+    pub kind: OrderKind,
+    /// `ATM`, `CC`, `ALL` (until the customer chooses) or `QR`.
+    pub payment_method: String,
+    /// Bank code, empty until chosen.
+    pub bank_code: String,
+    /// VND.
+    pub amount: i64,
+    /// Description.
+    pub order_info: String,
+    /// Customer IP.
+    pub client_ip: String,
+    /// IPN target.
+    pub notify_url: String,
+    /// Redirect target, empty for none.
+    pub redirect_url: String,
+    /// Partner's opaque data.
+    pub extra_data: String,
+    /// Sub-account the order is attributed to.
+    pub sub_account: Option<String>,
+    /// State.
+    pub state: State,
+    /// Code of the state.
+    pub code: ErrorCode,
+    /// Card data (card payments).
+    pub card: Option<CardRecord>,
+    /// VietQR payload (QR orders).
+    pub qr_payload: Option<String>,
+    /// Creation time.
+    pub created_at_ms: i64,
+    /// End of the payment window.
+    pub expires_at_ms: i64,
+    /// Last change.
+    pub updated_at_ms: i64,
+    /// Time it became final.
+    pub settled_at_ms: Option<i64>,
+}
+
+/// Result of inserting an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// Stored.
+    Created,
+    /// The partner already has an order with this id (errorCode 30).
+    DuplicateOrderId,
+    /// The appotapayTransId is taken: draw another.
+    TransIdTaken,
+}
+
+/// A compare-and-set change of an order's state.
+#[derive(Clone, Debug)]
+pub struct StateChange {
+    /// The order.
+    pub trans_id: String,
+    /// The state the change was decided from.
+    pub from: State,
+    /// New state.
+    pub to: State,
+    /// Its code.
+    pub code: ErrorCode,
+    /// Time of the change.
+    pub now_ms: i64,
+    /// Bank code chosen by the customer, if any.
+    pub bank_code: Option<String>,
+    /// Method chosen by the customer, if any.
+    pub payment_method: Option<String>,
+    /// Card data, if any.
+    pub card: Option<CardRecord>,
+    /// IPN to queue with the change.
+    pub outbox: Option<NewOutbox>,
+}
+
+/// An IPN to deliver.
+#[derive(Clone, Debug)]
+pub struct NewOutbox {
+    /// Partner.
+    pub partner_code: String,
+    /// Target URL.
+    pub url: String,
+    /// JSON body, signed.
+    pub body: String,
+    /// When the first attempt is due.
+    pub first_attempt_at_ms: i64,
+}
+
+/// A claimed outbox row.
+#[derive(Clone, Debug)]
+pub struct OutboxItem {
+    /// Row id.
+    pub id: i64,
+    /// The transaction.
+    pub trans_id: String,
+    /// Partner.
+    pub partner_code: String,
+    /// Target URL.
+    pub url: String,
+    /// JSON body.
+    pub body: String,
+    /// Number of this attempt, from 1.
+    pub attempt: u32,
+}
+
+/// One delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// The outbox row.
+    pub outbox_id: i64,
+    /// Attempt number, from 1.
+    pub attempt: u32,
+    /// Start of the attempt.
+    pub at_ms: i64,
+    /// HTTP status, if an answer came.
+    pub http_status: Option<u16>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Duration.
+    pub latency_ms: i64,
+    /// First KiB of the answer.
+    pub response_head: String,
+}
+
+/// What happens to an outbox row after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    /// Delivered: done.
+    Delivered,
+    /// Try again at this time.
+    RetryAt(i64),
+    /// Schedule exhausted: given up.
+    GiveUp,
+}
+
+/// An outbox row with its attempts.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// Row id.
+    pub id: i64,
+    /// Target URL.
+    pub url: String,
+    /// JSON body.
+    pub body: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Attempts, oldest first.
+    pub attempts: Vec<AttemptRecord>,
+}

@@ -1,0 +1,561 @@
+//! SQLite backend: one writer thread with group commit, a small pool of readers.
+//!
+//! SQLite allows one writer at a time, and a commit costs an fsync-ish barrier. Rather
+//! than have every request fight for the write lock, all writes are sent to one
+//! thread that owns the write connection; it takes every job waiting in its queue,
+//! runs each inside its own savepoint, commits them together, and only then answers
+//! each caller. Throughput grows with load while every acknowledged write is
+//! committed. Reads run on separate connections (WAL lets them proceed during writes).
+
+use super::*;
+use crate::payments::State;
+use appotapay_protocol::ErrorCode;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const READERS: usize = 4;
+const MAX_BATCH: usize = 512;
+
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A unit of work for the writer thread.
+trait WriteJob: Send {
+    /// Runs inside the batch transaction; the returned completion answers the caller
+    /// once the batch's commit is known.
+    fn run(self: Box<Self>, conn: &Connection) -> Completion;
+    /// Answers the caller without running (the batch could not start).
+    fn abort(self: Box<Self>, error: String);
+}
+
+type Job = Box<dyn WriteJob>;
+
+struct Closure<T, F> {
+    f: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Closure<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> Completion {
+        let Closure { f, reply } = *self;
+        let result = run_in_savepoint(conn, f);
+        Box::new(move |commit: Result<(), String>| {
+            let outcome = match commit {
+                Ok(()) => result.map_err(db_err),
+                Err(e) => Err(StoreError::Database(e)),
+            };
+            let _ = reply.send(outcome);
+        })
+    }
+
+    fn abort(self: Box<Self>, error: String) {
+        let _ = self.reply.send(Err(StoreError::Database(error)));
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    read_slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is durable
+    // across a process crash (kill -9); only an OS crash or power loss can lose the
+    // last commits.
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)")?;
+    for (version, sql) in MIGRATIONS {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done: Option<i64> = conn
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
+            .optional()?;
+        if done.is_none() {
+            conn.execute_batch(sql)?;
+            conn.execute("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", params![version, crate::now_ms()])?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(())
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for job in jobs {
+                job.abort(msg.clone());
+            }
+            continue;
+        }
+        let completions: Vec<Completion> = jobs.into_iter().map(|job| job.run(&conn)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for c in completions {
+            c(commit.clone());
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?
+    }
+
+    fn open_blocking(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = connect(path).map_err(db_err)?;
+        migrate(&conn).map_err(db_err)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = connect(path).map_err(db_err)?;
+            r.execute_batch("PRAGMA query_only=ON;").map_err(db_err)?;
+            readers.push(r);
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(SqliteStore { writer: tx, readers: Arc::new(Mutex::new(readers)), read_slots: Arc::new(Semaphore::new(READERS)) })
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(Closure { f, reply });
+        self.writer.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let permit = self.read_slots.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(conn) = conn else {
+                return Err(StoreError::Database("no reader connection available".into()));
+            };
+            let result = f(&conn).map_err(db_err);
+            pool.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?
+    }
+}
+
+fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(e)
+        }
+    }
+}
+
+const ORDER_COLUMNS: &str = "trans_id, partner_code, order_id, kind, payment_method, bank_code, amount, order_info, \
+    client_ip, notify_url, redirect_url, extra_data, sub_account, state, error_code, card_number, card_date, \
+    card_name, card_country, qr_payload, created_at_ms, expires_at_ms, updated_at_ms, settled_at_ms";
+
+fn corrupt(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("bad {what}").into())
+}
+
+fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    let kind: String = r.get(3)?;
+    let state: String = r.get(13)?;
+    let card_number: Option<String> = r.get(15)?;
+    let card = match card_number {
+        Some(number_masked) => Some(CardRecord {
+            number_masked,
+            date: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+            name: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+            country: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Order {
+        trans_id: r.get(0)?,
+        partner_code: r.get(1)?,
+        order_id: r.get(2)?,
+        kind: OrderKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
+        payment_method: r.get(4)?,
+        bank_code: r.get(5)?,
+        amount: r.get(6)?,
+        order_info: r.get(7)?,
+        client_ip: r.get(8)?,
+        notify_url: r.get(9)?,
+        redirect_url: r.get(10)?,
+        extra_data: r.get(11)?,
+        sub_account: r.get(12)?,
+        state: State::parse(&state).ok_or_else(|| corrupt("state"))?,
+        code: ErrorCode(r.get::<_, i64>(14)?.try_into().map_err(|_| corrupt("error_code"))?),
+        card,
+        qr_payload: r.get(19)?,
+        created_at_ms: r.get(20)?,
+        expires_at_ms: r.get(21)?,
+        updated_at_ms: r.get(22)?,
+        settled_at_ms: r.get(23)?,
+    })
+}
+
+fn partner_from_row(r: &Row<'_>) -> rusqlite::Result<PartnerRecord> {
+    Ok(PartnerRecord {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        api_key: r.get(2)?,
+        secret_enc: r.get(3)?,
+        locked: r.get(4)?,
+        notify_failures: r.get(5)?,
+        amount_min: r.get(6)?,
+        amount_max: r.get(7)?,
+        created_at_ms: r.get(8)?,
+    })
+}
+
+const PARTNER_COLUMNS: &str =
+    "code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, created_at_ms";
+
+fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        outbox_id: r.get(0)?,
+        attempt: r.get(1)?,
+        at_ms: r.get(2)?,
+        http_status: r.get(3)?,
+        error: r.get(4)?,
+        latency_ms: r.get(5)?,
+        response_head: r.get(6)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))).await.map(|_| ())
+    }
+
+    async fn insert_partner(&self, p: &PartnerRecord) -> StoreResult<bool> {
+        let p = p.clone();
+        self.write(move |c| {
+            let n = c.execute(
+                "INSERT INTO partners (code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, created_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (code) DO NOTHING",
+                params![p.code, p.name, p.api_key, p.secret_enc, p.locked, p.notify_failures, p.amount_min, p.amount_max, p.created_at_ms],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn get_partner(&self, code: &str) -> StoreResult<Option<PartnerRecord>> {
+        let code = code.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE code = ?1"))?
+                .query_row([code], partner_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn list_partners(&self) -> StoreResult<Vec<PartnerRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY code"))?;
+            let rows = st.query_map([], partner_from_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn set_partner_locked(&self, code: &str, locked: bool) -> StoreResult<bool> {
+        let code = code.to_owned();
+        self.write(move |c| Ok(c.execute("UPDATE partners SET locked = ?1 WHERE code = ?2", params![locked, code])? == 1))
+            .await
+    }
+
+    async fn insert_sub_account(&self, s: &SubAccount) -> StoreResult<bool> {
+        let s = s.clone();
+        self.write(move |c| {
+            let exists: Option<i64> =
+                c.query_row("SELECT 1 FROM partners WHERE code = ?1", [&s.partner_code], |r| r.get(0)).optional()?;
+            if exists.is_none() {
+                return Ok(false);
+            }
+            c.execute(
+                "INSERT INTO sub_accounts (id, partner_code, owner, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![s.id, s.partner_code, s.owner, s.created_at_ms],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn get_sub_account(&self, id: &str) -> StoreResult<Option<SubAccount>> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            c.prepare_cached("SELECT id, partner_code, owner, created_at_ms FROM sub_accounts WHERE id = ?1")?
+                .query_row([id], |r| {
+                    Ok(SubAccount { id: r.get(0)?, partner_code: r.get(1)?, owner: r.get(2)?, created_at_ms: r.get(3)? })
+                })
+                .optional()
+        })
+        .await
+    }
+
+    async fn create_order(&self, o: &Order) -> StoreResult<CreateOutcome> {
+        let o = o.clone();
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+                     ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT DO NOTHING"
+                ))?
+                .execute(params![
+                    o.trans_id,
+                    o.partner_code,
+                    o.order_id,
+                    o.kind.as_str(),
+                    o.payment_method,
+                    o.bank_code,
+                    o.amount,
+                    o.order_info,
+                    o.client_ip,
+                    o.notify_url,
+                    o.redirect_url,
+                    o.extra_data,
+                    o.sub_account,
+                    o.state.as_str(),
+                    o.code.code(),
+                    o.card.as_ref().map(|c| c.number_masked.clone()),
+                    o.card.as_ref().map(|c| c.date.clone()),
+                    o.card.as_ref().map(|c| c.name.clone()),
+                    o.card.as_ref().map(|c| c.country.clone()),
+                    o.qr_payload,
+                    o.created_at_ms,
+                    o.expires_at_ms,
+                    o.updated_at_ms,
+                    o.settled_at_ms,
+                ])?;
+            if n == 1 {
+                return Ok(CreateOutcome::Created);
+            }
+            let dup: Option<i64> = c
+                .prepare_cached("SELECT 1 FROM orders WHERE partner_code = ?1 AND order_id = ?2")?
+                .query_row(params![o.partner_code, o.order_id], |r| r.get(0))
+                .optional()?;
+            Ok(if dup.is_some() { CreateOutcome::DuplicateOrderId } else { CreateOutcome::TransIdTaken })
+        })
+        .await
+    }
+
+    async fn get_order(&self, trans_id: &str) -> StoreResult<Option<Order>> {
+        let id = trans_id.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE trans_id = ?1"))?
+                .query_row([id], order_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn find_order(&self, partner_code: &str, order_id: &str) -> StoreResult<Option<Order>> {
+        let (p, o) = (partner_code.to_owned(), order_id.to_owned());
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE partner_code = ?1 AND order_id = ?2"))?
+                .query_row([p, o], order_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn apply_change(&self, ch: &StateChange) -> StoreResult<bool> {
+        let ch = ch.clone();
+        self.write(move |c| {
+            let card = ch.card.as_ref();
+            let n = c
+                .prepare_cached(
+                    "UPDATE orders SET state = ?1, error_code = ?2, updated_at_ms = ?3, \
+                     settled_at_ms = CASE WHEN ?4 THEN ?3 ELSE settled_at_ms END, \
+                     bank_code = COALESCE(?5, bank_code), payment_method = COALESCE(?6, payment_method), \
+                     card_number = COALESCE(?7, card_number), card_date = COALESCE(?8, card_date), \
+                     card_name = COALESCE(?9, card_name), card_country = COALESCE(?10, card_country) \
+                     WHERE trans_id = ?11 AND state = ?12",
+                )?
+                .execute(params![
+                    ch.to.as_str(),
+                    ch.code.code(),
+                    ch.now_ms,
+                    ch.to.is_final(),
+                    ch.bank_code,
+                    ch.payment_method,
+                    card.map(|c| c.number_masked.clone()),
+                    card.map(|c| c.date.clone()),
+                    card.map(|c| c.name.clone()),
+                    card.map(|c| c.country.clone()),
+                    ch.trans_id,
+                    ch.from.as_str(),
+                ])?;
+            if n != 1 {
+                return Ok(false);
+            }
+            if let Some(ob) = &ch.outbox {
+                c.prepare_cached(
+                    "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, \
+                     locked_until_ms, created_at_ms) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, 0, ?6)",
+                )?
+                .execute(params![ch.trans_id, ob.partner_code, ob.url, ob.body, ob.first_attempt_at_ms, ch.now_ms])?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn overdue_orders(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Order>> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE state = 'pending' AND expires_at_ms <= ?1 \
+                 ORDER BY expires_at_ms LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![now_ms, limit], order_from_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn claim_outbox(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<OutboxItem>> {
+        self.write(move |c| {
+            let mut st = c.prepare_cached(
+                "UPDATE outbox SET locked_until_ms = ?1, attempts = attempts + 1 WHERE id IN \
+                 (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at_ms <= ?2 AND locked_until_ms <= ?2 \
+                  ORDER BY next_attempt_at_ms LIMIT ?3) \
+                 RETURNING id, trans_id, partner_code, url, body, attempts",
+            )?;
+            let rows = st.query_map(params![lease_until_ms, now_ms, limit], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    trans_id: r.get(1)?,
+                    partner_code: r.get(2)?,
+                    url: r.get(3)?,
+                    body: r.get(4)?,
+                    attempt: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn finish_attempt(&self, a: &AttemptRecord, next: NextStep) -> StoreResult<()> {
+        let a = a.clone();
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO ipn_attempts (outbox_id, attempt, at_ms, http_status, error, latency_ms, response_head) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![a.outbox_id, a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head])?;
+            let now = crate::now_ms();
+            let (status, next_at, finished): (&str, Option<i64>, Option<i64>) = match next {
+                NextStep::Delivered => ("delivered", None, Some(now)),
+                NextStep::RetryAt(t) => ("pending", Some(t), None),
+                NextStep::GiveUp => ("failed", None, Some(now)),
+            };
+            c.prepare_cached(
+                "UPDATE outbox SET status = ?1, next_attempt_at_ms = COALESCE(?2, next_attempt_at_ms), \
+                 locked_until_ms = 0, finished_at_ms = ?3 WHERE id = ?4",
+            )?
+            .execute(params![status, next_at, finished, a.outbox_id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn next_outbox_due(&self) -> StoreResult<Option<i64>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT MIN(MAX(next_attempt_at_ms, locked_until_ms)) FROM outbox WHERE status = 'pending'",
+            )?
+            .query_row([], |r| r.get(0))
+        })
+        .await
+    }
+
+    async fn outbox_depth(&self) -> StoreResult<i64> {
+        self.read(|c| c.prepare_cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")?.query_row([], |r| r.get(0)))
+            .await
+    }
+
+    async fn release_leases(&self) -> StoreResult<()> {
+        self.write(|c| c.execute("UPDATE outbox SET locked_until_ms = 0 WHERE status = 'pending'", []).map(|_| ())).await
+    }
+
+    async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>> {
+        let id = trans_id.to_owned();
+        self.read(move |c| {
+            let mut st = c.prepare_cached("SELECT id, url, body, status FROM outbox WHERE trans_id = ?1 ORDER BY id")?;
+            let rows: Vec<(i64, String, String, String)> =
+                st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (oid, url, body, status) in rows {
+                let mut st = c.prepare_cached(
+                    "SELECT outbox_id, attempt, at_ms, http_status, error, latency_ms, response_head FROM ipn_attempts \
+                     WHERE outbox_id = ?1 ORDER BY id",
+                )?;
+                let attempts = st.query_map([oid], attempt_from_row)?.collect::<Result<_, _>>()?;
+                out.push(Delivery { id: oid, url, body, status, attempts });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
