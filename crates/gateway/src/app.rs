@@ -10,8 +10,8 @@ use crate::store::{CardRecord, CreateOutcome, NewOutbox, Order, PartnerRecord, S
 use appotapay_protocol::messages::PaymentNotification;
 use appotapay_protocol::signing::Signed;
 use appotapay_protocol::{Amount, AmountLimits, AppotapayTransId, ErrorCode, Lang, SecretKey};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -96,10 +96,7 @@ impl std::fmt::Debug for Gateway {
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 /// A new order as validated by the API.
@@ -389,7 +386,9 @@ impl Gateway {
         let overdue = self.store.overdue_orders(now_ms(), 500).await?;
         let mut n = 0;
         for o in overdue {
-            if let Some(Settlement::Changed(_)) = self.settle(&o.trans_id, Event::Expire, SettleDetails::default()).await? {
+            if let Some(Settlement::Changed(_)) =
+                self.settle(&o.trans_id, Event::Expire, SettleDetails::default()).await?
+            {
                 n += 1;
             }
         }
@@ -399,7 +398,9 @@ impl Gateway {
 
 /// A random appotapayTransId; uniqueness is the store's (a taken id is redrawn).
 fn random_trans_id() -> Option<AppotapayTransId> {
-    AppotapayTransId::from_number(rand::thread_rng().gen_range(100_000_000_000..=appotapay_protocol::ids::MAX_TRANS_NUMBER))
+    AppotapayTransId::from_number(
+        rand::thread_rng().gen_range(100_000_000_000..=appotapay_protocol::ids::MAX_TRANS_NUMBER),
+    )
 }
 
 /// Runs the expiry sweeper until `shutdown` fires.

@@ -115,7 +115,9 @@ pub async fn run(cli: Cli) -> i32 {
     crate::init_tracing(config.log_json);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(config).await.map_err(|e| e.to_string()),
-        Command::Migrate => server::open(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string()),
+        Command::Migrate => {
+            server::open(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string())
+        }
         Command::Partner(cmd) => partner(config, cmd).await,
     };
     match result {
@@ -156,7 +158,12 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
         PartnerCommand::Lock { code } => set_locked(&gw, &code, true).await?,
         PartnerCommand::Unlock { code } => set_locked(&gw, &code, false).await?,
         PartnerCommand::SubAccount(SubAccountCommand::Create { partner, owner }) => {
-            let sub = SubAccount { id: uuid::Uuid::new_v4().to_string(), partner_code: partner.clone(), owner, created_at_ms: now_ms() };
+            let sub = SubAccount {
+                id: uuid::Uuid::new_v4().to_string(),
+                partner_code: partner.clone(),
+                owner,
+                created_at_ms: now_ms(),
+            };
             if !gw.store.insert_sub_account(&sub).await.map_err(|e| e.to_string())? {
                 return Err(format!("unknown partner {partner}"));
             }

@@ -3,8 +3,8 @@
 //! checked at start-up; a bad one stops the gateway with a message that names the
 //! setting and where its value came from.
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -186,7 +186,8 @@ impl Config {
         };
         let data_dir = PathBuf::from(get(&raw.data_dir));
         let db_s = get(&raw.database_url);
-        let database_url = if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
+        let database_url =
+            if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(bad("database_url", &database_url, "expected sqlite://path or postgres://…"));
         }
@@ -234,7 +235,9 @@ impl Config {
                 return Err(bad("master_key", "***", "expected 64 hexadecimal digits"));
             }
         } else if mode == Mode::Production {
-            return Err(ConfigError("setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into()));
+            return Err(ConfigError(
+                "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into(),
+            ));
         }
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
         let sweep_interval = dur("sweep_interval", &raw.sweep_interval)?;
@@ -247,7 +250,8 @@ impl Config {
         let name = get(&raw.vietqr_name);
         let probe = appotapay_protocol::vietqr::VietQr::dynamic(&bin, &account, 1000, "AP000000000000");
         if let Err(e) = probe.encode() {
-            let (key, value) = if e.to_string().contains("BIN") { ("vietqr_bin", &bin) } else { ("vietqr_account", &account) };
+            let (key, value) =
+                if e.to_string().contains("BIN") { ("vietqr_bin", &bin) } else { ("vietqr_account", &account) };
             return Err(bad(key, value, e));
         }
         let log_s = get(&raw.log_format);
@@ -279,7 +283,8 @@ impl Config {
 
     /// The defaults alone (tests and tools start from them).
     pub fn defaults() -> Result<Config, ConfigError> {
-        let raw: RawConfig = Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
+        let raw: RawConfig =
+            Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
         Config::check(raw)
     }
 }
@@ -289,7 +294,8 @@ mod tests {
     use super::*;
 
     fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
-        let mut raw: RawConfig = Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
+        let mut raw: RawConfig =
+            Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
         f(&mut raw);
         Config::check(raw)
     }
@@ -316,7 +322,10 @@ mod tests {
         assert!(e.contains("APPOTAPAY_MASTER_KEY"), "{e}");
         let e = with(|r| r.vietqr_bin = Some("12".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_VIETQR_BIN"), "{e}");
-        let e = with(|r| r.outbound_allow = Some("10.0.0.0/8,bogus".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = with(|r| r.outbound_allow = Some("10.0.0.0/8,bogus".into()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("APPOTAPAY_OUTBOUND_ALLOW"), "{e}");
     }
 

@@ -1,7 +1,7 @@
 //! Running a gateway: the HTTP server with the IPN worker and the expiry sweeper
 //! beside it, and a graceful shutdown that lets in-flight IPN deliveries finish.
 
-use crate::app::{self, tokio_util_shutdown, Gateway};
+use crate::app::{self, Gateway, tokio_util_shutdown};
 use crate::config::{Config, Mode};
 use crate::crypto::Keys;
 use crate::store;
@@ -71,13 +71,16 @@ impl Running {
 /// Starts serving on `listener` with the IPN worker and the sweeper.
 pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(|e| StartError::Bind(gw.config.listen, e))?;
+    // Install the metrics recorder before anything is counted.
+    let _ = crate::metrics::handle();
     // A single-node SQLite gateway owns every lease: release those of a previous run.
     gw.store.release_leases().await?;
     let (trigger, shutdown) = tokio_util_shutdown::channel();
     let router = crate::api::router(gw.clone());
     let http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
-        let result = axum::serve(listener, router).with_graceful_shutdown(async move { http_shutdown.wait().await }).await;
+        let result =
+            axum::serve(listener, router).with_graceful_shutdown(async move { http_shutdown.wait().await }).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "HTTP server failed");
         }

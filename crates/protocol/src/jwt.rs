@@ -86,7 +86,7 @@ pub fn build(partner_code: &str, api_key: &str, secret: &SecretKey, now: i64, tt
         iss: partner_code.to_owned(),
         jti: Some(format!("{api_key}-{now}")),
         api_key: api_key.to_owned(),
-        exp: now + ttl_secs,
+        exp: now.saturating_add(ttl_secs),
     };
     build_with_claims(&claims, secret)
 }

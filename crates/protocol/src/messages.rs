@@ -218,7 +218,8 @@ pub struct PaymentNotification {
     pub currency: String,
     /// The partner's order id.
     pub order_id: String,
-    /// Bank code used.
+    /// Bank code used (may be absent on the wire: empty).
+    #[serde(default)]
     pub bank_code: String,
     /// Payment method used.
     pub payment_method: String,
@@ -228,7 +229,8 @@ pub struct PaymentNotification {
     pub appotapay_trans_id: String,
     /// Unix time of settlement.
     pub transaction_ts: i64,
-    /// The partner's extra data.
+    /// The partner's extra data (may be absent on the wire: empty).
+    #[serde(default)]
     pub extra_data: String,
     /// Notification signature.
     pub signature: String,

@@ -1,1 +1,99 @@
-//! placeholder
+//! # appotapay
+//!
+//! Merchant SDK for the AppotaPay v1 payment gateway and for AppotaPay-compatible
+//! gateways: create card/bank and dynamic-QR payments, query a transaction's state,
+//! refund, and verify the payment result delivered by IPN and by redirect.
+//!
+//! Every request is signed and authenticated (`X-APPOTAPAY-AUTH` JWT, cached), and
+//! every signed answer is verified against the raw JSON received before it is
+//! returned. The wire rules (signed field lists, JWT, error codes) come from
+//! [`appotapay_protocol`], re-exported as [`protocol`].
+//!
+//! ## Quick start
+//!
+//! ```no_run
+//! use appotapay::{Amount, BankPaymentRequest, Client, Environment, PaymentMethod, SecretKey};
+//!
+//! # async fn run() -> Result<(), appotapay::Error> {
+//! let client = Client::builder()
+//!     .environment(Environment::Sandbox) // or Production, or Custom("http://127.0.0.1:8080".into())
+//!     .partner_code("APPOTAPAY")
+//!     .api_key("FJcmF8uj2ISveL5FvvNk4pnp8xrhINz8")
+//!     .secret_key(SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3"))
+//!     .build()?;
+//!
+//! // 1. Create the payment and send the customer to the hosted checkout.
+//! let payment = client
+//!     .create_bank_payment(BankPaymentRequest {
+//!         order_id: "ORDER-1".into(),
+//!         order_info: "Thanh toán đơn hàng ORDER-1".into(),
+//!         amount: Amount::vnd(150_000),
+//!         client_ip: "203.0.113.7".into(),
+//!         notify_url: "https://shop.example/appotapay/ipn".into(),
+//!         redirect_url: "https://shop.example/appotapay/return".into(),
+//!         payment_method: PaymentMethod::All,
+//!         bank_code: String::new(),
+//!         extra_data: String::new(),
+//!         signature: String::new(), // signed by the client
+//!     })
+//!     .await?;
+//! println!("redirect the customer to {}", payment.payment_url);
+//!
+//! // 2. The result arrives by IPN (`verify_ipn`, or with the `axum` feature
+//! //    `appotapay::axum::ipn_route`) and with the customer's browser (`verify_redirect`).
+//!
+//! // 3. Confirm with the status API before fulfilling, if in doubt.
+//! let status = client.transaction_status("ORDER-1").await?;
+//! if status.error_code.is_success() && status.amount == Amount::vnd(150_000) {
+//!     println!("paid");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Errors
+//!
+//! API calls return [`Error`]: [`Error::Api`] for an `{errorCode, message}` answer,
+//! [`Error::Signature`] for an answer whose signature does not verify,
+//! [`Error::Timeout`], [`Error::Transport`] and [`Error::Decode`]. When
+//! [`Error::is_final`] is `false` the outcome is unknown: ask the status API later.
+//!
+//! ## Verifying results
+//!
+//! [`verify_ipn`] checks the JSON body POSTed to your `notifyUrl`, [`verify_redirect`]
+//! the query string the customer's browser brings to your `redirectUrl`. Both verify
+//! the signature before returning a typed [`PaymentNotification`]. IPN delivery is
+//! at-least-once: handle duplicates idempotently (e.g. keyed by `appotapay_trans_id`).
+//!
+//! ```
+//! use appotapay::{verify_redirect, NotificationError, SecretKey};
+//! let secret = SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3");
+//! // The raw query string the browser brought to your redirectUrl:
+//! let query = "orderId=ORDER-1&amount=150000&signature=0000";
+//! assert!(matches!(verify_redirect(&secret, query), Err(NotificationError::MissingField(_))));
+//! ```
+//!
+//! ## Features
+//!
+//! - `axum`: `appotapay::axum::ipn_route`, a ready IPN endpoint for axum 0.8.
+
+#![warn(missing_docs)]
+
+#[cfg(feature = "axum")]
+pub mod axum;
+mod client;
+mod error;
+mod notification;
+
+pub use appotapay_protocol as protocol;
+pub use client::{BankCreditResponse, Client, ClientBuilder, Environment, SandboxApi};
+pub use error::Error;
+pub use notification::{NotificationError, verify_ipn, verify_redirect};
+
+pub use appotapay_protocol::messages::sandbox::CompleteResponse;
+pub use appotapay_protocol::messages::{
+    BankPaymentRequest, BankPaymentResponse, CardInfo, ErrorBody, OrderRefunds, OrderRefundsResponse,
+    PaymentNotification, QrData, QrPaymentRequest, QrPaymentResponse, RefundData, RefundListMeta, RefundListQuery,
+    RefundListResponse, RefundRequest, RefundResponse, RefundStatus, RefundType, StatusResponse,
+};
+pub use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod, SecretKey};

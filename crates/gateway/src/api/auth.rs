@@ -6,7 +6,7 @@
 
 use super::ApiError;
 use crate::app::{Gateway, Partner};
-use appotapay_protocol::{jwt, ErrorCode, Lang};
+use appotapay_protocol::{ErrorCode, Lang, jwt};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;

@@ -4,9 +4,9 @@
 
 use appotapay_protocol::messages::ErrorBody;
 use appotapay_protocol::{ErrorCode, Lang};
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 /// An error answer.
 #[derive(Debug)]

@@ -3,21 +3,21 @@
 //! Checks run in this order: JSON shape and field types (1) → signature (2) → field
 //! rules (1, 32, 51, 52) → sub-account (90) → uniqueness of orderId (30).
 
+use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
-use super::ApiError;
 use crate::app::{Gateway, NewOrder, Partner};
 use crate::payments::{self, Current};
 use crate::store::{Order, OrderKind};
 use appotapay_protocol::messages::{BankPaymentResponse, CardInfo, QrData, QrPaymentResponse, StatusResponse};
 use appotapay_protocol::signing::{self, SignatureSpec, Signed};
 use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod};
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -60,7 +60,12 @@ fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>)
     fields::extra_data(f, c.extra_data)
 }
 
-async fn sub_account(gw: &Gateway, headers: &HeaderMap, partner: &Partner, lang: Lang) -> Result<Option<String>, ApiError> {
+async fn sub_account(
+    gw: &Gateway,
+    headers: &HeaderMap,
+    partner: &Partner,
+    lang: Lang,
+) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get("x-account-ref-id") else { return Ok(None) };
     let bad = || ApiError::bad(ErrorCode::INVALID_ACCOUNT_REF_ID).lang(lang);
     let id = v.to_str().map_err(|_| bad())?.trim();

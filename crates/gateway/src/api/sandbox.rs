@@ -1,25 +1,30 @@
 //! The sandbox test-helper API (spec §7): settle a transaction with any outcome, or
 //! simulate the collecting bank's credit for a QR order. Only routed in sandbox mode.
 
+use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
-use super::ApiError;
 use crate::app::{Gateway, Partner, SettleDetails, Settlement};
 use crate::payments::Event;
 use crate::store::{CardRecord, Order, OrderKind};
 use appotapay_protocol::messages::sandbox::CompleteResponse;
 use appotapay_protocol::{BankCode, ErrorCode, Lang};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::Value;
 use std::sync::Arc;
 
 /// The sandbox Mastercard of spec §7, recorded with CC payments settled by the helper.
 pub fn sandbox_card() -> CardRecord {
-    CardRecord { number_masked: "512345******2346".into(), date: "03/27".into(), name: "NGUYEN VAN A".into(), country: "VN".into() }
+    CardRecord {
+        number_masked: "512345******2346".into(),
+        date: "03/27".into(),
+        name: "NGUYEN VAN A".into(),
+        country: "VN".into(),
+    }
 }
 
 fn answer(gw: &Gateway, partner: &Partner, settled: Settlement, lang: Lang) -> Result<Response, ApiError> {
@@ -85,7 +90,8 @@ pub async fn complete(
         c if appotapay_protocol::DECLINE_CODES.contains(&c) => (Event::Fail(c), SettleDetails::default()),
         _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be 0, 38, 77 or a decline code")),
     };
-    let settled = gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
+    let settled =
+        gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
     answer(&gw, &partner, settled, lang)
 }
 

@@ -1,7 +1,7 @@
 //! The IPN outbox worker.
 
 use super::guard::{GuardedResolver, OutboundGuard};
-use crate::app::{now_ms, tokio_util_shutdown::Shutdown, Gateway};
+use crate::app::{Gateway, now_ms, tokio_util_shutdown::Shutdown};
 use crate::config::Mode;
 use crate::metrics;
 use crate::store::{AttemptRecord, NextStep, OutboxItem};
@@ -45,7 +45,13 @@ pub fn client(gw: &Gateway) -> Result<(reqwest::Client, Arc<OutboundGuard>), req
 }
 
 async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: &str) -> Outcome {
-    let fail = |label, error: String| Outcome { delivered: false, http_status: None, error: Some(error), head: String::new(), label };
+    let fail = |label, error: String| Outcome {
+        delivered: false,
+        http_status: None,
+        error: Some(error),
+        head: String::new(),
+        label,
+    };
     let parsed = match url::Url::parse(url) {
         Ok(u) => u,
         Err(e) => return fail("blocked", format!("invalid URL: {e}")),
@@ -72,7 +78,8 @@ async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: 
             Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(READ_CAP - buf.len())]),
             Ok(None) => break,
             Err(e) => {
-                read_error = Some(if e.is_timeout() { "timed out reading the answer".to_owned() } else { error_chain(&e) });
+                read_error =
+                    Some(if e.is_timeout() { "timed out reading the answer".to_owned() } else { error_chain(&e) });
                 break;
             }
         }
@@ -93,7 +100,13 @@ async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: 
             head,
             label: "bad_body",
         },
-        (s, _) => Outcome { delivered: false, http_status: Some(s), error: Some(format!("HTTP {s}")), head, label: "http_error" },
+        (s, _) => Outcome {
+            delivered: false,
+            http_status: Some(s),
+            error: Some(format!("HTTP {s}")),
+            head,
+            label: "http_error",
+        },
     }
 }
 

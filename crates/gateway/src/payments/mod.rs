@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(decide(pr, Event::Cancel, 0), Decision::Reject(ErrorCode(34)));
         assert_eq!(decide(pr, Event::Succeed, 500), Decision::Change { state: State::Success, code: ErrorCode(0) });
         assert_eq!(decide(p, Event::Fail(ErrorCode(0)), 0), Decision::Reject(ErrorCode(1)));
-        assert_eq!(decide(p, Event::Fail(ErrorCode(61)), 0), Decision::Change { state: State::Failed, code: ErrorCode(61) });
+        assert_eq!(
+            decide(p, Event::Fail(ErrorCode(61)), 0),
+            Decision::Change { state: State::Failed, code: ErrorCode(61) }
+        );
         let done = Current { state: State::Success, code: ErrorCode(0), expires_at_ms: 100 };
         assert_eq!(decide(done, Event::Cancel, 0), Decision::Reject(ErrorCode(41)));
         let exp = Current { state: State::Expired, code: ErrorCode(77), expires_at_ms: 100 };

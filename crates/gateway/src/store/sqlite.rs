@@ -10,10 +10,10 @@
 use super::*;
 use crate::payments::State;
 use appotapay_protocol::ErrorCode;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
-use tokio::sync::{oneshot, Semaphore};
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::{Semaphore, oneshot};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
 const READERS: usize = 4;
@@ -87,7 +87,9 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
+    )?;
     for (version, sql) in MIGRATIONS {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done: Option<i64> = conn
@@ -95,7 +97,10 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             .optional()?;
         if done.is_none() {
             conn.execute_batch(sql)?;
-            conn.execute("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)", params![version, crate::now_ms()])?;
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)",
+                params![version, crate::now_ms()],
+            )?;
         }
         conn.execute_batch("COMMIT")?;
     }
@@ -155,7 +160,11 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(SqliteStore { writer: tx, readers: Arc::new(Mutex::new(readers)), read_slots: Arc::new(Semaphore::new(READERS)) })
+        Ok(SqliteStore {
+            writer: tx,
+            readers: Arc::new(Mutex::new(readers)),
+            read_slots: Arc::new(Semaphore::new(READERS)),
+        })
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -320,8 +329,10 @@ impl Store for SqliteStore {
 
     async fn set_partner_locked(&self, code: &str, locked: bool) -> StoreResult<bool> {
         let code = code.to_owned();
-        self.write(move |c| Ok(c.execute("UPDATE partners SET locked = ?1 WHERE code = ?2", params![locked, code])? == 1))
-            .await
+        self.write(move |c| {
+            Ok(c.execute("UPDATE partners SET locked = ?1 WHERE code = ?2", params![locked, code])? == 1)
+        })
+        .await
     }
 
     async fn insert_sub_account(&self, s: &SubAccount) -> StoreResult<bool> {
@@ -346,7 +357,12 @@ impl Store for SqliteStore {
         self.read(move |c| {
             c.prepare_cached("SELECT id, partner_code, owner, created_at_ms FROM sub_accounts WHERE id = ?1")?
                 .query_row([id], |r| {
-                    Ok(SubAccount { id: r.get(0)?, partner_code: r.get(1)?, owner: r.get(2)?, created_at_ms: r.get(3)? })
+                    Ok(SubAccount {
+                        id: r.get(0)?,
+                        partner_code: r.get(1)?,
+                        owner: r.get(2)?,
+                        created_at_ms: r.get(3)?,
+                    })
                 })
                 .optional()
         })
@@ -454,7 +470,14 @@ impl Store for SqliteStore {
                     "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, \
                      locked_until_ms, created_at_ms) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, 0, ?6)",
                 )?
-                .execute(params![ch.trans_id, ob.partner_code, ob.url, ob.body, ob.first_attempt_at_ms, ch.now_ms])?;
+                .execute(params![
+                    ch.trans_id,
+                    ob.partner_code,
+                    ob.url,
+                    ob.body,
+                    ob.first_attempt_at_ms,
+                    ch.now_ms
+                ])?;
             }
             Ok(true)
         })
@@ -503,7 +526,15 @@ impl Store for SqliteStore {
                 "INSERT INTO ipn_attempts (outbox_id, attempt, at_ms, http_status, error, latency_ms, response_head) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![a.outbox_id, a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head])?;
+            .execute(params![
+                a.outbox_id,
+                a.attempt,
+                a.at_ms,
+                a.http_status,
+                a.error,
+                a.latency_ms,
+                a.response_head
+            ])?;
             let now = crate::now_ms();
             let (status, next_at, finished): (&str, Option<i64>, Option<i64>) = match next {
                 NextStep::Delivered => ("delivered", None, Some(now)),
@@ -531,18 +562,22 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_depth(&self) -> StoreResult<i64> {
-        self.read(|c| c.prepare_cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")?.query_row([], |r| r.get(0)))
-            .await
+        self.read(|c| {
+            c.prepare_cached("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")?.query_row([], |r| r.get(0))
+        })
+        .await
     }
 
     async fn release_leases(&self) -> StoreResult<()> {
-        self.write(|c| c.execute("UPDATE outbox SET locked_until_ms = 0 WHERE status = 'pending'", []).map(|_| ())).await
+        self.write(|c| c.execute("UPDATE outbox SET locked_until_ms = 0 WHERE status = 'pending'", []).map(|_| ()))
+            .await
     }
 
     async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>> {
         let id = trans_id.to_owned();
         self.read(move |c| {
-            let mut st = c.prepare_cached("SELECT id, url, body, status FROM outbox WHERE trans_id = ?1 ORDER BY id")?;
+            let mut st =
+                c.prepare_cached("SELECT id, url, body, status FROM outbox WHERE trans_id = ?1 ORDER BY id")?;
             let rows: Vec<(i64, String, String, String)> =
                 st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
             let mut out = Vec::with_capacity(rows.len());
