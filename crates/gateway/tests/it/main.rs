@@ -3,5 +3,6 @@
 
 mod harness;
 
+mod bad_input;
 mod flows;
 mod ipn;
