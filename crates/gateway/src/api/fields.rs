@@ -42,11 +42,13 @@ impl<'a> Fields<'a> {
         ApiError::bad(code).lang(self.lang).detail(detail)
     }
 
-    /// A required string field.
+    /// A required string field: absent, null and empty are all "missing" (1).
     pub fn required(&self, key: &str) -> Result<&'a str, ApiError> {
         match self.obj.get(key) {
-            Some(Value::String(s)) => Ok(s),
-            None | Some(Value::Null) => Err(self.err(ErrorCode::INVALID_PARAMS, format!("{key} is missing"))),
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            None | Some(Value::Null) | Some(Value::String(_)) => {
+                Err(self.err(ErrorCode::INVALID_PARAMS, format!("{key} is missing")))
+            }
             Some(_) => Err(self.err(ErrorCode::INVALID_PARAMS, format!("{key} must be a string"))),
         }
     }
@@ -60,14 +62,16 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The `signature` field; missing → 2.
+    /// The `signature` field. Every fault of it answers 2, its type included: the
+    /// spec ties the field to that one code, and a merchant debugging a signature
+    /// should not be sent looking for another parameter.
     pub fn signature(&self) -> Result<&'a str, ApiError> {
         match self.obj.get("signature") {
             Some(Value::String(s)) if !s.is_empty() => Ok(s),
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 Err(self.err(ErrorCode::INVALID_SIGNATURE, "signature is missing"))
             }
-            Some(_) => Err(self.err(ErrorCode::INVALID_PARAMS, "signature must be a string")),
+            Some(_) => Err(self.err(ErrorCode::INVALID_SIGNATURE, "signature must be a string")),
         }
     }
 

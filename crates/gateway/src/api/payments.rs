@@ -1,7 +1,25 @@
 //! Payment creation and status (spec §5.1–§5.3).
 //!
-//! Checks run in this order: JSON shape and field types (1) → signature (2) → field
-//! rules (1, 32, 51, 52) → sub-account (90) → uniqueness of orderId (30).
+//! Checks run in this order, after authentication (`auth.rs`: 401, 11, 14, 13; HTTP
+//! 401) and the body size (HTTP 413, errorCode 1):
+//!
+//! 1. JSON shape and field types (1): the body is a JSON object; each required string
+//!    is present, a string and not empty; each optional string is absent, null or a
+//!    string; `amount` is a JSON number. An `amount` that is a number but not an
+//!    integer (`10000.5`, `1e20`) answers 32 already here: it can never be valid, and
+//!    its signed text (`1e20`, `10000.0`) is not one the gateway can reproduce from
+//!    the parsed number, so checking the signature first would misreport it as 2.
+//! 2. signature (2): every fault of the `signature` field, its type included.
+//! 3. field rules, in field order: orderId and orderInfo (1), amount limits (32),
+//!    clientIp and URLs (1), extraData (1), then paymentMethod (52) and bankCode (51).
+//! 4. sub-account `X-Account-Ref-ID` (90).
+//! 5. uniqueness of orderId (30).
+//!
+//! The status API checks the shape (1), the signature (2), then the orderId's form
+//! (1: an id that could never have been created is a bad parameter, not an unknown
+//! transaction), and only then looks the order up (36).
+//!
+//! Every error is HTTP 400 with `{"errorCode", "message"}` and nothing else.
 
 use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
@@ -238,6 +256,7 @@ pub async fn status(
     let f = Fields::new(&value, lang);
     let order_id = f.required("orderId")?;
     verify(&f, &signing::STATUS_REQUEST, &partner, &value)?;
+    fields::order_id(&f, order_id)?;
     let order = gw
         .store
         .find_order(&partner.code, order_id)

@@ -11,7 +11,7 @@ use appotapay_protocol::messages::sandbox::CompleteResponse;
 use appotapay_protocol::{BankCode, ErrorCode, Lang};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -73,11 +73,15 @@ pub async fn complete(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
-    Path(trans_id): Path<String>,
+    trans_id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
     let f = Fields::new(&value, lang);
+    // A path segment that does not even decode (invalid UTF-8) gets the JSON error
+    // body like every other bad parameter, not axum's plain-text rejection.
+    let Path(trans_id) =
+        trans_id.map_err(|_| f.err(ErrorCode::INVALID_PARAMS, "the appotapayTransId in the path does not decode"))?;
     let code = match value.get("errorCode").and_then(Value::as_u64) {
         Some(c) if c <= u64::from(u32::MAX) => ErrorCode(c as u32),
         _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be a non-negative integer")),

@@ -3,5 +3,7 @@
 
 mod harness;
 
+mod bad_input;
+mod crash;
 mod flows;
 mod ipn;
