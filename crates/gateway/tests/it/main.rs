@@ -5,3 +5,4 @@ mod harness;
 
 mod flows;
 mod ipn;
+mod refunds;
