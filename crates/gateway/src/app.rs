@@ -1,12 +1,18 @@
 //! The gateway's core operations, shared by the partner API, the checkout, the
 //! sandbox helpers and the sweeper: partners (cached), order creation, settlement
-//! through the one state machine, and the signed results (redirect URL, IPN body).
+//! through the one state machine, the signed results (redirect URL, IPN body), and
+//! refunds (admitted atomically by the store, then moved on through the refund state
+//! machine as the sandbox bank answers).
 
 use crate::config::{Config, Mode};
 use crate::crypto::Keys;
 use crate::metrics;
+use crate::payments::refund::{self, Ledger, RefundStatus, Refusal};
 use crate::payments::{self, Current, Decision, Event, State};
-use crate::store::{CardRecord, CreateOutcome, NewOutbox, Order, PartnerRecord, StateChange, Store, StoreError};
+use crate::store::{
+    CardRecord, CreateOutcome, NewOutbox, Order, PartnerRecord, Refund, RefundChange, RefundCreate, StateChange, Store,
+    StoreError,
+};
 use appotapay_protocol::messages::PaymentNotification;
 use appotapay_protocol::signing::Signed;
 use appotapay_protocol::{Amount, AmountLimits, AppotapayTransId, ErrorCode, Lang, SecretKey};
@@ -127,6 +133,24 @@ pub struct NewOrder {
     /// Sub-account.
     pub sub_account: Option<String>,
 }
+
+/// A refund request as validated by the API.
+#[derive(Clone, Debug)]
+pub struct NewRefund {
+    /// The partner's refundId.
+    pub refund_original_id: String,
+    /// The transaction to refund.
+    pub trans_id: String,
+    /// VND, positive.
+    pub amount: i64,
+    /// The partner's reason.
+    pub reason: String,
+}
+
+/// How long a newly admitted refund may stay `pending` before the sweeper hands it to
+/// the bank itself. The request that created it does so at once; this only rescues
+/// refunds whose request died in between (a crash).
+const PENDING_REFUND_GRACE_MS: i64 = 30_000;
 
 impl Gateway {
     /// Assembles a gateway over an open store.
@@ -396,6 +420,107 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Refunds (part of) a partner's successful transaction (spec §5.4). The store
+    /// admits and inserts the refund in one transaction (see
+    /// [`Store::create_refund`]); then it is handed to the bank at once. `Ok(Err(_))`
+    /// is a refusal with its documented code.
+    pub async fn refund(&self, partner: &Partner, new: NewRefund) -> Result<Result<Refund, Refusal>, CoreError> {
+        // Read first for the payment method the bank needs; ownership, state and sums
+        // are decided again by the store under its lock.
+        let order = match self.store.get_order(&new.trans_id).await? {
+            Some(o) if o.partner_code == partner.code => o,
+            _ => return Ok(Err(Refusal::UnknownTransaction)),
+        };
+        let now = now_ms();
+        for _ in 0..16 {
+            let refund_id = random_refund_id();
+            let refund = Refund {
+                refund_id,
+                partner_code: partner.code.clone(),
+                refund_original_id: new.refund_original_id.clone(),
+                trans_id: order.trans_id.clone(),
+                amount: new.amount,
+                reason: new.reason.clone(),
+                status: RefundStatus::Pending,
+                created_at_ms: now,
+                updated_at_ms: now,
+                due_at_ms: Some(now + PENDING_REFUND_GRACE_MS),
+            };
+            match self.store.create_refund(&refund, partner.limits.min).await? {
+                RefundCreate::Created => {
+                    metrics::refund_created(&order.payment_method);
+                    return Ok(Ok(self.advance_refund(refund, &order.payment_method, now).await?));
+                }
+                RefundCreate::Refused(r) => return Ok(Err(r)),
+                RefundCreate::RefundIdTaken => continue,
+            }
+        }
+        Err(CoreError::Store(StoreError::Database("could not draw a free refund id".into())))
+    }
+
+    /// Moves a pending or processing refund on as the sandbox bank answers, through
+    /// [`refund::decide`] and a compare-and-set; returns the refund as it then is. A
+    /// final refund is returned unchanged.
+    async fn advance_refund(&self, r: Refund, payment_method: &str, now: i64) -> Result<Refund, CoreError> {
+        let plan = crate::acquirer::sandbox_refund(payment_method, &r.reason, self.config.sandbox_refund_delay);
+        let events = match r.status {
+            RefundStatus::Pending => plan.at_submission(),
+            RefundStatus::Processing => vec![plan.answer],
+            RefundStatus::Success | RefundStatus::Error => return Ok(r),
+        };
+        let Some(to) = refund::fold(r.status, &events) else { return Ok(r) };
+        let delay_ms = plan.delay.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let due_at_ms = (to == RefundStatus::Processing).then(|| now.saturating_add(delay_ms));
+        let change = RefundChange { refund_id: r.refund_id.clone(), from: r.status, to, now_ms: now, due_at_ms };
+        if self.store.update_refund(&change).await? {
+            if refund::is_final(to) {
+                metrics::refund_finished(payment_method, to);
+            }
+            return Ok(Refund { status: to, updated_at_ms: now, due_at_ms, ..r });
+        }
+        // Another task moved it first: report it as it is now.
+        Ok(self.store.get_refund(&r.refund_id).await?.unwrap_or(r))
+    }
+
+    /// Moves on every refund whose next step is due; returns how many changed.
+    pub async fn sweep_refunds(&self) -> Result<usize, CoreError> {
+        self.sweep_refunds_at(now_ms()).await
+    }
+
+    /// [`sweep_refunds`](Self::sweep_refunds) as if the clock read `now` (unix
+    /// milliseconds): tests use it to let the sandbox bank's delay pass at once.
+    pub async fn sweep_refunds_at(&self, now: i64) -> Result<usize, CoreError> {
+        let due = self.store.due_refunds(now, 500).await?;
+        let mut n = 0;
+        for r in due {
+            let Some(order) = self.store.get_order(&r.trans_id).await? else { continue };
+            let before = r.status;
+            if self.advance_refund(r, &order.payment_method, now).await?.status != before {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The refund ledger of an order: sums read only for a successful payment (no
+    /// other can have refunds).
+    pub async fn refund_ledger(&self, order: &Order) -> Result<Ledger, CoreError> {
+        if order.state != State::Success {
+            return Ok(Ledger { paid: order.amount, committed: 0, refunded: 0 });
+        }
+        let t = self.store.refund_totals(&order.trans_id).await?;
+        Ok(Ledger { paid: order.amount, committed: t.committed, refunded: t.refunded })
+    }
+}
+
+/// A random gateway refund id, `RF` + 12 digits (the shape of an appotapayTransId
+/// with its own prefix); uniqueness is the store's (a taken id is redrawn).
+fn random_refund_id() -> String {
+    let n = rand::thread_rng().gen_range(100_000_000_000..=appotapay_protocol::ids::MAX_TRANS_NUMBER);
+    format!("RF{n:012}")
+}
+
 /// A random appotapayTransId; uniqueness is the store's (a taken id is redrawn).
 fn random_trans_id() -> Option<AppotapayTransId> {
     AppotapayTransId::from_number(
@@ -403,7 +528,8 @@ fn random_trans_id() -> Option<AppotapayTransId> {
     )
 }
 
-/// Runs the expiry sweeper until `shutdown` fires.
+/// Runs the sweeper until `shutdown` fires: it expires overdue orders and moves on
+/// refunds whose next step is due (the sandbox bank's answer to an ATM refund).
 pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdown) {
     let mut tick = tokio::time::interval(gw.config.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -416,6 +542,11 @@ pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdo
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired overdue orders"),
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+        match gw.sweep_refunds().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refunds = n, "moved refunds on"),
+            Err(e) => tracing::warn!(error = %e, "refund sweep failed"),
         }
     }
 }

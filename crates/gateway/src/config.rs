@@ -32,6 +32,7 @@ pub struct RawConfig {
     data_dir: Option<String>,
     mode: Option<String>,
     payment_ttl: Option<String>,
+    sandbox_refund_delay: Option<String>,
     ipn_retry_schedule: Option<String>,
     ipn_timeout: Option<String>,
     ipn_concurrency: Option<usize>,
@@ -92,6 +93,8 @@ pub struct Config {
     pub mode: Mode,
     /// Payment lifetime.
     pub payment_ttl: Duration,
+    /// How long the sandbox bank takes to answer an ATM refund.
+    pub sandbox_refund_delay: Duration,
     /// IPN attempt delays.
     pub ipn_schedule: Vec<Duration>,
     /// Whether delays after the first get ±20 % jitter.
@@ -199,6 +202,10 @@ impl Config {
         if payment_ttl < Duration::from_secs(1) {
             return Err(bad("payment_ttl", &get(&raw.payment_ttl), "must be at least 1s"));
         }
+        let sandbox_refund_delay = dur("sandbox_refund_delay", &raw.sandbox_refund_delay)?;
+        if sandbox_refund_delay > Duration::from_secs(7 * 24 * 3600) {
+            return Err(bad("sandbox_refund_delay", &get(&raw.sandbox_refund_delay), "must be at most 7 days"));
+        }
         let sched_s = get(&raw.ipn_retry_schedule);
         let (ipn_schedule, ipn_jitter) = if sched_s.trim() == "extended" {
             (EXTENDED_SCHEDULE.iter().map(|s| Duration::from_secs(*s)).collect(), true)
@@ -267,6 +274,7 @@ impl Config {
             data_dir,
             mode,
             payment_ttl,
+            sandbox_refund_delay,
             ipn_schedule,
             ipn_jitter,
             ipn_timeout,
@@ -306,6 +314,7 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite://data/gateway.db");
         assert_eq!(c.payment_ttl, Duration::from_secs(900));
+        assert_eq!(c.sandbox_refund_delay, Duration::from_secs(10));
         assert_eq!(c.ipn_schedule.len(), 4);
         assert_eq!(c.mode, Mode::Sandbox);
     }
@@ -314,6 +323,13 @@ mod tests {
     fn bad_values_name_their_setting() {
         let e = with(|r| r.payment_ttl = Some("soon".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_PAYMENT_TTL"), "{e}");
+        let e =
+            with(|r| r.sandbox_refund_delay = Some("later".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_REFUND_DELAY"), "{e}");
+        assert_eq!(
+            with(|r| r.sandbox_refund_delay = Some("0s".into())).expect("zero").sandbox_refund_delay,
+            Duration::ZERO
+        );
         let e = with(|r| r.listen = Some("nope".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_LISTEN"), "{e}");
         let e = with(|r| r.ipn_retry_schedule = Some("0s,5x".into())).err().map(|e| e.to_string()).unwrap_or_default();

@@ -1,7 +1,8 @@
-//! Prometheus metrics: orders created and settled, IPN attempts, outbox depth and
-//! request latency. Recorded through the `metrics` facade; rendered by `/metrics`.
+//! Prometheus metrics: orders created and settled, refunds created and finished, IPN
+//! attempts, outbox depth and request latency. Recorded through the `metrics` facade; rendered by `/metrics`.
 
 use crate::payments::State;
+use crate::payments::refund::RefundStatus;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
@@ -30,6 +31,17 @@ pub fn order_created(method: &str) {
 /// An order reached a final state.
 pub fn order_settled(method: &str, state: State) {
     metrics::counter!("appotapay_orders_settled_total", "method" => method.to_owned(), "result" => state.as_str())
+        .increment(1);
+}
+
+/// A refund was admitted.
+pub fn refund_created(method: &str) {
+    metrics::counter!("appotapay_refunds_created_total", "method" => method.to_owned()).increment(1);
+}
+
+/// A refund reached a final status.
+pub fn refund_finished(method: &str, status: RefundStatus) {
+    metrics::counter!("appotapay_refunds_finished_total", "method" => method.to_owned(), "result" => status.as_str())
         .increment(1);
 }
 

@@ -2,7 +2,9 @@
 //! issuers and for the collecting bank of QR transfers.
 
 use crate::config::CollectingAccount;
+use crate::payments::refund::RefundEvent;
 use appotapay_protocol::vietqr::VietQr;
+use std::time::Duration;
 
 /// The VietQR payload of a QR order: the collecting account, the exact amount and
 /// the appotapayTransId as the transfer memo.
@@ -11,9 +13,57 @@ pub fn vietqr_payload(account: &CollectingAccount, amount: i64, trans_id: &str) 
     VietQr::dynamic(&account.bin, &account.account, amount, trans_id).encode().ok()
 }
 
+/// The text in a refund's reason that makes the sandbox bank refuse it.
+pub const REFUND_FAIL_MARKER: &str = "FAIL";
+
+/// How the sandbox bank handles a refund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefundPlan {
+    /// The bank's answer: [`RefundEvent::BankSucceeded`] or [`RefundEvent::BankFailed`].
+    pub answer: RefundEvent,
+    /// `None`: the bank answers at once (the refund goes straight to its final
+    /// status); `Some(d)`: it stays `processing` for `d` first.
+    pub delay: Option<Duration>,
+}
+
+impl RefundPlan {
+    /// The events of handing the refund to the bank: submit, and the answer too when
+    /// it comes at once.
+    pub fn at_submission(&self) -> Vec<RefundEvent> {
+        match self.delay {
+            None => vec![RefundEvent::Submit, self.answer],
+            Some(_) => vec![RefundEvent::Submit],
+        }
+    }
+}
+
+/// The sandbox bank's handling of a refund of a payment made with `payment_method`:
+/// card (`CC`) and QR-transfer refunds are answered at once, domestic-card (`ATM`)
+/// refunds after `atm_delay`, like the interbank refunds they stand for. A reason
+/// containing `FAIL` (upper case) makes the bank refuse the refund, so that merchants
+/// can test that path; anything else succeeds.
+pub fn sandbox_refund(payment_method: &str, reason: &str, atm_delay: Duration) -> RefundPlan {
+    let answer = if reason.contains(REFUND_FAIL_MARKER) { RefundEvent::BankFailed } else { RefundEvent::BankSucceeded };
+    let delay = (payment_method == "ATM").then_some(atm_delay);
+    RefundPlan { answer, delay }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sandbox_refunds() {
+        let d = Duration::from_secs(10);
+        let cc = sandbox_refund("CC", "Customer returned the goods", d);
+        assert_eq!(cc, RefundPlan { answer: RefundEvent::BankSucceeded, delay: None });
+        assert_eq!(cc.at_submission(), [RefundEvent::Submit, RefundEvent::BankSucceeded]);
+        assert_eq!(sandbox_refund("QR", "x", d).delay, None);
+        let atm = sandbox_refund("ATM", "please FAIL", d);
+        assert_eq!(atm, RefundPlan { answer: RefundEvent::BankFailed, delay: Some(d) });
+        assert_eq!(atm.at_submission(), [RefundEvent::Submit]);
+        assert_eq!(sandbox_refund("CC", "failed delivery", d).answer, RefundEvent::BankSucceeded, "upper case only");
+    }
 
     #[test]
     fn payload_parses_back() {

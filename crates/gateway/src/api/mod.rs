@@ -10,6 +10,7 @@ pub mod error;
 pub mod fields;
 pub mod ops;
 pub mod payments;
+pub mod refunds;
 pub mod sandbox;
 
 use crate::app::Gateway;
@@ -39,7 +40,14 @@ pub fn router(gw: Arc<Gateway>) -> Router {
     let mut api = Router::new()
         .route("/api/v1/orders/payment/bank", post(payments::create_bank))
         .route("/api/v1/orders/payment/qr", post(payments::create_qr))
-        .route("/api/v1/orders/transaction/bank/status", post(payments::status));
+        .route("/api/v1/orders/transaction/bank/status", post(payments::status))
+        .route("/api/v1/transaction/refund", post(refunds::create))
+        // The static `refund` segment wins over `{order_id}`: an order whose id is
+        // literally "refund" cannot list its refunds by this route (GET /api/v1/refunds
+        // with orderId=refund can).
+        .route("/api/v1/transaction/refund/{refund_id}", get(refunds::detail))
+        .route("/api/v1/transaction/{order_id}/refund", get(refunds::by_order))
+        .route("/api/v1/refunds", get(refunds::list));
     if gw.sandbox() {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))

@@ -1,4 +1,5 @@
-//! Payment creation and status (spec §5.1–§5.3).
+//! Payment creation and status (spec §5.1–§5.3). The status of a fully refunded
+//! payment is 40 (see [`crate::payments::refund`]).
 //!
 //! Checks run in this order, after authentication (`auth.rs`: 401, 11, 14, 13; HTTP
 //! 401) and the body size (HTTP 413, errorCode 1):
@@ -25,6 +26,7 @@ use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use crate::app::{Gateway, NewOrder, Partner};
+use crate::payments::refund::Ledger;
 use crate::payments::{self, Current};
 use crate::store::{Order, OrderKind};
 use appotapay_protocol::messages::{BankPaymentResponse, CardInfo, QrData, QrPaymentResponse, StatusResponse};
@@ -39,7 +41,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
-fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
+/// Checks a request's `signature` (missing → 2 as well as wrong → 2).
+pub(super) fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
     f.signature()?;
     signing::verify_json(spec, &partner.secret, body).map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
 }
@@ -212,10 +215,11 @@ pub async fn create_qr(
     Ok(Json(resp).into_response())
 }
 
-/// The status answer of an order, signed.
-pub fn status_response(partner: &Partner, order: &Order, lang: Lang) -> StatusResponse {
+/// The status answer of an order, signed. `ledger` is the order's refund ledger: a
+/// fully refunded payment answers 40 instead of 0; a partly refunded one still 0.
+pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: Lang) -> StatusResponse {
     let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
-    let code = payments::status_code(current, crate::app::now_ms());
+    let code = ledger.status_code(payments::status_code(current, crate::app::now_ms()));
     let card_info = match (&order.card, order.payment_method.as_str()) {
         (Some(card), "CC") => Some(CardInfo {
             card_number: card.number_masked.clone(),
@@ -262,5 +266,6 @@ pub async fn status(
         .find_order(&partner.code, order_id)
         .await?
         .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no such order"))?;
-    Ok(Json(status_response(&partner, &order, lang)).into_response())
+    let ledger = gw.refund_ledger(&order).await?;
+    Ok(Json(status_response(&partner, &order, &ledger, lang)).into_response())
 }

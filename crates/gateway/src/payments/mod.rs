@@ -9,6 +9,11 @@
 //! helpers, bank credits, the expiry sweeper) goes through [`decide`], and the store
 //! applies the result with a compare-and-set on the state it was decided from, so two
 //! concurrent attempts cannot both win. A final state never changes.
+//!
+//! Refunds of a successful payment have their own machine beside this one, in
+//! [`refund`]; they never change the payment's state.
+
+pub mod refund;
 
 use appotapay_protocol::ErrorCode;
 use std::fmt;

@@ -6,7 +6,12 @@
 //! - [`Store::apply_change`] is a compare-and-set on the order's state, and writes the
 //!   IPN outbox row in the same transaction as the final state;
 //! - `(partner_code, order_id)` is unique; a duplicate is reported, not an error;
-//! - outbox rows are claimed with a lease, so a crashed worker's rows come back.
+//! - outbox rows are claimed with a lease, so a crashed worker's rows come back;
+//! - [`Store::create_refund`] admits a refund and inserts it in one transaction, with
+//!   every refund of the same order serialised (SQLite: the single writer; a server
+//!   database: the order row locked `FOR UPDATE` first), so concurrent refunds can
+//!   never together exceed the paid amount;
+//! - [`Store::update_refund`] is a compare-and-set on the refund's status.
 
 pub mod model;
 pub mod sqlite;
@@ -87,4 +92,33 @@ pub trait Store: Send + Sync + 'static {
     async fn release_leases(&self) -> StoreResult<()>;
     /// The outbox rows of a transaction with their attempts, oldest first.
     async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>>;
+
+    /// Admits and inserts a refund atomically: the order must exist and belong to
+    /// `refund.partner_code` (else 36), the partner's refundId must be new (31), then
+    /// [`crate::payments::refund::admit`] decides against the order's state and the
+    /// committed sum of its refunds, read in the same transaction as the insert, with
+    /// the order row locked so that refunds of one order are serialised.
+    async fn create_refund(&self, refund: &Refund, min_amount: i64) -> StoreResult<RefundCreate>;
+    /// Applies a status change if the refund is still in `change.from`; `false` if it
+    /// had moved on.
+    async fn update_refund(&self, change: &RefundChange) -> StoreResult<bool>;
+    /// A refund by the gateway's refund id.
+    async fn get_refund(&self, refund_id: &str) -> StoreResult<Option<Refund>>;
+    /// A refund by the partner's refundId.
+    async fn find_refund(&self, partner_code: &str, refund_original_id: &str) -> StoreResult<Option<Refund>>;
+    /// The refunds of a transaction, oldest first.
+    async fn order_refunds(&self, trans_id: &str) -> StoreResult<Vec<Refund>>;
+    /// The sums of a transaction's refunds.
+    async fn refund_totals(&self, trans_id: &str) -> StoreResult<RefundTotals>;
+    /// One page (`offset`, `limit`) of a partner's refunds matching `filter`, newest
+    /// first, with the count and sum of every match.
+    async fn list_refunds(
+        &self,
+        partner_code: &str,
+        filter: &RefundFilter,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<RefundPage>;
+    /// Pending and processing refunds whose next step is due at `now_ms`, earliest first.
+    async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>>;
 }

@@ -1,6 +1,7 @@
 //! Rows as the rest of the gateway sees them.
 
 use crate::payments::State;
+use crate::payments::refund::{RefundStatus, RefundType, Refusal};
 use appotapay_protocol::ErrorCode;
 
 /// A partner as stored: the secret key stays encrypted here.
@@ -244,4 +245,100 @@ pub struct Delivery {
     pub status: String,
     /// Attempts, oldest first.
     pub attempts: Vec<AttemptRecord>,
+}
+
+/// A refund of (part of) a successful transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    /// The gateway's refund id (`RF` + 12 digits), unique across the gateway.
+    pub refund_id: String,
+    /// Owning partner.
+    pub partner_code: String,
+    /// The partner's refundId, unique per partner.
+    pub refund_original_id: String,
+    /// The refunded transaction (appotapayTransId).
+    pub trans_id: String,
+    /// VND, positive.
+    pub amount: i64,
+    /// The partner's reason.
+    pub reason: String,
+    /// State.
+    pub status: RefundStatus,
+    /// Creation time.
+    pub created_at_ms: i64,
+    /// Last change.
+    pub updated_at_ms: i64,
+    /// When the refund needs its next step (pending: hand it to the bank; processing:
+    /// the bank's answer is due); `None` once final.
+    pub due_at_ms: Option<i64>,
+}
+
+/// Result of inserting a refund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundCreate {
+    /// Admitted and stored.
+    Created,
+    /// Refused by the rules of spec §5.4 (nothing stored).
+    Refused(Refusal),
+    /// The gateway's refund id is taken: draw another.
+    RefundIdTaken,
+}
+
+/// A compare-and-set change of a refund's status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundChange {
+    /// The gateway's refund id.
+    pub refund_id: String,
+    /// The status the change was decided from.
+    pub from: RefundStatus,
+    /// New status.
+    pub to: RefundStatus,
+    /// Time of the change.
+    pub now_ms: i64,
+    /// The next step's time (`None` for a final status).
+    pub due_at_ms: Option<i64>,
+}
+
+/// The sums of a transaction's refunds (see [`crate::payments::refund::Ledger`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefundTotals {
+    /// Sum of the refunds not in `error`.
+    pub committed: i64,
+    /// Sum of the refunds in `success`.
+    pub refunded: i64,
+}
+
+/// Filters of a refund list (`GET /api/v1/refunds`); `None` does not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefundFilter {
+    /// appotapayTransId.
+    pub trans_id: Option<String>,
+    /// The partner's order id.
+    pub order_id: Option<String>,
+    /// The gateway's refund id.
+    pub refund_id: Option<String>,
+    /// The partner's refundId.
+    pub refund_original_id: Option<String>,
+    /// Status.
+    pub status: Option<RefundStatus>,
+    /// Exact amount.
+    pub amount: Option<i64>,
+    /// Created at or after (unix milliseconds).
+    pub created_from_ms: Option<i64>,
+    /// Created at or before (unix milliseconds).
+    pub created_to_ms: Option<i64>,
+    /// The refund type of the refunded order (total once its successful refunds add
+    /// up to the paid amount).
+    pub refund_type: Option<RefundType>,
+}
+
+/// One page of a refund list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefundPage {
+    /// The refunds of the page, newest first.
+    pub items: Vec<Refund>,
+    /// Number of matching refunds.
+    pub total: u64,
+    /// Sum of the matching refunds' amounts.
+    pub total_amount: i64,
 }

@@ -9,13 +9,18 @@
 
 use super::*;
 use crate::payments::State;
+use crate::payments::refund::{self, Ledger, Refusal};
 use appotapay_protocol::ErrorCode;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{Semaphore, oneshot};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_refunds.sql")),
+];
 const READERS: usize = 4;
 const MAX_BATCH: usize = 512;
 
@@ -287,6 +292,133 @@ fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
         latency_ms: r.get(5)?,
         response_head: r.get(6)?,
     })
+}
+
+const REFUND_COLUMNS: &str = "r.refund_id, r.partner_code, r.refund_original_id, r.trans_id, r.amount, r.reason, \
+    r.status, r.created_at_ms, r.updated_at_ms, r.due_at_ms";
+
+fn refund_from_row(r: &Row<'_>) -> rusqlite::Result<Refund> {
+    let status: String = r.get(6)?;
+    Ok(Refund {
+        refund_id: r.get(0)?,
+        partner_code: r.get(1)?,
+        refund_original_id: r.get(2)?,
+        trans_id: r.get(3)?,
+        amount: r.get(4)?,
+        reason: r.get(5)?,
+        status: refund::parse_status(&status).ok_or_else(|| corrupt("refund status"))?,
+        created_at_ms: r.get(7)?,
+        updated_at_ms: r.get(8)?,
+        due_at_ms: r.get(9)?,
+    })
+}
+
+/// Sums of a transaction's refunds: not in error (committed), in success (refunded).
+const REFUND_TOTALS_SQL: &str = "SELECT COALESCE(SUM(CASE WHEN status <> 'error' THEN amount ELSE 0 END), 0), \
+     COALESCE(SUM(CASE WHEN status = 'success' THEN amount ELSE 0 END), 0) FROM refunds WHERE trans_id = ?1";
+
+fn refund_totals(c: &Connection, trans_id: &str) -> rusqlite::Result<RefundTotals> {
+    c.prepare_cached(REFUND_TOTALS_SQL)?
+        .query_row([trans_id], |r| Ok(RefundTotals { committed: r.get(0)?, refunded: r.get(1)? }))
+}
+
+/// The admission and insert of a refund, inside the writer's transaction. Portable
+/// SQL; a server database adds `FOR UPDATE` to the first SELECT so that every refund
+/// of one order waits for the previous one to commit before it reads the sums.
+fn create_refund_tx(c: &Connection, r: &Refund, min_amount: i64) -> rusqlite::Result<RefundCreate> {
+    let order: Option<(String, String, i64)> = c
+        .prepare_cached("SELECT partner_code, state, amount FROM orders WHERE trans_id = ?1")?
+        .query_row([&r.trans_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    let Some((owner, state, paid)) = order.filter(|o| o.0 == r.partner_code) else {
+        return Ok(RefundCreate::Refused(Refusal::UnknownTransaction));
+    };
+    let state = State::parse(&state).ok_or_else(|| corrupt("state"))?;
+    let duplicate = |c: &Connection| -> rusqlite::Result<bool> {
+        Ok(c.prepare_cached("SELECT 1 FROM refunds WHERE partner_code = ?1 AND refund_original_id = ?2")?
+            .query_row(params![owner, r.refund_original_id], |row| row.get::<_, i64>(0))
+            .optional()?
+            .is_some())
+    };
+    if duplicate(c)? {
+        return Ok(RefundCreate::Refused(Refusal::DuplicateRefundId));
+    }
+    let totals = refund_totals(c, &r.trans_id)?;
+    let ledger = Ledger { paid, committed: totals.committed, refunded: totals.refunded };
+    if let Err(refusal) = refund::admit(state, ledger, r.amount, min_amount) {
+        return Ok(RefundCreate::Refused(refusal));
+    }
+    let n = c
+        .prepare_cached(
+            "INSERT INTO refunds (refund_id, partner_code, refund_original_id, trans_id, amount, reason, status, \
+             created_at_ms, updated_at_ms, due_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            r.refund_id,
+            r.partner_code,
+            r.refund_original_id,
+            r.trans_id,
+            r.amount,
+            r.reason,
+            r.status.as_str(),
+            r.created_at_ms,
+            r.updated_at_ms,
+            r.due_at_ms,
+        ])?;
+    if n == 1 {
+        Ok(RefundCreate::Created)
+    } else if duplicate(c)? {
+        Ok(RefundCreate::Refused(Refusal::DuplicateRefundId))
+    } else {
+        Ok(RefundCreate::RefundIdTaken)
+    }
+}
+
+/// The WHERE clause and parameters of a refund list (`r` = refunds, `o` = orders).
+fn refund_filter_sql(partner_code: &str, f: &RefundFilter) -> (String, Vec<Box<dyn ToSql + Send>>) {
+    let mut sql = String::from("r.partner_code = ?1");
+    let mut args: Vec<Box<dyn ToSql + Send>> = vec![Box::new(partner_code.to_owned())];
+    let mut add = |clause: &str, v: Box<dyn ToSql + Send>| {
+        args.push(v);
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(v) = &f.trans_id {
+        add("r.trans_id =", Box::new(v.clone()));
+    }
+    if let Some(v) = &f.order_id {
+        add("o.order_id =", Box::new(v.clone()));
+    }
+    if let Some(v) = &f.refund_id {
+        add("r.refund_id =", Box::new(v.clone()));
+    }
+    if let Some(v) = &f.refund_original_id {
+        add("r.refund_original_id =", Box::new(v.clone()));
+    }
+    if let Some(v) = f.status {
+        add("r.status =", Box::new(v.as_str()));
+    }
+    if let Some(v) = f.amount {
+        add("r.amount =", Box::new(v));
+    }
+    if let Some(v) = f.created_from_ms {
+        add("r.created_at_ms >=", Box::new(v));
+    }
+    if let Some(v) = f.created_to_ms {
+        add("r.created_at_ms <=", Box::new(v));
+    }
+    if let Some(t) = f.refund_type {
+        // An order is "total" once its successful refunds add up to the paid amount.
+        let op = match t {
+            crate::payments::refund::RefundType::Total => ">=",
+            crate::payments::refund::RefundType::Partial => "<",
+        };
+        sql.push_str(&format!(
+            " AND (SELECT COALESCE(SUM(x.amount), 0) FROM refunds x WHERE x.trans_id = r.trans_id \
+              AND x.status = 'success') {op} o.amount"
+        ));
+    }
+    (sql, args)
 }
 
 #[async_trait]
@@ -590,6 +722,112 @@ impl Store for SqliteStore {
                 out.push(Delivery { id: oid, url, body, status, attempts });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn create_refund(&self, refund: &Refund, min_amount: i64) -> StoreResult<RefundCreate> {
+        let r = refund.clone();
+        // One write closure is one atomic step of the single writer: the sums read
+        // here cannot change before the insert.
+        self.write(move |c| create_refund_tx(c, &r, min_amount)).await
+    }
+
+    async fn update_refund(&self, ch: &RefundChange) -> StoreResult<bool> {
+        let ch = ch.clone();
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE refunds SET status = ?1, updated_at_ms = ?2, due_at_ms = ?3 \
+                     WHERE refund_id = ?4 AND status = ?5",
+                )?
+                .execute(params![ch.to.as_str(), ch.now_ms, ch.due_at_ms, ch.refund_id, ch.from.as_str()])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn get_refund(&self, refund_id: &str) -> StoreResult<Option<Refund>> {
+        let id = refund_id.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.refund_id = ?1"))?
+                .query_row([id], refund_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn find_refund(&self, partner_code: &str, refund_original_id: &str) -> StoreResult<Option<Refund>> {
+        let (p, id) = (partner_code.to_owned(), refund_original_id.to_owned());
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.partner_code = ?1 AND r.refund_original_id = ?2"
+            ))?
+            .query_row([p, id], refund_from_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn order_refunds(&self, trans_id: &str) -> StoreResult<Vec<Refund>> {
+        let id = trans_id.to_owned();
+        self.read(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.trans_id = ?1 ORDER BY r.created_at_ms, r.seq"
+            ))?;
+            let rows = st.query_map([id], refund_from_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn refund_totals(&self, trans_id: &str) -> StoreResult<RefundTotals> {
+        let id = trans_id.to_owned();
+        self.read(move |c| refund_totals(c, &id)).await
+    }
+
+    async fn list_refunds(
+        &self,
+        partner_code: &str,
+        filter: &RefundFilter,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<RefundPage> {
+        let (clause, mut args) = refund_filter_sql(partner_code, filter);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            // One read transaction: the page and its totals come from one snapshot.
+            let tx = c.unchecked_transaction()?;
+            let from = format!("FROM refunds r JOIN orders o ON o.trans_id = r.trans_id WHERE {clause}");
+            let (total, total_amount): (i64, i64) = tx
+                .prepare(&format!("SELECT COUNT(*), COALESCE(SUM(r.amount), 0) {from}"))?
+                .query_row(params_from_iter(args.iter().map(|a| a as &dyn ToSql)), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let n = args.len();
+            args.push(Box::new(i64::from(limit)));
+            args.push(Box::new(offset));
+            let mut st = tx.prepare(&format!(
+                "SELECT {REFUND_COLUMNS} {from} ORDER BY r.created_at_ms DESC, r.seq DESC LIMIT ?{} OFFSET ?{}",
+                n + 1,
+                n + 2
+            ))?;
+            let items = st
+                .query_map(params_from_iter(args.iter().map(|a| a as &dyn ToSql)), refund_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(st);
+            tx.commit()?;
+            Ok(RefundPage { items, total: u64::try_from(total).unwrap_or_default(), total_amount })
+        })
+        .await
+    }
+
+    async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.status IN ('pending', 'processing') \
+                 AND r.due_at_ms <= ?1 ORDER BY r.due_at_ms LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![now_ms, limit], refund_from_row)?;
+            rows.collect()
         })
         .await
     }

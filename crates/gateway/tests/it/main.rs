@@ -7,3 +7,4 @@ mod bad_input;
 mod crash;
 mod flows;
 mod ipn;
+mod refunds;

@@ -1,0 +1,255 @@
+//! Refunds (spec §5.4): create, detail by the partner's refundId, the refunds of an
+//! order, and a filtered, paginated list.
+//!
+//! Checks of `POST /api/v1/transaction/refund` run in this order: JSON shape and
+//! field types (1) → signature (2) → field rules (refundId 1, reason 1, amount ≤ 0 →
+//! 32) → then, atomically in the store: the transaction exists and is the partner's
+//! (36) → refundId is new for the partner (31) → the payment is successful (102) →
+//! the amount fits in what remains (40 when fully refunded, else 103) → the amount is
+//! at least the partner's minimum or exactly the remaining balance (32). The rules
+//! themselves live in [`crate::payments::refund`].
+//!
+//! The answer of a created refund is `errorCode` 0 with the refund's `status`: the
+//! call succeeded even when the bank then refused the refund (`status: error`).
+//!
+//! The GET endpoints authenticate with the JWT like every call; having no body, they
+//! carry no request signature. The detail answer is signed (`data` flattened); the
+//! order's refunds and the list are not (the docs show no signature for them).
+
+use super::ApiError;
+use super::auth::{AuthPartner, ReqLang};
+use super::fields::{self, Fields};
+use super::payments::verify;
+use crate::app::{Gateway, NewRefund, Partner};
+use crate::payments::refund::{self, Ledger};
+use crate::store::{Refund, RefundFilter};
+use appotapay_protocol::messages::{
+    OrderRefunds, OrderRefundsResponse, RefundData, RefundListMeta, RefundListResponse, RefundResponse,
+};
+use appotapay_protocol::signing::{self, Signed};
+use appotapay_protocol::{Amount, ErrorCode, Lang};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Longest accepted `reason`, in characters.
+pub const MAX_REASON_CHARS: usize = 255;
+/// Page size of the list when `limit` is not given.
+pub const DEFAULT_LIMIT: u32 = 20;
+/// Largest page size of the list.
+pub const MAX_LIMIT: u32 = 100;
+
+/// A stored refund as the wire shows it. `transactionTs` is the time of its last change.
+pub fn refund_data(r: &Refund) -> RefundData {
+    RefundData {
+        appotapay_trans_id: r.trans_id.clone(),
+        refund_id: r.refund_id.clone(),
+        refund_original_id: r.refund_original_id.clone(),
+        amount: Amount::vnd(r.amount),
+        reason: r.reason.clone(),
+        status: r.status,
+        transaction_ts: r.updated_at_ms / 1000,
+    }
+}
+
+fn signed_answer(partner: &Partner, r: &Refund, lang: Lang) -> Response {
+    let resp = RefundResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        data: refund_data(r),
+        signature: String::new(),
+    }
+    .signed(&partner.secret);
+    Json(resp).into_response()
+}
+
+/// `POST /api/v1/transaction/refund`.
+pub async fn create(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let refund_id = f.required("refundId")?;
+    let trans_id = f.required("appotapayTransId")?;
+    let amount = f.amount()?;
+    let reason = f.optional("reason")?;
+    verify(&f, &signing::REFUND_REQUEST, &partner, &value)?;
+    if !appotapay_protocol::is_valid_order_id(refund_id) {
+        return Err(f.err(ErrorCode::INVALID_PARAMS, "refundId must be 1 to 50 characters of A-Z a-z 0-9 _ . : -"));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(
+            f.err(ErrorCode::INVALID_PARAMS, "reason must be at most 255 characters without control characters")
+        );
+    }
+    if amount <= 0 {
+        return Err(f.err(ErrorCode::INVALID_AMOUNT, "amount must be positive"));
+    }
+    let new = NewRefund {
+        refund_original_id: refund_id.to_owned(),
+        trans_id: trans_id.to_owned(),
+        amount,
+        reason: reason.to_owned(),
+    };
+    match gw.refund(&partner, new).await? {
+        Ok(r) => Ok(signed_answer(&partner, &r, lang)),
+        Err(refusal) => Err(f.err(refusal.code(), refusal.detail())),
+    }
+}
+
+fn not_found(lang: Lang) -> ApiError {
+    ApiError::bad(ErrorCode::TRANSACTION_NOT_FOUND).lang(lang)
+}
+
+/// `GET /api/v1/transaction/refund/{refundId}` (the partner's refundId).
+pub async fn detail(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path(id)) = id else { return Err(not_found(lang).detail("bad refundId")) };
+    let r = gw.store.find_refund(&partner.code, &id).await?.ok_or_else(|| not_found(lang).detail("no such refund"))?;
+    Ok(signed_answer(&partner, &r, lang))
+}
+
+/// `GET /api/v1/transaction/{orderId}/refund` (the partner's orderId).
+pub async fn by_order(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path(order_id)) = id else { return Err(not_found(lang).detail("bad orderId")) };
+    let order =
+        gw.store.find_order(&partner.code, &order_id).await?.ok_or_else(|| not_found(lang).detail("no such order"))?;
+    let refunds = gw.store.order_refunds(&order.trans_id).await?;
+    let ledger = Ledger::from_refunds(order.amount, refunds.iter().map(|r| (r.status, r.amount)));
+    let resp = OrderRefundsResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        data: OrderRefunds {
+            appotapay_trans_id: order.trans_id.clone(),
+            order_id: order.order_id.clone(),
+            order_info: order.order_info.clone(),
+            partner_code: partner.code.clone(),
+            amount: Amount::vnd(order.amount),
+            bank_code: order.bank_code.clone(),
+            payment_method: order.payment_method.clone(),
+            refund_type: ledger.refund_type(),
+            transaction_ts: order.settled_at_ms.unwrap_or(order.updated_at_ms) / 1000,
+            refund_transactions: refunds.iter().map(refund_data).collect(),
+        },
+    };
+    Ok(Json(resp).into_response())
+}
+
+/// The filters and page of a list query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Filters.
+    pub filter: RefundFilter,
+    /// Page, from 1.
+    pub page: u32,
+    /// Page size, 1..=100.
+    pub limit: u32,
+}
+
+/// Parses the query string of `GET /api/v1/refunds`. A key with an empty value is no
+/// filter (clients send every key); unknown keys are ignored; a malformed value, a
+/// `page` below 1 or a `limit` outside 1..=100 is refused (1, with the key named).
+pub fn parse_list_query(query: &str) -> Result<ListQuery, String> {
+    let mut q = ListQuery { filter: RefundFilter::default(), page: 1, limit: DEFAULT_LIMIT };
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let int = |v: &str| v.parse::<i64>().map_err(|_| format!("{k} must be an integer"));
+        let f = &mut q.filter;
+        match k.as_ref() {
+            "appotapayTransId" => f.trans_id = Some(v.to_owned()),
+            "orderId" => f.order_id = Some(v.to_owned()),
+            "refundId" => f.refund_id = Some(v.to_owned()),
+            "refundOriginalId" => f.refund_original_id = Some(v.to_owned()),
+            "status" => {
+                f.status = Some(refund::parse_status(v).ok_or("status must be pending, processing, success or error")?);
+            }
+            "amount" => f.amount = Some(int(v)?),
+            "startTime" => f.created_from_ms = Some(int(v)?.saturating_mul(1000)),
+            // The end second is included whole.
+            "endTime" => f.created_to_ms = Some(int(v)?.saturating_mul(1000).saturating_add(999)),
+            "refundType" => f.refund_type = Some(refund::parse_type(v).ok_or("refundType must be total or partial")?),
+            "page" => {
+                q.page = v.parse::<u32>().ok().filter(|p| *p >= 1).ok_or("page must be an integer from 1")?;
+            }
+            "limit" => {
+                q.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or("limit must be an integer from 1 to 100")?;
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// `GET /api/v1/refunds?…`: the partner's refunds, newest first.
+pub async fn list(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = parse_list_query(query.as_deref().unwrap_or(""))
+        .map_err(|why| ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(why))?;
+    let offset = u64::from(q.page - 1) * u64::from(q.limit);
+    let page = gw.store.list_refunds(&partner.code, &q.filter, offset, q.limit).await?;
+    let resp = RefundListResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        data: page.items.iter().map(refund_data).collect(),
+        meta: RefundListMeta {
+            page: q.page,
+            limit: q.limit,
+            total: page.total,
+            total_amount: page.total_amount,
+            pages: page.total.div_ceil(u64::from(q.limit)),
+        },
+    };
+    Ok(Json(resp).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::refund::{RefundStatus, RefundType};
+
+    #[test]
+    fn list_queries() {
+        let q = parse_list_query("").expect("empty");
+        assert_eq!((q.page, q.limit, q.filter), (1, DEFAULT_LIMIT, RefundFilter::default()));
+        let q = parse_list_query(
+            "appotapayTransId=&orderId=o%201&status=success&amount=5000&startTime=10&endTime=20&refundType=total&page=3&limit=100&x=y",
+        )
+        .expect("full");
+        assert_eq!(q.filter.trans_id, None, "empty values do not filter");
+        assert_eq!(q.filter.order_id.as_deref(), Some("o 1"));
+        assert_eq!(q.filter.status, Some(RefundStatus::Success));
+        assert_eq!(q.filter.amount, Some(5000));
+        assert_eq!((q.filter.created_from_ms, q.filter.created_to_ms), (Some(10_000), Some(20_999)));
+        assert_eq!(q.filter.refund_type, Some(RefundType::Total));
+        assert_eq!((q.page, q.limit), (3, 100));
+        for bad in ["limit=0", "limit=101", "page=0", "page=-1", "status=done", "amount=1.5", "refundType=all"] {
+            assert!(parse_list_query(bad).is_err(), "{bad}");
+        }
+    }
+}
