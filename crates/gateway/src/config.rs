@@ -188,7 +188,7 @@ impl Config {
         let db_s = get(&raw.database_url);
         let database_url =
             if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+        if !(database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url)) {
             return Err(bad("database_url", &database_url, "expected sqlite://path or postgres://…"));
         }
         let dur = |key: &str, v: &Option<String>| -> Result<Duration, ConfigError> {
@@ -237,6 +237,14 @@ impl Config {
         } else if mode == Mode::Production {
             return Err(ConfigError(
                 "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into(),
+            ));
+        } else if crate::store::is_postgres_url(&database_url) {
+            // A generated key lives in one node's data directory; nodes sharing a
+            // database must all be given the same key.
+            return Err(ConfigError(
+                "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required with a PostgreSQL database: \
+                 every node on the database must be given the same key"
+                    .into(),
             ));
         }
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
@@ -327,6 +335,16 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("APPOTAPAY_OUTBOUND_ALLOW"), "{e}");
+        let e = with(|r| r.database_url = Some("postgres://db/gw".into())).err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("APPOTAPAY_MASTER_KEY")), "{e:?}");
+        let ok = with(|r| {
+            r.database_url = Some("postgresql://db/gw".into());
+            r.master_key = Some("ab".repeat(32));
+        })
+        .expect("valid");
+        assert_eq!(ok.database_url, "postgresql://db/gw");
+        let e = with(|r| r.database_url = Some("mysql://db/gw".into())).err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("APPOTAPAY_DATABASE_URL")), "{e:?}");
     }
 
     #[test]

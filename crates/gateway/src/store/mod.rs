@@ -6,14 +6,25 @@
 //! - [`Store::apply_change`] is a compare-and-set on the order's state, and writes the
 //!   IPN outbox row in the same transaction as the final state;
 //! - `(partner_code, order_id)` is unique; a duplicate is reported, not an error;
-//! - outbox rows are claimed with a lease, so a crashed worker's rows come back.
+//! - outbox rows are claimed with a lease, so a crashed worker's rows come back;
+//!   concurrent claimers never get the same row;
+//! - an attempt's outcome moves its outbox row on only while it is the row's latest
+//!   attempt, except a delivery, which always ends the row: a worker whose lease ran
+//!   out never undoes a delivery nor overrides the attempt that took the row over.
+//!
+//! Two implementations: [`sqlite`] (one node, one file) and [`postgres`] (one
+//! database shared by several nodes behind a load balancer). [`open`] picks one by the
+//! URL; the same test suite runs against both.
 
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
 
 use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// A storage failure. Never shown to API clients beyond "system error".
 #[derive(Debug, thiserror::Error)]
@@ -32,15 +43,22 @@ pub enum StoreError {
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Opens the store named by a database URL (`sqlite://path`, `sqlite:path`, a plain
-/// path).
-pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Database("this build has no PostgreSQL backend".into()));
+/// Whether a database URL names PostgreSQL (`postgres://…`, `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the store named by a database URL: `postgres://…` / `postgresql://…`
+/// (PostgreSQL), or `sqlite://path`, `sqlite:path`, a plain path (SQLite). Applies
+/// the backend's migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if is_postgres_url(url) {
+        return Ok(Arc::new(postgres::PgStore::open(url).await?));
     }
-    let store = sqlite::SqliteStore::open(std::path::Path::new(path)).await?;
-    Ok(std::sync::Arc::new(store))
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = std::path::PathBuf::from(path);
+    let store = sqlite::SqliteStore::open(&path).await?;
+    Ok(Arc::new(store))
 }
 
 /// The gateway's persistence.
@@ -83,8 +101,18 @@ pub trait Store: Send + Sync + 'static {
     async fn next_outbox_due(&self) -> StoreResult<Option<i64>>;
     /// Number of outbox rows not yet delivered or given up.
     async fn outbox_depth(&self) -> StoreResult<i64>;
-    /// Releases every lease (a single-node store on start: nothing else holds one).
+    /// Called once at start: releases the leases a previous run of this node left.
+    /// A single-node store releases every lease (nothing else can hold one); a store
+    /// shared by several nodes releases none, since a lease may belong to a node
+    /// that is delivering right now (a dead node's leases simply run out).
     async fn release_leases(&self) -> StoreResult<()>;
     /// The outbox rows of a transaction with their attempts, oldest first.
     async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>>;
+
+    /// A signal fired whenever any node queues an IPN, for stores that other
+    /// processes write to (PostgreSQL `LISTEN`). `None` when only this process
+    /// writes: it wakes its own worker. The gateway's worker waits on it.
+    fn outbox_signal(&self) -> Option<Arc<Notify>> {
+        None
+    }
 }
