@@ -10,4 +10,6 @@ mod pg;
 
 mod flows;
 mod ipn;
+mod multinode;
+mod nodes;
 mod store_suite;
