@@ -210,8 +210,7 @@ async fn three_nodes_one_killed_mid_run_postgres() {
     for n in &nodes {
         wait_ready(&http, n).await;
     }
-    let partner =
-        Partner::new(sandbox_partner::PARTNER_CODE, sandbox_partner::API_KEY, sandbox_partner::SECRET_KEY);
+    let partner = Partner::new(sandbox_partner::PARTNER_CODE, sandbox_partner::API_KEY, sandbox_partner::SECRET_KEY);
     let run = Arc::new(Run { http, nodes, next: AtomicUsize::new(0), acked: AtomicUsize::new(0), partner, notify_url });
 
     let next_order = Arc::new(AtomicUsize::new(0));
@@ -232,7 +231,14 @@ async fn three_nodes_one_killed_mid_run_postgres() {
 
     // Mid-run: hold the merchant's answers so deliveries are in flight everywhere,
     // then kill a node outright.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while run.acked.load(Ordering::Relaxed) < KILL_AFTER {
+        assert!(
+            Instant::now() < deadline && !workers.iter().all(|w| w.is_finished()),
+            "the load stalled: {} settlements; logs: {}",
+            run.acked.load(Ordering::Relaxed),
+            run.nodes.iter().map(log_of).collect::<Vec<_>>().join("\n")
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     hold_tx.send_replace(true);
@@ -270,17 +276,25 @@ async fn three_nodes_one_killed_mid_run_postgres() {
     // The database's view.
     let rows = sqlx::query(
         "SELECT o.trans_id, o.state, COUNT(x.id) AS rows, COALESCE(MAX(x.attempts), 0) AS claims, \
-         COALESCE(SUM((SELECT COUNT(*) FROM ipn_attempts a WHERE a.outbox_id = x.id)), 0)::BIGINT AS recorded \
+         COALESCE(SUM((SELECT COUNT(*) FROM ipn_attempts a WHERE a.outbox_id = x.id)), 0)::BIGINT AS recorded, \
+         COALESCE(SUM((SELECT COUNT(*) FROM ipn_attempts a WHERE a.outbox_id = x.id AND a.http_status = 200 \
+                       AND a.error IS NULL)), 0)::BIGINT AS delivered \
          FROM orders o LEFT JOIN outbox x ON x.trans_id = o.trans_id GROUP BY o.trans_id, o.state",
     )
     .fetch_all(&pool)
     .await
     .expect("orders");
-    let mut db_orders: HashMap<String, (String, i64, i64, i64)> = HashMap::new();
+    let mut db_orders: HashMap<String, (String, i64, i64, i64, i64)> = HashMap::new();
     for r in &rows {
         db_orders.insert(
             r.get::<String, _>(0),
-            (r.get::<String, _>(1), r.get::<i64, _>(2), i64::from(r.get::<i32, _>(3)), r.get::<i64, _>(4)),
+            (
+                r.get::<String, _>(1),
+                r.get::<i64, _>(2),
+                i64::from(r.get::<i32, _>(3)),
+                r.get::<i64, _>(4),
+                r.get::<i64, _>(5),
+            ),
         );
     }
     let received = counter.received.lock().expect("lock").clone();
@@ -296,11 +310,14 @@ async fn three_nodes_one_killed_mid_run_postgres() {
             assert_eq!(state, "success", "{tid}");
         }
     }
-    for (tid, (state, outbox_rows, claims, recorded)) in &db_orders {
+    for (tid, (state, outbox_rows, claims, recorded, delivered)) in &db_orders {
         let got = received.get(tid).map_or(0, Vec::len);
         if state == "success" {
             assert_eq!(*outbox_rows, 1, "{tid}: exactly one settlement queued one IPN");
             assert!(got >= 1, "{tid}: paid but its IPN never arrived");
+            // One successful attempt: a delivered row is never attempted again, and
+            // no two nodes make the same attempt.
+            assert_eq!(*delivered, 1, "{tid}: delivered by {delivered} recorded attempts");
             // Each arrival is an attempt some node claimed: a node never sends twice
             // within one claim, so only genuine retries duplicate.
             assert!(got as i64 <= *claims, "{tid}: {got} arrivals but {claims} claims");
@@ -334,6 +351,9 @@ async fn three_nodes_one_killed_mid_run_postgres() {
     assert!(acked_creations >= ORDERS - CONCURRENCY, "only in-flight requests may fail: {acked_creations}");
     assert_eq!(paid, acked_creations, "every acknowledged order got paid");
     assert_eq!(in_db_paid, paid, "the database agrees");
+    // The killed node had deliveries in flight (the merchant was holding them): their
+    // rows came back to the others once the leases ran out.
+    assert!(reclaimed > 0, "no row of the killed node was claimed again");
 
     pool.close().await;
     drop(run); // kills the surviving nodes
