@@ -121,7 +121,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
-            .field("database_url", &self.database_url)
+            .field("database_url", &crate::store::redact_url(&self.database_url))
             .field("mode", &self.mode)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
@@ -189,7 +189,11 @@ impl Config {
         let database_url =
             if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
         if !(database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url)) {
-            return Err(bad("database_url", &database_url, "expected sqlite://path or postgres://…"));
+            return Err(bad(
+                "database_url",
+                &crate::store::redact_url(&database_url),
+                "expected sqlite://path or postgres://…",
+            ));
         }
         let dur = |key: &str, v: &Option<String>| -> Result<Duration, ConfigError> {
             let s = get(v);
@@ -343,8 +347,15 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(ok.database_url, "postgresql://db/gw");
-        let e = with(|r| r.database_url = Some("mysql://db/gw".into())).err().map(|e| e.to_string());
+        let e = with(|r| r.database_url = Some("mysql://u:hunter2@db/gw".into())).err().map(|e| e.to_string());
         assert!(e.as_deref().is_some_and(|e| e.contains("APPOTAPAY_DATABASE_URL")), "{e:?}");
+        assert!(e.as_deref().is_some_and(|e| !e.contains("hunter2")), "no password in messages: {e:?}");
+        let c = with(|r| {
+            r.database_url = Some("postgres://gw:hunter2@db/gw".into());
+            r.master_key = Some("ab".repeat(32));
+        })
+        .expect("valid");
+        assert!(!format!("{c:?}").contains("hunter2"), "no password in Debug");
     }
 
     #[test]

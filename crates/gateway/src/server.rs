@@ -113,7 +113,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let running = start(gw.clone(), listener).await?;
     println!("AppotaPay-compatible gateway listening on {}", gw.config.public_url);
     println!("  mode: {}", if gw.config.mode == Mode::Sandbox { "sandbox" } else { "production" });
-    println!("  database: {}", gw.config.database_url);
+    println!("  database: {}", store::redact_url(&gw.config.database_url));
     if gw.sandbox() {
         println!("  sandbox partner:");
         println!("    PARTNER_CODE = {}", sandbox_partner::PARTNER_CODE);

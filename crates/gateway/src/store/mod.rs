@@ -48,6 +48,17 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// A database URL fit for logs and messages: its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Opens the store named by a database URL: `postgres://…` / `postgresql://…`
 /// (PostgreSQL), or `sqlite://path`, `sqlite:path`, a plain path (SQLite). Applies
 /// the backend's migrations.
@@ -114,5 +125,22 @@ pub trait Store: Send + Sync + 'static {
     /// writes: it wakes its own worker. The gateway's worker waits on it.
     fn outbox_signal(&self) -> Option<Arc<Notify>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_for_display() {
+        assert_eq!(
+            redact_url("postgres://gw:s3cr%40t@db:5432/gw?sslmode=require"),
+            "postgres://gw:***@db:5432/gw?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://gw@db/gw"), "postgres://gw@db/gw");
+        assert_eq!(redact_url("sqlite://data/gateway.db"), "sqlite://data/gateway.db");
+        assert!(is_postgres_url("postgresql://db/gw") && is_postgres_url("postgres://db/gw"));
+        assert!(!is_postgres_url("sqlite://postgres.db"));
     }
 }
