@@ -167,11 +167,6 @@ impl PgStore {
         let listener = tokio::spawn(listen(listener, signal.clone()));
         Ok(PgStore { pool, signal, listener })
     }
-
-    /// The connection pool (tests and tools).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 /// Wakes the local worker whenever any node queues an IPN. A lost connection is
