@@ -89,7 +89,8 @@ pub struct Gateway {
     pub store: Arc<dyn Store>,
     /// Keys.
     pub keys: Keys,
-    /// Wakes the IPN worker when a row is queued.
+    /// Wakes the IPN worker when a row is queued: by this node, or by another one
+    /// when the store is shared ([`Store::outbox_signal`]).
     pub outbox_wake: Arc<Notify>,
     partners: RwLock<HashMap<String, (Arc<Partner>, Instant)>>,
 }
@@ -155,7 +156,8 @@ const PENDING_REFUND_GRACE_MS: i64 = 30_000;
 impl Gateway {
     /// Assembles a gateway over an open store.
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Keys) -> Gateway {
-        Gateway { config, store, keys, outbox_wake: Arc::new(Notify::new()), partners: RwLock::new(HashMap::new()) }
+        let outbox_wake = store.outbox_signal().unwrap_or_else(|| Arc::new(Notify::new()));
+        Gateway { config, store, keys, outbox_wake, partners: RwLock::new(HashMap::new()) }
     }
 
     /// Whether sandbox-only features are on.

@@ -29,7 +29,7 @@ struct OverrideArgs {
     /// Base URL of payment links (APPOTAPAY_PUBLIC_URL).
     #[arg(long, global = true)]
     public_url: Option<String>,
-    /// sqlite://path (APPOTAPAY_DATABASE_URL).
+    /// sqlite://path or postgres://user:pass@host/db (APPOTAPAY_DATABASE_URL).
     #[arg(long, global = true)]
     database_url: Option<String>,
     /// Data directory (APPOTAPAY_DATA_DIR).

@@ -124,7 +124,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
-            .field("database_url", &self.database_url)
+            .field("database_url", &crate::store::redact_url(&self.database_url))
             .field("mode", &self.mode)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
@@ -191,8 +191,12 @@ impl Config {
         let db_s = get(&raw.database_url);
         let database_url =
             if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-            return Err(bad("database_url", &database_url, "expected sqlite://path or postgres://…"));
+        if !(database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url)) {
+            return Err(bad(
+                "database_url",
+                &crate::store::redact_url(&database_url),
+                "expected sqlite://path or postgres://…",
+            ));
         }
         let dur = |key: &str, v: &Option<String>| -> Result<Duration, ConfigError> {
             let s = get(v);
@@ -244,6 +248,14 @@ impl Config {
         } else if mode == Mode::Production {
             return Err(ConfigError(
                 "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into(),
+            ));
+        } else if crate::store::is_postgres_url(&database_url) {
+            // A generated key lives in one node's data directory; nodes sharing a
+            // database must all be given the same key.
+            return Err(ConfigError(
+                "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required with a PostgreSQL database: \
+                 every node on the database must be given the same key"
+                    .into(),
             ));
         }
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
@@ -343,6 +355,23 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("APPOTAPAY_OUTBOUND_ALLOW"), "{e}");
+        let e = with(|r| r.database_url = Some("postgres://db/gw".into())).err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("APPOTAPAY_MASTER_KEY")), "{e:?}");
+        let ok = with(|r| {
+            r.database_url = Some("postgresql://db/gw".into());
+            r.master_key = Some("ab".repeat(32));
+        })
+        .expect("valid");
+        assert_eq!(ok.database_url, "postgresql://db/gw");
+        let e = with(|r| r.database_url = Some("mysql://u:hunter2@db/gw".into())).err().map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| e.contains("APPOTAPAY_DATABASE_URL")), "{e:?}");
+        assert!(e.as_deref().is_some_and(|e| !e.contains("hunter2")), "no password in messages: {e:?}");
+        let c = with(|r| {
+            r.database_url = Some("postgres://gw:hunter2@db/gw".into());
+            r.master_key = Some("ab".repeat(32));
+        })
+        .expect("valid");
+        assert!(!format!("{c:?}").contains("hunter2"), "no password in Debug");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - [`payments`]: the order state machine, pure;
 //! - [`acquirer`]: what the banks do (a sandbox here);
 //! - [`notify`]: IPN delivery through a durable outbox;
-//! - [`store`]: persistence behind a trait (SQLite);
+//! - [`store`]: persistence behind a trait (SQLite for one node, PostgreSQL for
+//!   several nodes acting as one gateway);
 //! - [`crypto`], [`metrics`].
 
 pub mod acquirer;

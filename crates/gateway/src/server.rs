@@ -26,6 +26,12 @@ pub enum StartError {
     /// The listener could not bind.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    /// The database's partners were sealed under another master key.
+    #[error(
+        "partner {0}'s secret key does not decrypt under this master key: every node on a database must be \
+         started with the same APPOTAPAY_MASTER_KEY"
+    )]
+    MasterKeyMismatch(String),
 }
 
 /// Opens the store and keys, and in sandbox mode makes sure the public sandbox
@@ -43,6 +49,14 @@ pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
             false,
         )
         .await?;
+    }
+    // Nodes sharing a database must share the master key too (partners' secrets and
+    // payment links depend on it): a node with another key would fail every request
+    // of every partner, so it refuses to start instead.
+    if let Some(rec) = gw.store.list_partners().await?.first() {
+        if gw.decrypt_partner(rec).is_err() {
+            return Err(StartError::MasterKeyMismatch(rec.code.clone()));
+        }
     }
     Ok(gw)
 }
@@ -73,7 +87,8 @@ pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, S
     let addr = listener.local_addr().map_err(|e| StartError::Bind(gw.config.listen, e))?;
     // Install the metrics recorder before anything is counted.
     let _ = crate::metrics::handle();
-    // A single-node SQLite gateway owns every lease: release those of a previous run.
+    // Leases a previous run of this node left: a single-node store releases them, a
+    // shared one leaves them to run out (see `Store::release_leases`).
     gw.store.release_leases().await?;
     let (trigger, shutdown) = tokio_util_shutdown::channel();
     let router = crate::api::router(gw.clone());
@@ -98,7 +113,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let running = start(gw.clone(), listener).await?;
     println!("AppotaPay-compatible gateway listening on {}", gw.config.public_url);
     println!("  mode: {}", if gw.config.mode == Mode::Sandbox { "sandbox" } else { "production" });
-    println!("  database: {}", gw.config.database_url);
+    println!("  database: {}", store::redact_url(&gw.config.database_url));
     if gw.sandbox() {
         println!("  sandbox partner:");
         println!("    PARTNER_CODE = {}", sandbox_partner::PARTNER_CODE);

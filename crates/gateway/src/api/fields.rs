@@ -125,11 +125,12 @@ pub fn http_url(f: &Fields<'_>, key: &str, value: &str) -> Result<url::Url, ApiE
     Ok(u)
 }
 
-/// Checks `extraData`: at most 200 characters.
+/// Checks `extraData`: at most 200 characters, none of them NUL (which no database
+/// text column of every backend can hold).
 pub fn extra_data(f: &Fields<'_>, extra: &str) -> Result<(), ApiError> {
-    if extra.chars().count() <= 200 {
+    if extra.chars().count() <= 200 && !extra.contains('\0') {
         Ok(())
     } else {
-        Err(f.err(ErrorCode::INVALID_PARAMS, "extraData must be at most 200 characters"))
+        Err(f.err(ErrorCode::INVALID_PARAMS, "extraData must be at most 200 characters, without NUL"))
     }
 }

@@ -7,18 +7,29 @@
 //!   IPN outbox row in the same transaction as the final state;
 //! - `(partner_code, order_id)` is unique; a duplicate is reported, not an error;
 //! - outbox rows are claimed with a lease, so a crashed worker's rows come back;
+//!   concurrent claimers never get the same row;
+//! - an attempt's outcome moves its outbox row on only while it is the row's latest
+//!   attempt, except a delivery, which always ends the row: a worker whose lease ran
+//!   out never undoes a delivery nor overrides the attempt that took the row over;
 //! - [`Store::create_refund`] admits a refund and inserts it in one transaction, with
 //!   every refund of the same order serialised (SQLite: the single writer; a server
 //!   database: the order row locked `FOR UPDATE` first), so concurrent refunds can
 //!   never together exceed the paid amount;
 //! - [`Store::update_refund`] is a compare-and-set on the refund's status.
+//!
+//! Two implementations: [`sqlite`] (one node, one file) and [`postgres`] (one
+//! database shared by several nodes behind a load balancer). [`open`] picks one by the
+//! URL; the same test suite runs against both.
 
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
 
 use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// A storage failure. Never shown to API clients beyond "system error".
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +48,33 @@ pub enum StoreError {
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Opens the store named by a database URL (`sqlite://path`, `sqlite:path`, a plain
-/// path).
-pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Database("this build has no PostgreSQL backend".into()));
+/// Whether a database URL names PostgreSQL (`postgres://…`, `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A database URL fit for logs and messages: its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
-    let store = sqlite::SqliteStore::open(std::path::Path::new(path)).await?;
-    Ok(std::sync::Arc::new(store))
+}
+
+/// Opens the store named by a database URL: `postgres://…` / `postgresql://…`
+/// (PostgreSQL), or `sqlite://path`, `sqlite:path`, a plain path (SQLite). Applies
+/// the backend's migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if is_postgres_url(url) {
+        return Ok(Arc::new(postgres::PgStore::open(url).await?));
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = std::path::PathBuf::from(path);
+    let store = sqlite::SqliteStore::open(&path).await?;
+    Ok(Arc::new(store))
 }
 
 /// The gateway's persistence.
@@ -88,7 +117,10 @@ pub trait Store: Send + Sync + 'static {
     async fn next_outbox_due(&self) -> StoreResult<Option<i64>>;
     /// Number of outbox rows not yet delivered or given up.
     async fn outbox_depth(&self) -> StoreResult<i64>;
-    /// Releases every lease (a single-node store on start: nothing else holds one).
+    /// Called once at start: releases the leases a previous run of this node left.
+    /// A single-node store releases every lease (nothing else can hold one); a store
+    /// shared by several nodes releases none, since a lease may belong to a node
+    /// that is delivering right now (a dead node's leases simply run out).
     async fn release_leases(&self) -> StoreResult<()>;
     /// The outbox rows of a transaction with their attempts, oldest first.
     async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>>;
@@ -121,4 +153,27 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<RefundPage>;
     /// Pending and processing refunds whose next step is due at `now_ms`, earliest first.
     async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>>;
+    /// A signal fired whenever any node queues an IPN, for stores that other
+    /// processes write to (PostgreSQL `LISTEN`). `None` when only this process
+    /// writes: it wakes its own worker. The gateway's worker waits on it.
+    fn outbox_signal(&self) -> Option<Arc<Notify>> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_for_display() {
+        assert_eq!(
+            redact_url("postgres://gw:s3cr%40t@db:5432/gw?sslmode=require"),
+            "postgres://gw:***@db:5432/gw?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://gw@db/gw"), "postgres://gw@db/gw");
+        assert_eq!(redact_url("sqlite://data/gateway.db"), "sqlite://data/gateway.db");
+        assert!(is_postgres_url("postgresql://db/gw") && is_postgres_url("postgres://db/gw"));
+        assert!(!is_postgres_url("sqlite://postgres.db"));
+    }
 }

@@ -673,11 +673,14 @@ impl Store for SqliteStore {
                 NextStep::RetryAt(t) => ("pending", Some(t), None),
                 NextStep::GiveUp => ("failed", None, Some(now)),
             };
+            // Only the row's latest attempt moves it on, and a delivery always does: a
+            // late failure never undoes a delivery nor overrides a newer attempt.
             c.prepare_cached(
                 "UPDATE outbox SET status = ?1, next_attempt_at_ms = COALESCE(?2, next_attempt_at_ms), \
-                 locked_until_ms = 0, finished_at_ms = ?3 WHERE id = ?4",
+                 locked_until_ms = 0, finished_at_ms = ?3 WHERE id = ?4 AND \
+                 ((status = 'pending' AND attempts = ?5) OR (?1 = 'delivered' AND status <> 'delivered'))",
             )?
-            .execute(params![status, next_at, finished, a.outbox_id])?;
+            .execute(params![status, next_at, finished, a.outbox_id, a.attempt])?;
             Ok(())
         })
         .await

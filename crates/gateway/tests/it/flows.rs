@@ -21,9 +21,9 @@ fn verify_ipn(p: &Partner, body: &Value) {
     assert!(signing::verify_json(&signing::NOTIFICATION, &p.secret, body).is_ok(), "IPN signature: {body}");
 }
 
-#[tokio::test]
-async fn atm_payment_end_to_end() {
-    let t = TestGateway::start().await;
+on_both!(atm_payment_end_to_end);
+async fn atm_payment_end_to_end(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let created = t.create_bank(&p, "atm-1", 150_000, "ATM", "VCB", &m.url).await;
@@ -90,9 +90,9 @@ async fn atm_payment_end_to_end() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn cc_and_all_record_what_was_used() {
-    let t = TestGateway::start().await;
+on_both!(cc_and_all_record_what_was_used);
+async fn cc_and_all_record_what_was_used(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let cc = t.create_bank(&p, "cc-1", 20_000, "CC", "", &m.url).await;
@@ -125,9 +125,9 @@ async fn cc_and_all_record_what_was_used() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn qr_payment_by_bank_credit() {
-    let t = TestGateway::start().await;
+on_both!(qr_payment_by_bank_credit);
+async fn qr_payment_by_bank_credit(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let before = appotapay_gateway::now_ms() / 1000;
@@ -168,9 +168,9 @@ async fn qr_payment_by_bank_credit() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn every_decline_code_cancel_and_failure_ipns() {
-    let t = TestGateway::start().await;
+on_both!(every_decline_code_cancel_and_failure_ipns);
+async fn every_decline_code_cancel_and_failure_ipns(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let quiet = t.sandbox();
     let loud = t.partner("LOUD", true).await;
@@ -216,9 +216,9 @@ async fn every_decline_code_cancel_and_failure_ipns() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn expiry_is_reported_at_once_and_swept() {
-    let t = TestGateway::start_with(|c| c.payment_ttl = Duration::from_secs(1)).await;
+on_both!(expiry_is_reported_at_once_and_swept);
+async fn expiry_is_reported_at_once_and_swept(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.payment_ttl = Duration::from_secs(1)).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.partner("EXP", true).await;
     let created = t.create_bank(&p, "exp-1", 10_000, "ATM", "", &m.url).await;
@@ -239,9 +239,9 @@ async fn expiry_is_reported_at_once_and_swept() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn concurrent_settlements_have_exactly_one_winner() {
-    let t = TestGateway::start().await;
+on_both!(concurrent_settlements_have_exactly_one_winner);
+async fn concurrent_settlements_have_exactly_one_winner(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.partner("RACE", true).await;
     for round in 0..20 {
@@ -267,9 +267,9 @@ async fn concurrent_settlements_have_exactly_one_winner() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn duplicates_languages_request_ids_and_ops() {
-    let t = TestGateway::start().await;
+on_both!(duplicates_languages_request_ids_and_ops);
+async fn duplicates_languages_request_ids_and_ops(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     t.create_bank(&p, "dup-1", 10_000, "ATM", "", &m.url).await;
@@ -307,9 +307,9 @@ async fn duplicates_languages_request_ids_and_ops() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn sub_accounts() {
-    let t = TestGateway::start().await;
+on_both!(sub_accounts);
+async fn sub_accounts(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let other = t.partner("OTHER", false).await;
@@ -335,5 +335,22 @@ async fn sub_accounts() {
     let (s, v, _) =
         t.post_raw("/api/v1/orders/payment/qr", Some(&other.token()), body, &[("X-Account-Ref-ID", &sub.id)]).await;
     assert_eq!((s, v["errorCode"].clone()), (400, json!(90)), "another partner's sub-account");
+    t.shutdown().await;
+}
+
+on_both!(text_no_database_can_hold_is_refused_or_not_found);
+async fn text_no_database_can_hold_is_refused_or_not_found(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.sandbox();
+    let mut body = p.bank_request("nul-1", 10_000, "ATM", "", &m.url);
+    body["extraData"] = json!("a\u{0}b");
+    let body = p.sign(&signing::BANK_PAYMENT_REQUEST, body);
+    let (s, v, _) = t.post(&p, "/api/v1/orders/payment/bank", &body).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(1)), "{v}");
+    let (s, v) = t.complete(&p, "AP%00", 0).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(36)), "{v}");
+    let (s, v, _) = t.post(&p, "/api/v1/sandbox/bank-credit", &json!({"amount": 10_000, "memo": "AP\u{0}"})).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(36)), "{v}");
     t.shutdown().await;
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use crate::pg::{MASTER_KEY, TestDb};
 use appotapay_gateway::app::Gateway;
 use appotapay_gateway::config::Config;
 use appotapay_gateway::server::{self, Running};
@@ -18,11 +19,41 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
+/// The database a test gateway runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the gateway's temporary directory.
+    Sqlite,
+    /// A fresh database on the test PostgreSQL server.
+    Postgres,
+}
+
+/// Runs an `async fn(Backend)` test once per backend: `name::sqlite` and
+/// `name::postgres`.
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(crate::harness::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(crate::harness::Backend::Postgres).await
+            }
+        }
+    };
+}
+pub(crate) use on_both;
+
 pub struct TestGateway {
     pub running: Option<Running>,
     pub base: String,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
+    /// The PostgreSQL database, when on PostgreSQL (dropped with the last node).
+    pub db: Option<Arc<TestDb>>,
 }
 
 impl TestGateway {
@@ -31,10 +62,34 @@ impl TestGateway {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestGateway {
+        Self::start_on(Backend::Sqlite, tweak).await
+    }
+
+    /// A gateway on a fresh database of `backend`.
+    pub async fn start_on(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestGateway {
+        match backend {
+            Backend::Sqlite => Self::start_at(None, tweak).await,
+            Backend::Postgres => Self::start_at(Some(Arc::new(TestDb::create().await)), tweak).await,
+        }
+    }
+
+    /// Another node on the same database as `self` (PostgreSQL only).
+    pub async fn another_node(&self, tweak: impl FnOnce(&mut Config)) -> TestGateway {
+        let db = self.db.clone().expect("several nodes need PostgreSQL");
+        Self::start_at(Some(db), tweak).await
+    }
+
+    async fn start_at(db: Option<Arc<TestDb>>, tweak: impl FnOnce(&mut Config)) -> TestGateway {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::defaults().expect("defaults");
         config.data_dir = dir.path().to_path_buf();
-        config.database_url = format!("sqlite://{}", dir.path().join("gateway.db").display());
+        match &db {
+            None => config.database_url = format!("sqlite://{}", dir.path().join("gateway.db").display()),
+            Some(db) => {
+                config.database_url = db.url.clone();
+                config.master_key = Some(MASTER_KEY.to_owned());
+            }
+        }
         config.ipn_schedule = vec![Duration::ZERO, Duration::from_millis(300), Duration::from_millis(300)];
         config.ipn_timeout = Duration::from_secs(2);
         config.sweep_interval = Duration::from_millis(200);
@@ -51,6 +106,7 @@ impl TestGateway {
             base: format!("http://{addr}"),
             dir,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            db,
         }
     }
 

@@ -3,9 +3,9 @@
 use crate::harness::*;
 use std::time::Duration;
 
-#[tokio::test]
-async fn retries_until_ok_with_the_configured_delays() {
-    let t = TestGateway::start_with(|c| {
+on_both!(retries_until_ok_with_the_configured_delays);
+async fn retries_until_ok_with_the_configured_delays(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| {
         c.ipn_schedule =
             vec![Duration::ZERO, Duration::from_millis(400), Duration::from_millis(700), Duration::from_millis(400)]
     })
@@ -39,9 +39,9 @@ async fn retries_until_ok_with_the_configured_delays() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_merchant_that_never_answers_exhausts_the_schedule() {
-    let t = TestGateway::start_with(|c| {
+on_both!(a_merchant_that_never_answers_exhausts_the_schedule);
+async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| {
         c.ipn_timeout = Duration::from_millis(300);
         c.ipn_schedule = vec![Duration::ZERO, Duration::from_millis(200), Duration::from_millis(200)];
     })
@@ -88,9 +88,9 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn production_mode_refuses_private_targets_unless_allow_listed() {
-    let t = TestGateway::start_with(|c| {
+on_both!(production_mode_refuses_private_targets_unless_allow_listed);
+async fn production_mode_refuses_private_targets_unless_allow_listed(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| {
         c.mode = appotapay_gateway::config::Mode::Production;
         c.master_key = Some("11".repeat(32));
     })
@@ -109,7 +109,7 @@ async fn production_mode_refuses_private_targets_unless_allow_listed() {
     assert_eq!(s, 404);
     t.shutdown().await;
 
-    let t = TestGateway::start_with(|c| {
+    let t = TestGateway::start_on(backend, |c| {
         c.mode = appotapay_gateway::config::Mode::Production;
         c.master_key = Some("11".repeat(32));
         c.outbound_allow = vec!["127.0.0.0/8".parse().expect("net")];

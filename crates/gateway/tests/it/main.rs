@@ -1,10 +1,18 @@
-//! Integration tests of the gateway over real HTTP, on a real SQLite file, with real
-//! merchant endpoints on 127.0.0.1. One test binary (faster to link).
+//! Integration tests of the gateway over real HTTP, on a real SQLite file and a real
+//! PostgreSQL server, with real merchant endpoints on 127.0.0.1. One test binary
+//! (faster to link).
+//!
+//! Every test on PostgreSQL has a name ending in `postgres`; `scripts/test` checks
+//! that they ran.
 
 mod harness;
+mod pg;
 
 mod bad_input;
 mod crash;
 mod flows;
 mod ipn;
 mod refunds;
+mod multinode;
+mod nodes;
+mod store_suite;

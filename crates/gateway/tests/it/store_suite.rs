@@ -1,0 +1,617 @@
+//! The store contract, written once and run against every backend: each test is an
+//! `async fn(Db)` that `store_test!` instantiates as `name::sqlite` and
+//! `name::postgres`.
+
+use crate::pg::TestDb;
+use appotapay_gateway::payments::State;
+use appotapay_gateway::store::{
+    self, AttemptRecord, CardRecord, CreateOutcome, NewOutbox, NextStep, Order, OrderKind, PartnerRecord, StateChange,
+    Store, SubAccount,
+};
+use appotapay_protocol::ErrorCode;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A store on a fresh database, and the means to open the same database again (as
+/// another node, or another process on the same file, would).
+struct Db {
+    kind: Kind,
+    url: String,
+    store: Arc<dyn Store>,
+    _sqlite: Option<tempfile::TempDir>,
+    _postgres: Option<TestDb>,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = store::open(&url).await.expect("open sqlite");
+        Db { kind: Kind::Sqlite, url, store, _sqlite: Some(dir), _postgres: None }
+    }
+
+    async fn postgres() -> Db {
+        let db = TestDb::create().await;
+        let store = store::open(&db.url).await.expect("open postgres");
+        Db { kind: Kind::Postgres, url: db.url.clone(), store, _sqlite: None, _postgres: Some(db) }
+    }
+
+    /// Another handle on the same database.
+    async fn another(&self) -> Arc<dyn Store> {
+        store::open(&self.url).await.expect("open again")
+    }
+}
+
+macro_rules! store_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name(super::Db::sqlite().await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$name(super::Db::postgres().await).await
+            }
+        }
+    };
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+fn partner(code: &str) -> PartnerRecord {
+    PartnerRecord {
+        code: code.into(),
+        name: format!("Shop {code} – Cửa hàng"),
+        api_key: format!("{code}-key"),
+        // Arbitrary bytes, zeros included.
+        secret_enc: vec![0, 1, 2, 255, 0, 128, 7],
+        locked: false,
+        notify_failures: true,
+        amount_min: 1_000,
+        amount_max: 500_000_000,
+        created_at_ms: T0,
+    }
+}
+
+fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
+    Order {
+        trans_id: trans_id.into(),
+        partner_code: partner_code.into(),
+        order_id: order_id.into(),
+        kind: OrderKind::Bank,
+        payment_method: "ALL".into(),
+        bank_code: String::new(),
+        amount: 150_000,
+        order_info: "Thanh toán đơn hàng & <test>".into(),
+        client_ip: "103.53.171.140".into(),
+        notify_url: "http://127.0.0.1:9/ipn".into(),
+        redirect_url: "http://127.0.0.1:9/return?x=1".into(),
+        extra_data: "cart=42 x&y 'quoted' \"double\"".into(),
+        sub_account: None,
+        state: State::Pending,
+        code: ErrorCode::PENDING,
+        card: None,
+        qr_payload: None,
+        created_at_ms: T0,
+        expires_at_ms: T0 + 900_000,
+        updated_at_ms: T0,
+        settled_at_ms: None,
+    }
+}
+
+fn outbox(trans_id: &str, due: i64) -> NewOutbox {
+    NewOutbox {
+        partner_code: "P1".into(),
+        url: "http://127.0.0.1:9/ipn".into(),
+        body: format!(r#"{{"appotapayTransId":"{trans_id}","errorCode":0}}"#),
+        first_attempt_at_ms: due,
+    }
+}
+
+fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
+    StateChange {
+        trans_id: trans_id.into(),
+        from: State::Pending,
+        to: State::Success,
+        code: ErrorCode::SUCCESS,
+        now_ms: now,
+        bank_code: Some("VCB".into()),
+        payment_method: Some("ATM".into()),
+        card: None,
+        outbox: ob,
+    }
+}
+
+fn attempt(outbox_id: i64, attempt: u32, status: Option<u16>) -> AttemptRecord {
+    AttemptRecord {
+        outbox_id,
+        attempt,
+        at_ms: T0 + i64::from(attempt),
+        http_status: status,
+        error: if status == Some(200) { None } else { Some(format!("attempt {attempt} failed")) },
+        latency_ms: 12,
+        response_head: format!("answer {attempt}"),
+    }
+}
+
+/// An order of partner P1, settled with an IPN due at `due`; returns its trans id.
+async fn queued(s: &dyn Store, n: usize, due: i64) -> String {
+    let id = format!("AP{:012}", 100_000_000_000 + n);
+    assert_eq!(s.create_order(&order(&id, "P1", &format!("o-{n}"))).await.expect("create"), CreateOutcome::Created);
+    assert!(s.apply_change(&succeed(&id, T0, Some(outbox(&id, due)))).await.expect("apply"));
+    id
+}
+
+// ---------------------------------------------------------------------------------
+
+store_test!(ping_and_reopen);
+async fn ping_and_reopen(db: Db) {
+    db.store.ping().await.expect("ping");
+    assert!(db.store.insert_partner(&partner("P1")).await.expect("insert"));
+    // Opening an existing database again applies no migration twice and keeps rows.
+    let again = db.another().await;
+    again.ping().await.expect("ping");
+    assert!(again.get_partner("P1").await.expect("get").is_some());
+}
+
+store_test!(concurrent_opens_migrate_once);
+async fn concurrent_opens_migrate_once(db: Db) {
+    // Several nodes starting at once on a database nobody has migrated yet: every
+    // open succeeds and they all see one schema.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = match db.kind {
+        Kind::Sqlite => None,
+        Kind::Postgres => Some(TestDb::create().await),
+    };
+    let url = match &fresh {
+        None => format!("sqlite://{}", dir.path().join("fresh.db").display()),
+        Some(f) => f.url.clone(),
+    };
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { store::open(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for h in opens {
+        stores.push(h.await.expect("join").expect("concurrent open"));
+    }
+    assert!(stores[0].insert_partner(&partner("P1")).await.expect("insert"));
+    for s in &stores {
+        assert!(s.get_partner("P1").await.expect("get").is_some(), "one database");
+    }
+    drop(stores);
+    drop(fresh);
+}
+
+store_test!(partners);
+async fn partners(db: Db) {
+    let s = &db.store;
+    assert!(s.insert_partner(&partner("P2")).await.expect("insert"));
+    assert!(s.insert_partner(&partner("P1")).await.expect("insert"));
+    let mut dup = partner("P1");
+    dup.name = "Another".into();
+    assert!(!s.insert_partner(&dup).await.expect("duplicate"), "a taken code is reported, not an error");
+    let p = s.get_partner("P1").await.expect("get").expect("exists");
+    let want = partner("P1");
+    assert_eq!(
+        (p.code.as_str(), p.name.as_str(), p.api_key.as_str(), p.secret_enc.as_slice()),
+        (want.code.as_str(), want.name.as_str(), want.api_key.as_str(), want.secret_enc.as_slice())
+    );
+    assert_eq!(
+        (p.locked, p.notify_failures, p.amount_min, p.amount_max, p.created_at_ms),
+        (false, true, 1_000, 500_000_000, T0)
+    );
+    assert!(s.get_partner("P3").await.expect("get").is_none());
+    let codes: Vec<String> = s.list_partners().await.expect("list").into_iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["P1", "P2"]);
+    assert!(s.set_partner_locked("P1", true).await.expect("lock"));
+    assert!(s.get_partner("P1").await.expect("get").expect("exists").locked);
+    assert!(!s.get_partner("P2").await.expect("get").expect("exists").locked, "only P1");
+    assert!(s.set_partner_locked("P1", false).await.expect("unlock"));
+    assert!(!s.get_partner("P1").await.expect("get").expect("exists").locked);
+    assert!(!s.set_partner_locked("nobody", true).await.expect("unknown"));
+}
+
+store_test!(sub_accounts);
+async fn sub_accounts(db: Db) {
+    let s = &db.store;
+    let sub = SubAccount { id: "9723f73b-sub".into(), partner_code: "P1".into(), owner: true, created_at_ms: T0 };
+    assert!(!s.insert_sub_account(&sub).await.expect("insert"), "unknown partner");
+    assert!(s.get_sub_account(&sub.id).await.expect("get").is_none());
+    s.insert_partner(&partner("P1")).await.expect("partner");
+    assert!(s.insert_sub_account(&sub).await.expect("insert"));
+    let other = SubAccount { id: "other".into(), owner: false, ..sub.clone() };
+    assert!(s.insert_sub_account(&other).await.expect("insert"));
+    assert_eq!(s.get_sub_account(&sub.id).await.expect("get"), Some(sub.clone()));
+    assert_eq!(s.get_sub_account("other").await.expect("get"), Some(other));
+    assert!(s.get_sub_account("nope").await.expect("get").is_none());
+}
+
+store_test!(orders_round_trip);
+async fn orders_round_trip(db: Db) {
+    let s = &db.store;
+    let plain = order("AP100000000001", "P1", "o-1");
+    assert_eq!(s.create_order(&plain).await.expect("create"), CreateOutcome::Created);
+    assert_eq!(s.get_order("AP100000000001").await.expect("get"), Some(plain.clone()));
+    assert_eq!(s.find_order("P1", "o-1").await.expect("find"), Some(plain.clone()));
+
+    let mut full = order("AP100000000002", "P1", "o-2");
+    full.kind = OrderKind::Qr;
+    full.payment_method = "QR".into();
+    full.sub_account = Some("sub-1".into());
+    full.qr_payload = Some("00020101021238570010A000000727".into());
+    full.card = Some(CardRecord {
+        number_masked: "512345******2346".into(),
+        date: "12/29".into(),
+        name: "NGUYEN VAN A".into(),
+        country: "VN".into(),
+    });
+    full.amount = 9_007_199_254_740_993; // beyond f64's integers
+    full.state = State::Success;
+    full.code = ErrorCode::SUCCESS;
+    full.settled_at_ms = Some(T0 + 5);
+    assert_eq!(s.create_order(&full).await.expect("create"), CreateOutcome::Created);
+    assert_eq!(s.get_order("AP100000000002").await.expect("get"), Some(full.clone()));
+
+    assert!(s.get_order("AP999999999999").await.expect("get").is_none());
+    assert!(s.find_order("P1", "o-9").await.expect("find").is_none());
+    assert!(s.find_order("P2", "o-1").await.expect("find").is_none(), "order ids are per partner");
+}
+
+store_test!(order_uniqueness);
+async fn order_uniqueness(db: Db) {
+    let s = &db.store;
+    assert_eq!(s.create_order(&order("AP100000000001", "P1", "o-1")).await.expect("create"), CreateOutcome::Created);
+    assert_eq!(
+        s.create_order(&order("AP100000000002", "P1", "o-1")).await.expect("dup"),
+        CreateOutcome::DuplicateOrderId
+    );
+    assert_eq!(
+        s.create_order(&order("AP100000000001", "P1", "o-2")).await.expect("collision"),
+        CreateOutcome::TransIdTaken
+    );
+    assert_eq!(
+        s.create_order(&order("AP100000000003", "P2", "o-1")).await.expect("other partner"),
+        CreateOutcome::Created,
+        "another partner may use the same order id"
+    );
+    assert!(s.find_order("P1", "o-2").await.expect("find").is_none(), "a refused insert leaves nothing");
+    assert_eq!(s.get_order("AP100000000001").await.expect("get").expect("row").order_id, "o-1");
+}
+
+store_test!(concurrent_creation_of_one_order_id);
+async fn concurrent_creation_of_one_order_id(db: Db) {
+    let other = db.another().await;
+    for round in 0..10 {
+        let mut tasks = Vec::new();
+        for i in 0..12usize {
+            let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
+            let o = order(&format!("AP{:012}", 200_000_000_000 + round * 100 + i), "P1", &format!("race-{round}"));
+            tasks.push(tokio::spawn(async move { s.create_order(&o).await.expect("create") }));
+        }
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.expect("join"));
+        }
+        let created = outcomes.iter().filter(|o| **o == CreateOutcome::Created).count();
+        let dups = outcomes.iter().filter(|o| **o == CreateOutcome::DuplicateOrderId).count();
+        assert_eq!((created, dups), (1, 11), "round {round}: {outcomes:?}");
+    }
+}
+
+store_test!(compare_and_set);
+async fn compare_and_set(db: Db) {
+    let s = &db.store;
+    let id = "AP100000000001";
+    s.create_order(&order(id, "P1", "o-1")).await.expect("create");
+    // From a state the order is not in: nothing happens.
+    let mut wrong = succeed(id, T0 + 10, Some(outbox(id, T0)));
+    wrong.from = State::Processing;
+    assert!(!s.apply_change(&wrong).await.expect("apply"));
+    assert_eq!(s.get_order(id).await.expect("get").expect("row"), order(id, "P1", "o-1"));
+    assert!(s.deliveries(id).await.expect("deliveries").is_empty(), "a failed CAS queues nothing");
+    assert_eq!(s.outbox_depth().await.expect("depth"), 0);
+    assert_eq!(s.next_outbox_due().await.expect("due"), None);
+    assert!(!s.apply_change(&succeed("AP999999999999", T0, None)).await.expect("unknown"), "unknown order");
+
+    // A non-final change keeps details not given and sets no settlement time.
+    let processing = StateChange {
+        trans_id: id.into(),
+        from: State::Pending,
+        to: State::Processing,
+        code: ErrorCode::PROCESSING,
+        now_ms: T0 + 20,
+        bank_code: None,
+        payment_method: Some("CC".into()),
+        card: Some(CardRecord {
+            number_masked: "411111******1111".into(),
+            date: "01/30".into(),
+            name: "TRAN THI B".into(),
+            country: "VN".into(),
+        }),
+        outbox: None,
+    };
+    assert!(s.apply_change(&processing).await.expect("apply"));
+    let o = s.get_order(id).await.expect("get").expect("row");
+    assert_eq!(
+        (o.state, o.code, o.updated_at_ms, o.settled_at_ms),
+        (State::Processing, ErrorCode::PROCESSING, T0 + 20, None)
+    );
+    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", ""));
+    assert_eq!(o.card.as_ref().map(|c| c.number_masked.as_str()), Some("411111******1111"));
+
+    // The final change, decided from the current state, with its IPN.
+    let mut fin = succeed(id, T0 + 30, Some(outbox(id, T0 + 30)));
+    fin.from = State::Processing;
+    fin.bank_code = Some("VISA".into());
+    fin.payment_method = None;
+    assert!(s.apply_change(&fin).await.expect("apply"));
+    let o = s.get_order(id).await.expect("get").expect("row");
+    assert_eq!((o.state, o.code, o.settled_at_ms), (State::Success, ErrorCode::SUCCESS, Some(T0 + 30)));
+    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", "VISA"), "kept and set");
+    assert_eq!(o.card.as_ref().map(|c| c.name.as_str()), Some("TRAN THI B"));
+    // Replaying it changes nothing.
+    assert!(!s.apply_change(&fin).await.expect("replay"));
+    let d = s.deliveries(id).await.expect("deliveries");
+    assert_eq!(d.len(), 1, "one IPN queued with the final state");
+    assert_eq!((d[0].status.as_str(), d[0].url.as_str()), ("pending", "http://127.0.0.1:9/ipn"));
+    assert_eq!(d[0].body, outbox(id, 0).body);
+    assert!(d[0].attempts.is_empty());
+}
+
+store_test!(concurrent_compare_and_set_has_one_winner);
+async fn concurrent_compare_and_set_has_one_winner(db: Db) {
+    let other = db.another().await;
+    let finals = [
+        (State::Success, ErrorCode::SUCCESS),
+        (State::Failed, ErrorCode(61)),
+        (State::Cancelled, ErrorCode::CANCELLED),
+    ];
+    for round in 0..10usize {
+        let id = format!("AP{:012}", 300_000_000_000 + round);
+        db.store.create_order(&order(&id, "P1", &format!("cas-{round}"))).await.expect("create");
+        let mut tasks = Vec::new();
+        for i in 0..16usize {
+            let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
+            let (to, code) = finals[i % finals.len()];
+            let change = StateChange {
+                trans_id: id.clone(),
+                from: State::Pending,
+                to,
+                code,
+                now_ms: T0 + i as i64,
+                bank_code: Some(format!("BANK{i}")),
+                payment_method: None,
+                card: None,
+                outbox: Some(NewOutbox { body: format!("winner {i}"), ..outbox(&id, T0) }),
+            };
+            tasks.push(tokio::spawn(async move { (i, s.apply_change(&change).await.expect("apply")) }));
+        }
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (i, won) = t.await.expect("join");
+            if won {
+                winners.push(i);
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        let w = winners[0];
+        let o = db.store.get_order(&id).await.expect("get").expect("row");
+        assert_eq!((o.state, o.code), finals[w % finals.len()], "the row is the winner's");
+        assert_eq!(o.bank_code, format!("BANK{w}"));
+        let d = db.store.deliveries(&id).await.expect("deliveries");
+        assert_eq!(d.len(), 1, "one IPN");
+        assert_eq!(d[0].body, format!("winner {w}"));
+    }
+}
+
+store_test!(outbox_lifecycle);
+async fn outbox_lifecycle(db: Db) {
+    let s = &db.store;
+    let due = T0 + 1_000;
+    let id = queued(s.as_ref(), 1, due).await;
+    assert_eq!(s.outbox_depth().await.expect("depth"), 1);
+    assert_eq!(s.next_outbox_due().await.expect("due"), Some(due));
+    assert!(s.claim_outbox(due - 1, due + 10_000, 10).await.expect("claim").is_empty(), "not due yet");
+
+    let items = s.claim_outbox(due, due + 10_000, 10).await.expect("claim");
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!((item.trans_id.as_str(), item.partner_code.as_str(), item.attempt), (id.as_str(), "P1", 1));
+    assert_eq!((item.url.as_str(), item.body.as_str()), ("http://127.0.0.1:9/ipn", outbox(&id, 0).body.as_str()));
+    assert!(s.claim_outbox(due + 9_999, due + 20_000, 10).await.expect("claim").is_empty(), "leased");
+    assert_eq!(s.next_outbox_due().await.expect("due"), Some(due + 10_000), "due again when the lease ends");
+    assert_eq!(s.outbox_depth().await.expect("depth"), 1);
+
+    // The lease runs out (the worker died): the row is claimed again, as attempt 2.
+    let again = s.claim_outbox(due + 10_000, due + 20_000, 10).await.expect("claim");
+    assert_eq!(again.iter().map(|i| (i.id, i.attempt)).collect::<Vec<_>>(), [(item.id, 2)]);
+
+    s.finish_attempt(&attempt(item.id, 2, Some(500)), NextStep::RetryAt(due + 50_000)).await.expect("finish");
+    assert_eq!(s.next_outbox_due().await.expect("due"), Some(due + 50_000), "lease cleared, retry time set");
+    assert!(s.claim_outbox(due + 49_999, due + 60_000, 10).await.expect("claim").is_empty());
+    let third = s.claim_outbox(due + 50_000, due + 60_000, 10).await.expect("claim");
+    assert_eq!(third.iter().map(|i| i.attempt).collect::<Vec<_>>(), [3]);
+    s.finish_attempt(&attempt(item.id, 3, Some(200)), NextStep::Delivered).await.expect("finish");
+    assert_eq!(s.outbox_depth().await.expect("depth"), 0);
+    assert_eq!(s.next_outbox_due().await.expect("due"), None);
+    assert!(s.claim_outbox(i64::MAX / 2, i64::MAX / 2, 10).await.expect("claim").is_empty(), "delivered is done");
+
+    let d = s.deliveries(&id).await.expect("deliveries");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].status, "delivered");
+    assert_eq!(d[0].attempts, vec![attempt(item.id, 2, Some(500)), attempt(item.id, 3, Some(200))]);
+
+    // Giving up ends a row too.
+    let id2 = queued(s.as_ref(), 2, due).await;
+    let items = s.claim_outbox(due, due + 10_000, 10).await.expect("claim");
+    assert_eq!(items.len(), 1);
+    s.finish_attempt(&attempt(items[0].id, 1, None), NextStep::GiveUp).await.expect("finish");
+    let d = s.deliveries(&id2).await.expect("deliveries");
+    assert_eq!((d[0].status.as_str(), d[0].attempts.len()), ("failed", 1));
+    assert_eq!(d[0].attempts[0].error.as_deref(), Some("attempt 1 failed"));
+    assert_eq!(s.outbox_depth().await.expect("depth"), 0);
+}
+
+store_test!(claims_are_ordered_and_limited);
+async fn claims_are_ordered_and_limited(db: Db) {
+    let s = &db.store;
+    let late = queued(s.as_ref(), 1, T0 + 300).await;
+    let early = queued(s.as_ref(), 2, T0 + 100).await;
+    let middle = queued(s.as_ref(), 3, T0 + 200).await;
+    assert_eq!(s.next_outbox_due().await.expect("due"), Some(T0 + 100));
+    assert_eq!(s.outbox_depth().await.expect("depth"), 3);
+    let first = s.claim_outbox(T0 + 1_000, T0 + 5_000, 2).await.expect("claim");
+    let ids: HashSet<String> = first.iter().map(|i| i.trans_id.clone()).collect();
+    assert_eq!(ids, HashSet::from([early, middle]), "the two due first");
+    let rest = s.claim_outbox(T0 + 1_000, T0 + 5_000, 2).await.expect("claim");
+    assert_eq!(rest.iter().map(|i| i.trans_id.clone()).collect::<Vec<_>>(), [late]);
+}
+
+store_test!(concurrent_claimers_never_share_a_row);
+async fn concurrent_claimers_never_share_a_row(db: Db) {
+    const ROWS: usize = 150;
+    for n in 0..ROWS {
+        queued(db.store.as_ref(), n, T0).await;
+    }
+    let other = db.another().await;
+    let mut tasks = Vec::new();
+    for w in 0..8usize {
+        let s = if w % 2 == 0 { db.store.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let items = s.claim_outbox(T0 + 10, T0 + 600_000, 7).await.expect("claim");
+                if items.is_empty() {
+                    return got;
+                }
+                got.extend(items.into_iter().map(|i| (i.id, i.attempt)));
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("join"));
+    }
+    let ids: HashSet<i64> = all.iter().map(|(id, _)| *id).collect();
+    assert_eq!(all.len(), ROWS, "every row claimed exactly once");
+    assert_eq!(ids.len(), ROWS, "no row claimed twice");
+    assert!(all.iter().all(|(_, attempt)| *attempt == 1));
+}
+
+store_test!(a_late_attempt_never_undoes_a_newer_one);
+async fn a_late_attempt_never_undoes_a_newer_one(db: Db) {
+    let s = &db.store;
+    let node_b = db.another().await;
+    let id = queued(s.as_ref(), 1, T0).await;
+    // Node A claims attempt 1 and stalls past its lease; node B takes the row over.
+    let a = s.claim_outbox(T0, T0 + 100, 10).await.expect("claim");
+    let b = node_b.claim_outbox(T0 + 100, T0 + 10_000, 10).await.expect("claim");
+    assert_eq!((a[0].attempt, b[0].attempt, a[0].id), (1, 2, b[0].id));
+    let row = a[0].id;
+    // A's late failure does not reschedule the row B holds.
+    s.finish_attempt(&attempt(row, 1, Some(500)), NextStep::RetryAt(T0 + 200)).await.expect("finish");
+    assert!(s.claim_outbox(T0 + 5_000, T0 + 20_000, 10).await.expect("claim").is_empty(), "B's lease stands");
+    assert_eq!(s.deliveries(&id).await.expect("d")[0].status, "pending");
+    // B's outcome applies.
+    node_b.finish_attempt(&attempt(row, 2, Some(500)), NextStep::RetryAt(T0 + 20_000)).await.expect("finish");
+    assert_eq!(s.next_outbox_due().await.expect("due"), Some(T0 + 20_000));
+
+    // Attempt 3 stalls, attempt 4 takes over; 3 then delivers: the row is delivered
+    // and 4's late failure does not reopen it.
+    let c = s.claim_outbox(T0 + 20_000, T0 + 20_100, 10).await.expect("claim");
+    let d = node_b.claim_outbox(T0 + 20_100, T0 + 30_000, 10).await.expect("claim");
+    assert_eq!((c[0].attempt, d[0].attempt), (3, 4));
+    s.finish_attempt(&attempt(row, 3, Some(200)), NextStep::Delivered).await.expect("finish");
+    node_b.finish_attempt(&attempt(row, 4, Some(500)), NextStep::RetryAt(T0 + 40_000)).await.expect("finish");
+    node_b.finish_attempt(&attempt(row, 4, None), NextStep::GiveUp).await.expect("finish");
+    let rows = s.deliveries(&id).await.expect("deliveries");
+    assert_eq!(rows[0].status, "delivered");
+    assert_eq!(rows[0].attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3, 4, 4], "all recorded");
+    assert_eq!(s.outbox_depth().await.expect("depth"), 0);
+    assert!(s.claim_outbox(T0 + 100_000, T0 + 200_000, 10).await.expect("claim").is_empty());
+}
+
+store_test!(release_leases_at_start);
+async fn release_leases_at_start(db: Db) {
+    let s = &db.store;
+    queued(s.as_ref(), 1, T0).await;
+    assert_eq!(s.claim_outbox(T0, T0 + 60_000, 10).await.expect("claim").len(), 1);
+    db.another().await.release_leases().await.expect("release");
+    let after = s.claim_outbox(T0 + 1, T0 + 60_000, 10).await.expect("claim");
+    match db.kind {
+        // One node: nothing else can hold a lease, so a restart takes them back.
+        Kind::Sqlite => assert_eq!(after.len(), 1, "released"),
+        // Shared: the lease may belong to a live node, so it stands until it runs out.
+        Kind::Postgres => assert!(after.is_empty(), "another node's lease is never released"),
+    }
+}
+
+store_test!(overdue_orders);
+async fn overdue_orders(db: Db) {
+    let s = &db.store;
+    for (n, expires) in [(1, T0 + 300), (2, T0 + 100), (3, T0 + 200), (4, T0 + 10_000)] {
+        let mut o = order(&format!("AP{:012}", 400_000_000_000u64 + n), "P1", &format!("exp-{n}"));
+        o.expires_at_ms = expires;
+        s.create_order(&o).await.expect("create");
+    }
+    // A settled order is never overdue.
+    assert!(s.apply_change(&succeed("AP400000000003", T0, None)).await.expect("apply"));
+    let got: Vec<String> =
+        s.overdue_orders(T0 + 300, 10).await.expect("overdue").into_iter().map(|o| o.trans_id).collect();
+    assert_eq!(got, ["AP400000000002", "AP400000000001"], "pending, earliest first");
+    let got = s.overdue_orders(T0 + 300, 1).await.expect("overdue");
+    assert_eq!(got.len(), 1);
+    assert!(s.overdue_orders(T0 + 99, 10).await.expect("overdue").is_empty());
+}
+
+store_test!(keys_and_answers_with_nul);
+async fn keys_and_answers_with_nul(db: Db) {
+    let s = &db.store;
+    // Lookups by keys no row can have find nothing (and never fail).
+    assert!(s.get_order("AP\0").await.expect("get").is_none());
+    assert!(s.find_order("P1", "o\0").await.expect("find").is_none());
+    assert!(s.get_partner("P\0").await.expect("get").is_none());
+    assert!(s.get_sub_account("s\0").await.expect("get").is_none());
+    assert!(s.deliveries("AP\0").await.expect("deliveries").is_empty());
+    assert!(!s.set_partner_locked("P\0", true).await.expect("lock"));
+    // A merchant's answer may contain anything; it is recorded.
+    let id = queued(s.as_ref(), 1, T0).await;
+    let item = s.claim_outbox(T0, T0 + 1_000, 1).await.expect("claim").remove(0);
+    let mut rec = attempt(item.id, 1, Some(200));
+    rec.response_head = "ok\0tail".into();
+    rec.error = Some("bad\0body".into());
+    s.finish_attempt(&rec, NextStep::Delivered).await.expect("recorded");
+    let d = s.deliveries(&id).await.expect("deliveries");
+    assert!(d[0].attempts[0].response_head.starts_with("ok") && d[0].attempts[0].response_head.ends_with("tail"));
+    assert_eq!(d[0].status, "delivered");
+}
+
+store_test!(queued_ipns_signal_other_nodes);
+async fn queued_ipns_signal_other_nodes(db: Db) {
+    let node_b = db.another().await;
+    match (db.kind, node_b.outbox_signal()) {
+        (Kind::Sqlite, signal) => assert!(signal.is_none(), "one node wakes its own worker"),
+        (Kind::Postgres, None) => panic!("a shared store must signal queued IPNs"),
+        (Kind::Postgres, Some(signal)) => {
+            // Give the listener a moment to be subscribed (it is before open returns;
+            // this only guards against a slow server).
+            queued(db.store.as_ref(), 1, T0).await;
+            tokio::time::timeout(Duration::from_secs(20), signal.notified())
+                .await
+                .expect("node B is woken when node A queues an IPN");
+        }
+    }
+}
