@@ -26,6 +26,7 @@
 
 use super::*;
 use crate::payments::State;
+use crate::payments::refund::{self, Ledger, Refusal};
 use appotapay_protocol::ErrorCode;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
@@ -37,7 +38,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The migrations, embedded: `(version, description, SQL)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (3, "refunds", include_str!("../../migrations/postgres/0003_refunds.sql")),
+];
 
 /// The channel an IPN being queued is announced on.
 pub const OUTBOX_CHANNEL: &str = "appotapay_outbox";
@@ -196,6 +200,77 @@ const ORDER_COLUMNS: &str = "trans_id, partner_code, order_id, kind, payment_met
 
 const PARTNER_COLUMNS: &str =
     "code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, created_at_ms";
+
+const REFUND_COLUMNS: &str = "r.refund_id, r.partner_code, r.refund_original_id, r.trans_id, r.amount, r.reason, \
+    r.status, r.created_at_ms, r.updated_at_ms, r.due_at_ms";
+
+fn refund_from_row(r: &PgRow) -> StoreResult<Refund> {
+    let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let status: String = r.try_get(6).map_err(get_err)?;
+    Ok(Refund {
+        refund_id: r.try_get(0).map_err(get_err)?,
+        partner_code: r.try_get(1).map_err(get_err)?,
+        refund_original_id: r.try_get(2).map_err(get_err)?,
+        trans_id: r.try_get(3).map_err(get_err)?,
+        amount: r.try_get(4).map_err(get_err)?,
+        reason: r.try_get(5).map_err(get_err)?,
+        status: refund::parse_status(&status).ok_or_else(|| corrupt("refund status"))?,
+        created_at_ms: r.try_get(7).map_err(get_err)?,
+        updated_at_ms: r.try_get(8).map_err(get_err)?,
+        due_at_ms: r.try_get(9).map_err(get_err)?,
+    })
+}
+
+/// Sums of a transaction's refunds: not in error (committed), in success (refunded).
+/// `SUM(bigint)` is `numeric` in PostgreSQL: cast back.
+const REFUND_TOTALS_SQL: &str = "SELECT COALESCE(SUM(CASE WHEN status <> 'error' THEN amount ELSE 0 END), 0)::BIGINT, \
+     COALESCE(SUM(CASE WHEN status = 'success' THEN amount ELSE 0 END), 0)::BIGINT FROM refunds WHERE trans_id = $1";
+
+async fn refund_totals_on<'e, E: sqlx::PgExecutor<'e>>(e: E, trans_id: &str) -> StoreResult<RefundTotals> {
+    let row = sqlx::query(REFUND_TOTALS_SQL).bind(trans_id).fetch_one(e).await.map_err(db_err)?;
+    let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(RefundTotals { committed: row.try_get(0).map_err(get_err)?, refunded: row.try_get(1).map_err(get_err)? })
+}
+
+/// Appends the WHERE clause of a refund list (`r` = refunds, `o` = orders).
+fn push_refund_filter(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, partner_code: &str, f: &RefundFilter) {
+    q.push(" WHERE r.partner_code = ").push_bind(partner_code.to_owned());
+    if let Some(v) = &f.trans_id {
+        q.push(" AND r.trans_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.order_id {
+        q.push(" AND o.order_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.refund_id {
+        q.push(" AND r.refund_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.refund_original_id {
+        q.push(" AND r.refund_original_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = f.status {
+        q.push(" AND r.status = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.amount {
+        q.push(" AND r.amount = ").push_bind(v);
+    }
+    if let Some(v) = f.created_from_ms {
+        q.push(" AND r.created_at_ms >= ").push_bind(v);
+    }
+    if let Some(v) = f.created_to_ms {
+        q.push(" AND r.created_at_ms <= ").push_bind(v);
+    }
+    if let Some(t) = f.refund_type {
+        // An order is "total" once its successful refunds add up to the paid amount.
+        let op = match t {
+            crate::payments::refund::RefundType::Total => ">=",
+            crate::payments::refund::RefundType::Partial => "<",
+        };
+        q.push(format!(
+            " AND (SELECT COALESCE(SUM(x.amount), 0) FROM refunds x WHERE x.trans_id = r.trans_id \
+              AND x.status = 'success') {op} o.amount"
+        ));
+    }
+}
 
 fn order_from_row(r: &PgRow) -> StoreResult<Order> {
     let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -648,6 +723,200 @@ impl Store for PgStore {
             }
         }
         Ok(out)
+    }
+
+    async fn create_refund(&self, r: &Refund, min_amount: i64) -> StoreResult<RefundCreate> {
+        if impossible_key(&[&r.trans_id, &r.partner_code, &r.refund_original_id, &r.reason]) {
+            return Ok(RefundCreate::Refused(Refusal::UnknownTransaction));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // Lock the order row: every refund of one order, on any node, waits here for
+        // the previous one to commit, then reads sums that include it.
+        let order = sqlx::query("SELECT partner_code, state, amount FROM orders WHERE trans_id = $1 FOR UPDATE")
+            .bind(&r.trans_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        let Some(order) = order else {
+            return Ok(RefundCreate::Refused(Refusal::UnknownTransaction));
+        };
+        let owner: String = order.try_get(0).map_err(get_err)?;
+        if owner != r.partner_code {
+            return Ok(RefundCreate::Refused(Refusal::UnknownTransaction));
+        }
+        let state: String = order.try_get(1).map_err(get_err)?;
+        let state = State::parse(&state).ok_or_else(|| corrupt("state"))?;
+        let paid: i64 = order.try_get(2).map_err(get_err)?;
+        let duplicate_sql = "SELECT 1 FROM refunds WHERE partner_code = $1 AND refund_original_id = $2";
+        let dup = sqlx::query(duplicate_sql)
+            .bind(&owner)
+            .bind(&r.refund_original_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if dup.is_some() {
+            return Ok(RefundCreate::Refused(Refusal::DuplicateRefundId));
+        }
+        let totals = refund_totals_on(&mut *tx, &r.trans_id).await?;
+        let ledger = Ledger { paid, committed: totals.committed, refunded: totals.refunded };
+        if let Err(refusal) = refund::admit(state, ledger, r.amount, min_amount) {
+            return Ok(RefundCreate::Refused(refusal));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (refund_id, partner_code, refund_original_id, trans_id, amount, reason, status, \
+             created_at_ms, updated_at_ms, due_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.refund_id)
+        .bind(&r.partner_code)
+        .bind(&r.refund_original_id)
+        .bind(&r.trans_id)
+        .bind(r.amount)
+        .bind(&r.reason)
+        .bind(r.status.as_str())
+        .bind(r.created_at_ms)
+        .bind(r.updated_at_ms)
+        .bind(r.due_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if inserted.rows_affected() == 1 {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(RefundCreate::Created);
+        }
+        // A concurrent insert of the same partner refundId (another order) committed
+        // first, or the gateway's refund id is taken.
+        let dup = sqlx::query(duplicate_sql)
+            .bind(&owner)
+            .bind(&r.refund_original_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.rollback().await.map_err(db_err)?;
+        Ok(if dup.is_some() { RefundCreate::Refused(Refusal::DuplicateRefundId) } else { RefundCreate::RefundIdTaken })
+    }
+
+    async fn update_refund(&self, ch: &RefundChange) -> StoreResult<bool> {
+        if impossible_key(&[&ch.refund_id]) {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE refunds SET status = $1, updated_at_ms = $2, due_at_ms = $3 WHERE refund_id = $4 AND status = $5",
+        )
+        .bind(ch.to.as_str())
+        .bind(ch.now_ms)
+        .bind(ch.due_at_ms)
+        .bind(&ch.refund_id)
+        .bind(ch.from.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_refund(&self, refund_id: &str) -> StoreResult<Option<Refund>> {
+        if impossible_key(&[refund_id]) {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!("SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.refund_id = $1"))
+            .bind(refund_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(refund_from_row).transpose()
+    }
+
+    async fn find_refund(&self, partner_code: &str, refund_original_id: &str) -> StoreResult<Option<Refund>> {
+        if impossible_key(&[partner_code, refund_original_id]) {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.partner_code = $1 AND r.refund_original_id = $2"
+        ))
+        .bind(partner_code)
+        .bind(refund_original_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(refund_from_row).transpose()
+    }
+
+    async fn order_refunds(&self, trans_id: &str) -> StoreResult<Vec<Refund>> {
+        if impossible_key(&[trans_id]) {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.trans_id = $1 ORDER BY r.created_at_ms, r.seq"
+        ))
+        .bind(trans_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(refund_from_row).collect()
+    }
+
+    async fn refund_totals(&self, trans_id: &str) -> StoreResult<RefundTotals> {
+        if impossible_key(&[trans_id]) {
+            return Ok(RefundTotals::default());
+        }
+        refund_totals_on(&self.pool, trans_id).await
+    }
+
+    async fn list_refunds(
+        &self,
+        partner_code: &str,
+        filter: &RefundFilter,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<RefundPage> {
+        let keys: Vec<&str> = [&filter.trans_id, &filter.order_id, &filter.refund_id, &filter.refund_original_id]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain([partner_code])
+            .collect();
+        if impossible_key(&keys) {
+            return Ok(RefundPage { items: Vec::new(), total: 0, total_amount: 0 });
+        }
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        // One REPEATABLE READ transaction: the page and its totals come from one snapshot.
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let from = "FROM refunds r JOIN orders o ON o.trans_id = r.trans_id";
+        let mut count =
+            sqlx::QueryBuilder::new(format!("SELECT COUNT(*)::BIGINT, COALESCE(SUM(r.amount), 0)::BIGINT {from}"));
+        push_refund_filter(&mut count, partner_code, filter);
+        let row = count.build().fetch_one(&mut *tx).await.map_err(db_err)?;
+        let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        let total: i64 = row.try_get(0).map_err(get_err)?;
+        let total_amount: i64 = row.try_get(1).map_err(get_err)?;
+        let mut page = sqlx::QueryBuilder::new(format!("SELECT {REFUND_COLUMNS} {from}"));
+        push_refund_filter(&mut page, partner_code, filter);
+        page.push(" ORDER BY r.created_at_ms DESC, r.seq DESC LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows = page.build().fetch_all(&mut *tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        let items = rows.iter().map(refund_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(RefundPage { items, total: u64::try_from(total).unwrap_or_default(), total_amount })
+    }
+
+    async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r WHERE r.status IN ('pending', 'processing') \
+             AND r.due_at_ms <= $1 ORDER BY r.due_at_ms LIMIT $2"
+        ))
+        .bind(now_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(refund_from_row).collect()
     }
 
     fn outbox_signal(&self) -> Option<Arc<Notify>> {

@@ -12,7 +12,7 @@ mod bad_input;
 mod crash;
 mod flows;
 mod ipn;
-mod refunds;
 mod multinode;
 mod nodes;
+mod refunds;
 mod store_suite;

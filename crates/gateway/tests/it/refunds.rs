@@ -99,9 +99,9 @@ async fn wait_final(t: &TestGateway, p: &Partner, refund_id: &str) -> Value {
     }
 }
 
-#[tokio::test]
-async fn full_partial_repeated_and_over_refunds() {
-    let t = TestGateway::start().await;
+on_both!(full_partial_repeated_and_over_refunds);
+async fn full_partial_repeated_and_over_refunds(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
 
@@ -167,9 +167,9 @@ async fn full_partial_repeated_and_over_refunds() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn refusals_have_their_documented_codes() {
-    let t = TestGateway::start().await;
+on_both!(refusals_have_their_documented_codes);
+async fn refusals_have_their_documented_codes(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let other = t.partner("RFOTHER", false).await;
@@ -251,9 +251,9 @@ async fn refusals_have_their_documented_codes() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn sandbox_bank_answers_atm_later_and_fail_reasons_with_error() {
-    let t = TestGateway::start_with(|c| c.sandbox_refund_delay = Duration::from_millis(300)).await;
+on_both!(sandbox_bank_answers_atm_later_and_fail_reasons_with_error);
+async fn sandbox_bank_answers_atm_later_and_fail_reasons_with_error(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.sandbox_refund_delay = Duration::from_millis(300)).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
 
@@ -298,9 +298,9 @@ async fn sandbox_bank_answers_atm_later_and_fail_reasons_with_error() {
     t.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_over_refunds_have_exactly_one_winner() {
-    let t = TestGateway::start().await;
+on_both!(concurrent_over_refunds_have_exactly_one_winner);
+async fn concurrent_over_refunds_have_exactly_one_winner(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.partner("RFRACE", false).await;
     for round in 0..10 {
@@ -341,10 +341,10 @@ async fn concurrent_over_refunds_have_exactly_one_winner() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn list_filters_pagination_detail_and_by_order() {
+on_both!(list_filters_pagination_detail_and_by_order);
+async fn list_filters_pagination_detail_and_by_order(backend: Backend) {
     // The sandbox bank never answers ATM refunds by itself here: they stay processing.
-    let t = TestGateway::start_with(|c| c.sandbox_refund_delay = Duration::from_secs(3600)).await;
+    let t = TestGateway::start_on(backend, |c| c.sandbox_refund_delay = Duration::from_secs(3600)).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.partner("RFLIST", false).await;
     let sandbox = t.sandbox();
@@ -471,9 +471,9 @@ async fn list_filters_pagination_detail_and_by_order() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_sdk_refund_methods_against_the_gateway() {
-    let t = TestGateway::start_with(|c| c.sandbox_refund_delay = Duration::from_millis(200)).await;
+on_both!(the_sdk_refund_methods_against_the_gateway);
+async fn the_sdk_refund_methods_against_the_gateway(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.sandbox_refund_delay = Duration::from_millis(200)).await;
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let client = appotapay::Client::builder()
