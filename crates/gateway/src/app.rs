@@ -403,7 +403,8 @@ fn random_trans_id() -> Option<AppotapayTransId> {
     )
 }
 
-/// Runs the expiry sweeper until `shutdown` fires.
+/// Runs the sweeper until `shutdown` fires: expires overdue orders and, in sandbox
+/// mode, settles the card payments the sandbox issuer kept processing.
 pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdown) {
     let mut tick = tokio::time::interval(gw.config.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -416,6 +417,13 @@ pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdo
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired overdue orders"),
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+        if gw.sandbox() {
+            match crate::checkout::settle_due(&gw).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(settled = n, "settled processing sandbox payments"),
+                Err(e) => tracing::warn!(error = %e, "processing settlement failed"),
+            }
         }
     }
 }

@@ -6,7 +6,9 @@
 //! - [`Store::apply_change`] is a compare-and-set on the order's state, and writes the
 //!   IPN outbox row in the same transaction as the final state;
 //! - `(partner_code, order_id)` is unique; a duplicate is reported, not an error;
-//! - outbox rows are claimed with a lease, so a crashed worker's rows come back.
+//! - outbox rows are claimed with a lease, so a crashed worker's rows come back;
+//! - checkout progress lives here too, never in a node's memory, so that any node can
+//!   serve a customer's next page.
 
 pub mod model;
 pub mod sqlite;
@@ -87,4 +89,15 @@ pub trait Store: Send + Sync + 'static {
     async fn release_leases(&self) -> StoreResult<()>;
     /// The outbox rows of a transaction with their attempts, oldest first.
     async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>>;
+
+    /// The checkout progress of an order, if the customer started.
+    async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>>;
+    /// Writes the whole checkout row of an order (insert or replace).
+    async fn put_checkout(&self, checkout: &Checkout) -> StoreResult<()>;
+    /// Counts one more wrong OTP, atomically; returns the new count (0 when the order
+    /// has no checkout row).
+    async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32>;
+    /// Checkout rows whose processing payment is due at or before `now_ms` and whose
+    /// order is still processing.
+    async fn due_processing(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Checkout>>;
 }
