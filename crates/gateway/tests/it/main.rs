@@ -3,5 +3,6 @@
 
 mod harness;
 
+mod checkout;
 mod flows;
 mod ipn;
