@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod browser;
 mod checkout;
 mod flows;
 mod ipn;
+mod webdriver;
