@@ -334,7 +334,8 @@ mod tests {
         assert!(e.contains("APPOTAPAY_IPN_RETRY_SCHEDULE"), "{e}");
         let e = with(|r| r.mode = Some("production".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_MASTER_KEY"), "{e}");
-        let e = with(|r| r.sandbox_processing_delay = Some("2m".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        let e =
+            with(|r| r.sandbox_processing_delay = Some("2m".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_SANDBOX_PROCESSING_DELAY"), "{e}");
         let e = with(|r| r.vietqr_bin = Some("12".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_VIETQR_BIN"), "{e}");

@@ -21,7 +21,7 @@ pub fn vietqr_payload(account: &CollectingAccount, amount: i64, trans_id: &str) 
 pub enum CreditOutcome {
     /// The memo names a QR order (of the expected partner) and the amount matched:
     /// the settlement attempt's result.
-    Applied(Settlement),
+    Applied(Box<Settlement>),
     /// No QR order of the expected partner has this memo as appotapayTransId.
     UnknownMemo,
     /// The memo names an order, but the credited amount differs from its amount.
@@ -47,7 +47,7 @@ pub async fn bank_credit(
         return Ok(CreditOutcome::AmountMismatch);
     }
     match gw.settle(&order.trans_id, Event::Succeed, SettleDetails::default()).await? {
-        Some(s) => Ok(CreditOutcome::Applied(s)),
+        Some(s) => Ok(CreditOutcome::Applied(Box::new(s))),
         None => Ok(CreditOutcome::UnknownMemo),
     }
 }

@@ -219,8 +219,11 @@ pub fn authorize(card: &CardData) -> Verdict {
         }
         if let DateRule::Exactly(d) = ins.date {
             if card.date != d {
-                let code =
-                    if card.kind == CardKind::Atm { ErrorCode::INVALID_ISSUE_DATE } else { ErrorCode::INVALID_EXPIRY_DATE };
+                let code = if card.kind == CardKind::Atm {
+                    ErrorCode::INVALID_ISSUE_DATE
+                } else {
+                    ErrorCode::INVALID_EXPIRY_DATE
+                };
                 return Verdict::Invalid(Field::Date, code);
             }
         }

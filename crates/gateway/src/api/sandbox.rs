@@ -108,7 +108,7 @@ pub async fn bank_credit(
     let amount = f.amount()?;
     let memo = f.required("memo")?;
     match crate::acquirer::bank_credit(&gw, Some(&partner.code), amount, memo).await? {
-        CreditOutcome::Applied(settled) => answer(&gw, &partner, settled, lang),
+        CreditOutcome::Applied(settled) => answer(&gw, &partner, *settled, lang),
         CreditOutcome::UnknownMemo => {
             Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order of this partner"))
         }

@@ -188,9 +188,7 @@ pub fn validate_card(
                 }
                 CardKind::Atm if brand.is_some() => Some(ErrorCode::CARD_TYPE_NOT_SUPPORTED),
                 CardKind::Atm => Some(ErrorCode::INVALID_CARD_NUMBER),
-                CardKind::Cc if !(13..=19).contains(&n.len()) || !luhn_valid(n) => {
-                    Some(ErrorCode::INVALID_CARD_NUMBER)
-                }
+                CardKind::Cc if !(13..=19).contains(&n.len()) || !luhn_valid(n) => Some(ErrorCode::INVALID_CARD_NUMBER),
                 CardKind::Cc => match brand.and_then(Brand::cc_bank_code) {
                     Some(code) if code == brand_code => None,
                     _ => Some(ErrorCode::CARD_TYPE_NOT_SUPPORTED),
@@ -223,13 +221,9 @@ pub fn validate_card(
         errors.cvv = Some(ErrorCode::INVALID_CVV);
     }
     match (number, date) {
-        (Some(number), Some(date)) if errors.is_empty() => Ok(CardData {
-            kind,
-            number,
-            holder,
-            date,
-            cvv: (kind == CardKind::Cc).then(|| cvv.to_owned()),
-        }),
+        (Some(number), Some(date)) if errors.is_empty() => {
+            Ok(CardData { kind, number, holder, date, cvv: (kind == CardKind::Cc).then(|| cvv.to_owned()) })
+        }
         _ => Err(errors),
     }
 }
@@ -320,8 +314,8 @@ mod tests {
         assert_eq!(ok.number, "9704229306604047");
         assert_eq!(ok.holder, "ARTURO MOEN");
         assert_eq!(ok.cvv, None);
-        let e = validate_card(CardKind::Atm, "", &form("4000000000001075", "A", "12/26", ""), TODAY)
-            .expect_err("invalid");
+        let e =
+            validate_card(CardKind::Atm, "", &form("4000000000001075", "A", "12/26", ""), TODAY).expect_err("invalid");
         assert_eq!(e.number, Some(ErrorCode::CARD_TYPE_NOT_SUPPORTED));
         assert_eq!(e.holder, Some(ErrorCode::INVALID_HOLDER_NAME));
         assert_eq!(e.date, Some(ErrorCode::INVALID_ISSUE_DATE), "issue date in the future");

@@ -757,7 +757,8 @@ pub async fn submit_card(
     };
     if !gw.sandbox() {
         // No issuer is connected in production mode: nothing can be charged.
-        let err = CardErrors { form: Some(error_text(t, ui.lang, ErrorCode::BANK_MAINTENANCE)), ..CardErrors::default() };
+        let err =
+            CardErrors { form: Some(error_text(t, ui.lang, ErrorCode::BANK_MAINTENANCE)), ..CardErrors::default() };
         return render(&gw, &ctx, ui, Inline::Card(&f, err));
     }
     let outcome = match sandbox::authorize(&card) {
@@ -801,7 +802,8 @@ pub async fn submit_otp(
     let Some(mut co) = ctx.checkout.clone() else { return to_page(&ctx, ui) };
     let details = card_details(&ctx.order, &co);
     if !sandbox::otp_ok(f.otp.trim()) {
-        let wrong = try_page!(gw, ui, gw.store.add_wrong_otp(&co.trans_id, crate::now_ms()).await.map_err(Problem::from));
+        let wrong =
+            try_page!(gw, ui, gw.store.add_wrong_otp(&co.trans_id, crate::now_ms()).await.map_err(Problem::from));
         if wrong >= sandbox::MAX_OTP_ATTEMPTS {
             let settled = gw.settle(&co.trans_id, Event::Fail(ErrorCode::TOO_MANY_WRONG_OTP), details).await;
             let settled = try_page!(gw, ui, settled.map_err(Problem::from));
@@ -870,7 +872,8 @@ pub async fn cancel(
         Some(co) if co.card.is_some() => card_details(&ctx.order, co),
         _ => crate::app::SettleDetails::default(),
     };
-    let settled = try_page!(gw, ui, gw.settle(&ctx.order.trans_id, Event::Cancel, details).await.map_err(Problem::from));
+    let settled =
+        try_page!(gw, ui, gw.settle(&ctx.order.trans_id, Event::Cancel, details).await.map_err(Problem::from));
     after_settle(&gw, &ctx, settled, ui)
 }
 
@@ -891,12 +894,10 @@ pub async fn simulate_transfer(
     }
     let outcome = acquirer::bank_credit(&gw, None, ctx.order.amount, &ctx.order.trans_id).await;
     let outcome = try_page!(gw, ui, outcome.map_err(Problem::from));
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    let wants_json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     let settled = match outcome {
-        CreditOutcome::Applied(s) => Some(s),
+        CreditOutcome::Applied(s) => Some(*s),
         CreditOutcome::UnknownMemo | CreditOutcome::AmountMismatch => None,
     };
     if wants_json {

@@ -26,7 +26,8 @@ pub fn png(payload: &str) -> Option<Vec<u8>> {
         let my = y / SCALE;
         for x in 0..size {
             let mx = x / SCALE;
-            let inside = (QUIET_ZONE..QUIET_ZONE + width).contains(&mx) && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
+            let inside =
+                (QUIET_ZONE..QUIET_ZONE + width).contains(&mx) && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
             if inside && colors[(my - QUIET_ZONE) * width + (mx - QUIET_ZONE)] == Color::Dark {
                 data[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
             }

@@ -58,7 +58,11 @@ async fn fits_phone(b: &mut Browser) {
     let v = b.execute("return [document.documentElement.scrollWidth, window.innerWidth];").await;
     let (scroll, inner) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
     assert!(inner > 0 && inner <= 400, "phone-sized window: {inner}");
-    assert!(scroll <= inner, "no horizontal scrolling on a phone: page {scroll}px, window {inner}px at {}", b.url().await);
+    assert!(
+        scroll <= inner,
+        "no horizontal scrolling on a phone: page {scroll}px, window {inner}px at {}",
+        b.url().await
+    );
 }
 
 /// Waits until the countdown's text changes: the page's script runs under the CSP.

@@ -161,7 +161,18 @@ async fn pages_escape_merchant_strings_and_are_locked_down() {
     let t = TestGateway::start().await;
     let (m, redirect) = shop().await;
     // A merchant name with markup, set directly in the store.
-    assert!(t.gw().create_partner("ESC2", "Shop <b>\"Bé\"</b> & Co", "esc2-api-key-0123456789", "esc2-secret-0123456789abcdef", false).await.expect("partner"));
+    assert!(
+        t.gw()
+            .create_partner(
+                "ESC2",
+                "Shop <b>\"Bé\"</b> & Co",
+                "esc2-api-key-0123456789",
+                "esc2-secret-0123456789abcdef",
+                false
+            )
+            .await
+            .expect("partner")
+    );
     let p2 = Partner::new("ESC2", "esc2-api-key-0123456789", "esc2-secret-0123456789abcdef");
     let evil = "<script>alert('x')</script> \"quoted\" & <img src=x onerror=alert(1)>";
     let redirect_evil = format!("{redirect}&q=%3Cscript%3E&r=\"<i>\"");
@@ -184,7 +195,11 @@ async fn pages_escape_merchant_strings_and_are_locked_down() {
     for attr in ["src=\"", "href=\""] {
         for (i, _) in b.match_indices(attr) {
             let v = &b[i + attr.len()..];
-            assert!(v.starts_with('/') || v.starts_with("data:image/png") || v.starts_with('?'), "external asset: {}", &v[..40.min(v.len())]);
+            assert!(
+                v.starts_with('/') || v.starts_with("data:image/png") || v.starts_with('?'),
+                "external asset: {}",
+                &v[..40.min(v.len())]
+            );
         }
     }
     let csp = page.headers["content-security-policy"].to_str().expect("csp");
@@ -294,10 +309,16 @@ async fn bad_expired_and_final_links() {
     let p = t.sandbox();
     let url = bank_order(&t, &p, "link-1", 10_000, "ATM", "", "link", &m.url, &redirect).await;
     // Tampered sign, tampered tran, missing parameters.
-    let tampered = if url.ends_with('0') { format!("{}1", &url[..url.len() - 1]) } else { format!("{}0", &url[..url.len() - 1]) };
+    let tampered =
+        if url.ends_with('0') { format!("{}1", &url[..url.len() - 1]) } else { format!("{}0", &url[..url.len() - 1]) };
     let q = query_map(&url);
     let other_tran = url.replace(&q["tran"], &format!("{}A", &q["tran"]));
-    for bad in [tampered, other_tran, format!("{}/bank/payment/process", t.base), format!("{}/bank/payment/process?tran=x", t.base)] {
+    for bad in [
+        tampered,
+        other_tran,
+        format!("{}/bank/payment/process", t.base),
+        format!("{}/bank/payment/process?tran=x", t.base),
+    ] {
         let page = get(&t, &bad).await;
         assert_eq!(page.status, 403, "{bad}");
         assert!(page.body.contains("Liên kết thanh toán không hợp lệ"));
@@ -389,7 +410,16 @@ async fn every_sandbox_instrument_over_http() {
     // 0034: processing, then success once the delay passed (the sweeper settles it).
     for (i, (method, bank, card)) in [
         ("ATM", "VCB", vec![("card_number", "9704000000000034"), ("card_holder", "A B"), ("card_date", "01/20")]),
-        ("CC", "VISA", vec![("card_number", "4000000000020034"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "123")]),
+        (
+            "CC",
+            "VISA",
+            vec![
+                ("card_number", "4000000000020034"),
+                ("card_holder", "A B"),
+                ("card_date", "01/31"),
+                ("card_cvv", "123"),
+            ],
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -433,13 +463,43 @@ async fn inline_errors_and_otp_retries() {
     let p = t.sandbox();
     let url = bank_order(&t, &p, "inl-1", 10_000, "CC", "VISA", "inline", &m.url, &redirect).await;
     let page = get(&t, &url).await;
-    let cases: &[(&[(&str, &str)], &str, u32)] = &[
-        (&[("card_number", "4000000000001076"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "123")], "card_number-error", 76),
-        (&[("card_number", "5123456789012346"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "123")], "card_number-error", 64),
-        (&[("card_number", "4000000000001075"), ("card_holder", "A B"), ("card_date", "01/20"), ("card_cvv", "123")], "card_date-error", 73),
-        (&[("card_number", "4000000000001075"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "12a")], "card_cvv-error", 80),
-        (&[("card_number", "4000000000001075"), ("card_holder", "X"), ("card_date", "01/31"), ("card_cvv", "123")], "card_holder-error", 71),
-        (&[("card_number", "4000000000001075"), ("card_holder", "ANOTHER NAME"), ("card_date", "01/31"), ("card_cvv", "123")], "card_holder-error", 71),
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, u32);
+    let cases: &[Case<'_>] = &[
+        (
+            &[("card_number", "4000000000001076"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "123")],
+            "card_number-error",
+            76,
+        ),
+        (
+            &[("card_number", "5123456789012346"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "123")],
+            "card_number-error",
+            64,
+        ),
+        (
+            &[("card_number", "4000000000001075"), ("card_holder", "A B"), ("card_date", "01/20"), ("card_cvv", "123")],
+            "card_date-error",
+            73,
+        ),
+        (
+            &[("card_number", "4000000000001075"), ("card_holder", "A B"), ("card_date", "01/31"), ("card_cvv", "12a")],
+            "card_cvv-error",
+            80,
+        ),
+        (
+            &[("card_number", "4000000000001075"), ("card_holder", "X"), ("card_date", "01/31"), ("card_cvv", "123")],
+            "card_holder-error",
+            71,
+        ),
+        (
+            &[
+                ("card_number", "4000000000001075"),
+                ("card_holder", "ANOTHER NAME"),
+                ("card_date", "01/31"),
+                ("card_cvv", "123"),
+            ],
+            "card_holder-error",
+            71,
+        ),
     ];
     for (fields, id, code) in cases {
         let r = submit(&t, &page, "/bank/payment/card", fields).await;
@@ -452,7 +512,12 @@ async fn inline_errors_and_otp_retries() {
     assert_eq!(st["errorCode"], 35, "input errors settle nothing");
 
     // Wrong OTP: 21 and a retry; then the right one.
-    let card = [("card_number", "4000 0000 0000 1075"), ("card_holder", "Nguyen Van A"), ("card_date", "1/2031"), ("card_cvv", "321")];
+    let card = [
+        ("card_number", "4000 0000 0000 1075"),
+        ("card_holder", "Nguyen Van A"),
+        ("card_date", "1/2031"),
+        ("card_cvv", "321"),
+    ];
     let wrong = pay(&t, &url, &card, "111111").await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("OTP không chính xác (mã 21)") && wrong.body.contains("id=\"attempts-left\">2<"));
@@ -495,7 +560,9 @@ async fn method_and_bank_choice_with_going_back() {
     submit(&t, &methods, "/bank/payment/method", &[("choice", "ATM")]).await;
     let banks = get(&t, &url).await;
     assert_eq!(banks.body.matches("class=\"bank\"").count(), 39, "every ATM bank of spec §9");
-    assert!(banks.body.contains("Vietcombank") && banks.body.contains("MB Bank") && banks.body.contains("Shinhan Bank"));
+    assert!(
+        banks.body.contains("Vietcombank") && banks.body.contains("MB Bank") && banks.body.contains("Shinhan Bank")
+    );
     submit(&t, &banks, "/bank/payment/bank", &[("choice", "MB")]).await;
     let card = atm_card("9704229306604047", "ARTURO MOEN", "01/23");
     let done = pay(&t, &url, &as_refs(&card), "123456").await;
@@ -516,13 +583,17 @@ pub fn decode_qr(png_bytes: &[u8]) -> String {
     let px = |x: usize, y: usize| -> u8 {
         match (info.color_type, info.bit_depth) {
             (png::ColorType::Grayscale, png::BitDepth::One) => {
-                if buf[y * line + x / 8] & (0x80 >> (x % 8)) != 0 { 255 } else { 0 }
+                if buf[y * line + x / 8] & (0x80 >> (x % 8)) != 0 {
+                    255
+                } else {
+                    0
+                }
             }
             (png::ColorType::Grayscale, png::BitDepth::Eight) => buf[y * line + x],
             other => panic!("unexpected PNG format {other:?}"),
         }
     };
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px(x, y));
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, px);
     let grids = img.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the image");
     let (_, content) = grids[0].decode().expect("QR decodes");

@@ -54,6 +54,14 @@ impl Browser {
                  (apt-get install -y chromium chromium-driver; scripts/test installs them when run as root)"
             );
         }
+        // Screenshots of an earlier run of this test would mislead.
+        if let Ok(entries) = std::fs::read_dir(artifacts_dir()) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&format!("{name}-")) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let port = free_port();
         let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
@@ -191,7 +199,11 @@ impl Browser {
     /// The visible text of an element.
     pub async fn text(&mut self, css: &str) -> String {
         let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap_or_default().to_owned()
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// An attribute of an element.
