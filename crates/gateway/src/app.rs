@@ -530,8 +530,9 @@ fn random_trans_id() -> Option<AppotapayTransId> {
     )
 }
 
-/// Runs the sweeper until `shutdown` fires: it expires overdue orders and moves on
-/// refunds whose next step is due (the sandbox bank's answer to an ATM refund).
+/// Runs the sweeper until `shutdown` fires: it expires overdue orders, moves on
+/// refunds whose next step is due (the sandbox bank's answer to an ATM refund), and,
+/// in sandbox mode, settles the card payments the sandbox issuer kept processing.
 pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdown) {
     let mut tick = tokio::time::interval(gw.config.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -549,6 +550,13 @@ pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdo
             Ok(0) => {}
             Ok(n) => tracing::info!(refunds = n, "moved refunds on"),
             Err(e) => tracing::warn!(error = %e, "refund sweep failed"),
+        }
+        if gw.sandbox() {
+            match crate::checkout::settle_due(&gw).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(settled = n, "settled processing sandbox payments"),
+                Err(e) => tracing::warn!(error = %e, "processing settlement failed"),
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct RawConfig {
     jwt_leeway: Option<String>,
     sweep_interval: Option<String>,
     partner_cache_ttl: Option<String>,
+    sandbox_processing_delay: Option<String>,
     vietqr_bin: Option<String>,
     vietqr_account: Option<String>,
     vietqr_name: Option<String>,
@@ -113,6 +114,9 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Partner cache lifetime.
     pub partner_cache_ttl: Duration,
+    /// How long a sandbox card payment that the issuer keeps "processing" (the
+    /// `…0034` cards) stays so before it succeeds.
+    pub sandbox_processing_delay: Duration,
     /// VietQR collecting account.
     pub collecting: CollectingAccount,
     /// Log format.
@@ -264,6 +268,14 @@ impl Config {
             return Err(bad("sweep_interval", &get(&raw.sweep_interval), "must be positive"));
         }
         let partner_cache_ttl = dur("partner_cache_ttl", &raw.partner_cache_ttl)?;
+        let sandbox_processing_delay = dur("sandbox_processing_delay", &raw.sandbox_processing_delay)?;
+        if sandbox_processing_delay > Duration::from_secs(60) {
+            return Err(bad(
+                "sandbox_processing_delay",
+                &get(&raw.sandbox_processing_delay),
+                "must be at most 60s (spec: settles within a minute)",
+            ));
+        }
         let bin = get(&raw.vietqr_bin);
         let account = get(&raw.vietqr_account);
         let name = get(&raw.vietqr_name);
@@ -296,6 +308,7 @@ impl Config {
             jwt_leeway_secs,
             sweep_interval,
             partner_cache_ttl,
+            sandbox_processing_delay,
             collecting: CollectingAccount { bin, account, name },
             log_json,
         })
@@ -329,6 +342,7 @@ mod tests {
         assert_eq!(c.sandbox_refund_delay, Duration::from_secs(10));
         assert_eq!(c.ipn_schedule.len(), 4);
         assert_eq!(c.mode, Mode::Sandbox);
+        assert_eq!(c.sandbox_processing_delay, Duration::from_secs(20));
     }
 
     #[test]
@@ -348,6 +362,9 @@ mod tests {
         assert!(e.contains("APPOTAPAY_IPN_RETRY_SCHEDULE"), "{e}");
         let e = with(|r| r.mode = Some("production".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_MASTER_KEY"), "{e}");
+        let e =
+            with(|r| r.sandbox_processing_delay = Some("2m".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_PROCESSING_DELAY"), "{e}");
         let e = with(|r| r.vietqr_bin = Some("12".into())).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("APPOTAPAY_VIETQR_BIN"), "{e}");
         let e = with(|r| r.outbound_allow = Some("10.0.0.0/8,bogus".into()))

@@ -6,6 +6,7 @@
 //! Layout, outside in:
 //! - [`cli`], [`config`], [`server`]: start-up, layered settings, serving;
 //! - [`api`]: the partner API, the sandbox helpers and the operations endpoints;
+//! - [`checkout`]: the hosted payment pages behind `paymentUrl` and the QR images;
 //! - [`app`]: the core operations every entry point shares;
 //! - [`payments`]: the order state machine, pure;
 //! - [`acquirer`]: what the banks do (a sandbox here);
@@ -17,6 +18,7 @@
 pub mod acquirer;
 pub mod api;
 pub mod app;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod crypto;

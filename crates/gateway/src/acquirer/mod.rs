@@ -1,8 +1,13 @@
 //! The acquiring side: what a bank would do. Here a sandbox stands in for the
 //! issuers and for the collecting bank of QR transfers.
 
+pub mod sandbox;
+
+use crate::app::{CoreError, Gateway, SettleDetails, Settlement};
 use crate::config::CollectingAccount;
+use crate::payments::Event;
 use crate::payments::refund::RefundEvent;
+use crate::store::OrderKind;
 use appotapay_protocol::vietqr::VietQr;
 use std::time::Duration;
 
@@ -46,6 +51,42 @@ pub fn sandbox_refund(payment_method: &str, reason: &str, atm_delay: Duration) -
     let answer = if reason.contains(REFUND_FAIL_MARKER) { RefundEvent::BankFailed } else { RefundEvent::BankSucceeded };
     let delay = (payment_method == "ATM").then_some(atm_delay);
     RefundPlan { answer, delay }
+}
+
+/// What the collecting bank's report of an incoming transfer did.
+#[derive(Clone, Debug)]
+pub enum CreditOutcome {
+    /// The memo names a QR order (of the expected partner) and the amount matched:
+    /// the settlement attempt's result.
+    Applied(Box<Settlement>),
+    /// No QR order of the expected partner has this memo as appotapayTransId.
+    UnknownMemo,
+    /// The memo names an order, but the credited amount differs from its amount.
+    AmountMismatch,
+}
+
+/// Applies a credit of `amount` VND with transfer memo `memo` to the collecting
+/// account: the QR order whose appotapayTransId is the memo succeeds when the amount
+/// is exactly its own. `partner` restricts the match to one partner's orders (the
+/// sandbox helper API); the checkout's own "simulate transfer" button passes `None`.
+/// A wrong amount or an unknown memo never completes an order.
+pub async fn bank_credit(
+    gw: &Gateway,
+    partner: Option<&str>,
+    amount: i64,
+    memo: &str,
+) -> Result<CreditOutcome, CoreError> {
+    let order = match gw.store.get_order(memo.trim()).await? {
+        Some(o) if o.kind == OrderKind::Qr && partner.is_none_or(|p| p == o.partner_code) => o,
+        _ => return Ok(CreditOutcome::UnknownMemo),
+    };
+    if amount != order.amount {
+        return Ok(CreditOutcome::AmountMismatch);
+    }
+    match gw.settle(&order.trans_id, Event::Succeed, SettleDetails::default()).await? {
+        Some(s) => Ok(CreditOutcome::Applied(Box::new(s))),
+        None => Ok(CreditOutcome::UnknownMemo),
+    }
 }
 
 #[cfg(test)]

@@ -53,7 +53,8 @@ pub fn router(gw: Arc<Gateway>) -> Router {
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
     }
-    api.route("/healthz", get(ops::healthz))
+    api.merge(crate::checkout::routes(&gw))
+        .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,9 +4,10 @@
 use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
+use crate::acquirer::CreditOutcome;
 use crate::app::{Gateway, Partner, SettleDetails, Settlement};
 use crate::payments::Event;
-use crate::store::{CardRecord, Order, OrderKind};
+use crate::store::{CardRecord, Order};
 use appotapay_protocol::messages::sandbox::CompleteResponse;
 use appotapay_protocol::{BankCode, ErrorCode, Lang};
 use axum::Json;
@@ -109,17 +110,14 @@ pub async fn bank_credit(
     let value = fields::json_object(body, lang)?;
     let f = Fields::new(&value, lang);
     let amount = f.amount()?;
-    let memo = f.required("memo")?.trim();
-    let order = owned_order(&gw, &partner, memo, lang).await?;
-    if order.kind != OrderKind::Qr {
-        return Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order"));
+    let memo = f.required("memo")?;
+    match crate::acquirer::bank_credit(&gw, Some(&partner.code), amount, memo).await? {
+        CreditOutcome::Applied(settled) => answer(&gw, &partner, *settled, lang),
+        CreditOutcome::UnknownMemo => {
+            Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order of this partner"))
+        }
+        CreditOutcome::AmountMismatch => {
+            Err(f.err(ErrorCode::INVALID_AMOUNT, "the credited amount differs from the order's"))
+        }
     }
-    if amount != order.amount {
-        return Err(f.err(ErrorCode::INVALID_AMOUNT, "the credited amount differs from the order's"));
-    }
-    let settled = gw
-        .settle(&order.trans_id, Event::Succeed, SettleDetails::default())
-        .await?
-        .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
-    answer(&gw, &partner, settled, lang)
 }

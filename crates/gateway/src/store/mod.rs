@@ -16,6 +16,8 @@
 //!   database: the order row locked `FOR UPDATE` first), so concurrent refunds can
 //!   never together exceed the paid amount;
 //! - [`Store::update_refund`] is a compare-and-set on the refund's status.
+//! - checkout progress lives here too, never in a node's memory, so that any node can
+//!   serve a customer's next page.
 //!
 //! Two implementations: [`sqlite`] (one node, one file) and [`postgres`] (one
 //! database shared by several nodes behind a load balancer). [`open`] picks one by the
@@ -153,6 +155,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<RefundPage>;
     /// Pending and processing refunds whose next step is due at `now_ms`, earliest first.
     async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>>;
+    /// The checkout progress of an order, if the customer started.
+    async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>>;
+    /// Writes the whole checkout row of an order (insert or replace).
+    async fn put_checkout(&self, checkout: &Checkout) -> StoreResult<()>;
+    /// Counts one more wrong OTP, atomically; returns the new count (0 when the order
+    /// has no checkout row).
+    async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32>;
+    /// Checkout rows whose processing payment is due at or before `now_ms` and whose
+    /// order is still processing.
+    async fn due_processing(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Checkout>>;
     /// A signal fired whenever any node queues an IPN, for stores that other
     /// processes write to (PostgreSQL `LISTEN`). `None` when only this process
     /// writes: it wakes its own worker. The gateway's worker waits on it.

@@ -342,3 +342,50 @@ pub struct RefundPage {
     /// Sum of the matching refunds' amounts.
     pub total_amount: i64,
 }
+
+/// A card the customer submitted, waiting for its OTP: only masked data and what the
+/// issuer decided are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCard {
+    /// The card as it will be recorded with the order (number masked).
+    pub card: CardRecord,
+    /// The `bankCode` the payment is recorded with (the bank, or the card brand for CC).
+    pub bank_code: String,
+    /// What confirming the OTP leads to: 0, a decline code, or 34 (processing, then
+    /// success).
+    pub outcome: ErrorCode,
+}
+
+/// The hosted checkout's progress on one order, shared by every node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkout {
+    /// The order.
+    pub trans_id: String,
+    /// Method the customer chose (`ATM` or `CC`), when the order left it open.
+    pub method: Option<String>,
+    /// Bank or brand the customer chose, when the order left it open.
+    pub bank_code: Option<String>,
+    /// Card waiting for its OTP.
+    pub card: Option<PendingCard>,
+    /// Wrong OTPs entered for the current card.
+    pub otp_failures: u32,
+    /// When a processing payment is due to succeed.
+    pub process_due_ms: Option<i64>,
+    /// Last change.
+    pub updated_at_ms: i64,
+}
+
+impl Checkout {
+    /// A fresh row for an order.
+    pub fn new(trans_id: &str, now_ms: i64) -> Checkout {
+        Checkout {
+            trans_id: trans_id.to_owned(),
+            method: None,
+            bank_code: None,
+            card: None,
+            otp_failures: 0,
+            process_due_ms: None,
+            updated_at_ms: now_ms,
+        }
+    }
+}

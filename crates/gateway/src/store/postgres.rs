@@ -40,6 +40,7 @@ use tokio::sync::Notify;
 /// The migrations, embedded: `(version, description, SQL)`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "checkout", include_str!("../../migrations/postgres/0002_checkout.sql")),
     (3, "refunds", include_str!("../../migrations/postgres/0003_refunds.sql")),
 ];
 
@@ -270,6 +271,40 @@ fn push_refund_filter(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, partner_co
               AND x.status = 'success') {op} o.amount"
         ));
     }
+}
+
+const CHECKOUT_COLUMNS: &str = "c.trans_id, c.method, c.bank_code, c.card_number, c.card_date, c.card_name, \
+    c.card_country, c.card_bank, c.card_outcome, c.otp_failures, c.process_due_ms, c.updated_at_ms";
+
+fn checkout_from_row(r: &PgRow) -> StoreResult<Checkout> {
+    let get_err = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let card_number: Option<String> = r.try_get(3).map_err(get_err)?;
+    let card = match card_number {
+        Some(number_masked) => {
+            let outcome: Option<i32> = r.try_get(8).map_err(get_err)?;
+            Some(PendingCard {
+                card: CardRecord {
+                    number_masked,
+                    date: r.try_get::<Option<String>, _>(4).map_err(get_err)?.unwrap_or_default(),
+                    name: r.try_get::<Option<String>, _>(5).map_err(get_err)?.unwrap_or_default(),
+                    country: r.try_get::<Option<String>, _>(6).map_err(get_err)?.unwrap_or_default(),
+                },
+                bank_code: r.try_get::<Option<String>, _>(7).map_err(get_err)?.unwrap_or_default(),
+                outcome: ErrorCode(outcome.and_then(|c| u32::try_from(c).ok()).ok_or_else(|| corrupt("card_outcome"))?),
+            })
+        }
+        None => None,
+    };
+    let failures: i32 = r.try_get(9).map_err(get_err)?;
+    Ok(Checkout {
+        trans_id: r.try_get(0).map_err(get_err)?,
+        method: r.try_get(1).map_err(get_err)?,
+        bank_code: r.try_get(2).map_err(get_err)?,
+        card,
+        otp_failures: u32::try_from(failures).map_err(|_| corrupt("otp_failures"))?,
+        process_due_ms: r.try_get(10).map_err(get_err)?,
+        updated_at_ms: r.try_get(11).map_err(get_err)?,
+    })
 }
 
 fn order_from_row(r: &PgRow) -> StoreResult<Order> {
@@ -917,6 +952,86 @@ impl Store for PgStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(refund_from_row).collect()
+    }
+
+    async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>> {
+        if impossible_key(&[trans_id]) {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!("SELECT {CHECKOUT_COLUMNS} FROM checkout_sessions c WHERE c.trans_id = $1"))
+            .bind(trans_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(checkout_from_row).transpose()
+    }
+
+    async fn put_checkout(&self, co: &Checkout) -> StoreResult<()> {
+        let card = co.card.as_ref();
+        let outcome = card.map(|p| i32::try_from(p.outcome.code()).unwrap_or(i32::MAX));
+        let failures = i32::try_from(co.otp_failures).unwrap_or(i32::MAX);
+        sqlx::query(
+            "INSERT INTO checkout_sessions (trans_id, method, bank_code, card_number, card_date, card_name, \
+             card_country, card_bank, card_outcome, otp_failures, process_due_ms, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (trans_id) DO UPDATE SET \
+             method = excluded.method, bank_code = excluded.bank_code, card_number = excluded.card_number, \
+             card_date = excluded.card_date, card_name = excluded.card_name, card_country = excluded.card_country, \
+             card_bank = excluded.card_bank, card_outcome = excluded.card_outcome, \
+             otp_failures = excluded.otp_failures, process_due_ms = excluded.process_due_ms, \
+             updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(&co.trans_id)
+        .bind(&co.method)
+        .bind(&co.bank_code)
+        .bind(card.map(|p| p.card.number_masked.as_str()))
+        .bind(card.map(|p| p.card.date.as_str()))
+        .bind(card.map(|p| p.card.name.as_str()))
+        .bind(card.map(|p| p.card.country.as_str()))
+        .bind(card.map(|p| p.bank_code.as_str()))
+        .bind(outcome)
+        .bind(failures)
+        .bind(co.process_due_ms)
+        .bind(co.updated_at_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32> {
+        if impossible_key(&[trans_id]) {
+            return Ok(0);
+        }
+        let row = sqlx::query(
+            "UPDATE checkout_sessions SET otp_failures = otp_failures + 1, updated_at_ms = $2 \
+             WHERE trans_id = $1 RETURNING otp_failures",
+        )
+        .bind(trans_id)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match row {
+            Some(r) => {
+                let n: i32 = r.try_get(0).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(u32::try_from(n).unwrap_or(0))
+            }
+            None => Ok(0),
+        }
+    }
+
+    async fn due_processing(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Checkout>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CHECKOUT_COLUMNS} FROM checkout_sessions c JOIN orders o ON o.trans_id = c.trans_id \
+             WHERE c.process_due_ms IS NOT NULL AND c.process_due_ms <= $1 AND o.state = 'processing' \
+             ORDER BY c.process_due_ms LIMIT $2"
+        ))
+        .bind(now_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(checkout_from_row).collect()
     }
 
     fn outbox_signal(&self) -> Option<Arc<Notify>> {

@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, oneshot};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_checkout.sql")),
     (3, include_str!("../../migrations/sqlite/0003_refunds.sql")),
 ];
 const READERS: usize = 4;
@@ -419,6 +420,39 @@ fn refund_filter_sql(partner_code: &str, f: &RefundFilter) -> (String, Vec<Box<d
         ));
     }
     (sql, args)
+}
+
+const CHECKOUT_COLUMNS: &str = "trans_id, method, bank_code, card_number, card_date, card_name, card_country, \
+    card_bank, card_outcome, otp_failures, process_due_ms, updated_at_ms";
+
+fn checkout_from_row(r: &Row<'_>) -> rusqlite::Result<Checkout> {
+    let card_number: Option<String> = r.get(3)?;
+    let card = match card_number {
+        Some(number_masked) => Some(PendingCard {
+            card: CardRecord {
+                number_masked,
+                date: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                name: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                country: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            },
+            bank_code: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+            outcome: ErrorCode(
+                r.get::<_, Option<i64>>(8)?
+                    .and_then(|c| u32::try_from(c).ok())
+                    .ok_or_else(|| corrupt("card_outcome"))?,
+            ),
+        }),
+        None => None,
+    };
+    Ok(Checkout {
+        trans_id: r.get(0)?,
+        method: r.get(1)?,
+        bank_code: r.get(2)?,
+        card,
+        otp_failures: r.get(9)?,
+        process_due_ms: r.get(10)?,
+        updated_at_ms: r.get(11)?,
+    })
 }
 
 #[async_trait]
@@ -830,6 +864,77 @@ impl Store for SqliteStore {
                  AND r.due_at_ms <= ?1 ORDER BY r.due_at_ms LIMIT ?2"
             ))?;
             let rows = st.query_map(params![now_ms, limit], refund_from_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>> {
+        let id = trans_id.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!("SELECT {CHECKOUT_COLUMNS} FROM checkout_sessions WHERE trans_id = ?1"))?
+                .query_row([id], checkout_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn put_checkout(&self, co: &Checkout) -> StoreResult<()> {
+        let co = co.clone();
+        self.write(move |c| {
+            let card = co.card.as_ref();
+            c.prepare_cached(&format!(
+                "INSERT INTO checkout_sessions ({CHECKOUT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12) ON CONFLICT (trans_id) DO UPDATE SET method = excluded.method, \
+                 bank_code = excluded.bank_code, card_number = excluded.card_number, card_date = excluded.card_date, \
+                 card_name = excluded.card_name, card_country = excluded.card_country, \
+                 card_bank = excluded.card_bank, card_outcome = excluded.card_outcome, \
+                 otp_failures = excluded.otp_failures, process_due_ms = excluded.process_due_ms, \
+                 updated_at_ms = excluded.updated_at_ms"
+            ))?
+            .execute(params![
+                co.trans_id,
+                co.method,
+                co.bank_code,
+                card.map(|p| p.card.number_masked.clone()),
+                card.map(|p| p.card.date.clone()),
+                card.map(|p| p.card.name.clone()),
+                card.map(|p| p.card.country.clone()),
+                card.map(|p| p.bank_code.clone()),
+                card.map(|p| p.outcome.code()),
+                co.otp_failures,
+                co.process_due_ms,
+                co.updated_at_ms,
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32> {
+        let id = trans_id.to_owned();
+        self.write(move |c| {
+            let n: Option<u32> = c
+                .prepare_cached(
+                    "UPDATE checkout_sessions SET otp_failures = otp_failures + 1, updated_at_ms = ?2 \
+                     WHERE trans_id = ?1 RETURNING otp_failures",
+                )?
+                .query_row(params![id, now_ms], |r| r.get(0))
+                .optional()?;
+            Ok(n.unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn due_processing(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Checkout>> {
+        self.read(move |c| {
+            let cols = CHECKOUT_COLUMNS.split(", ").map(|col| format!("c.{col}")).collect::<Vec<_>>().join(", ");
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {cols} FROM checkout_sessions c JOIN orders o ON o.trans_id = c.trans_id \
+                 WHERE c.process_due_ms IS NOT NULL AND c.process_due_ms <= ?1 AND o.state = 'processing' \
+                 ORDER BY c.process_due_ms LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![now_ms, limit], checkout_from_row)?;
             rows.collect()
         })
         .await

@@ -9,6 +9,8 @@ mod harness;
 mod pg;
 
 mod bad_input;
+mod browser;
+mod checkout;
 mod crash;
 mod flows;
 mod ipn;
@@ -16,3 +18,4 @@ mod multinode;
 mod nodes;
 mod refunds;
 mod store_suite;
+mod webdriver;

@@ -1,0 +1,383 @@
+//! The sandbox card issuer (spec §7), pure: given card data that passed the
+//! checkout's own validation, it says what a bank would answer.
+//!
+//! The outcomes are deterministic so that a merchant's test suite can drive every
+//! branch of its integration: AppotaPay's published sandbox instruments succeed, the
+//! "magic" last four digits select a decline (or the slow `0034` success), and any
+//! other number of the right brand is declined with 65.
+//!
+//! Two kinds of answer exist, as with a real issuer:
+//! - [`Verdict::Invalid`]: the card data is wrong (a published instrument with the
+//!   wrong holder, date or CVV; a NAPAS number failing Luhn). Nothing is charged, no
+//!   OTP is sent, and the customer may correct the form: these never settle an order.
+//! - [`Verdict::SendOtp`]: the issuer sends an OTP; once the customer confirms it the
+//!   stored outcome applies (success, a decline, or processing then success).
+
+use appotapay_protocol::ErrorCode;
+use std::fmt;
+
+/// The one OTP every sandbox instrument accepts.
+pub const SANDBOX_OTP: &str = "123456";
+
+/// Wrong OTPs allowed before the payment fails with 39.
+pub const MAX_OTP_ATTEMPTS: u32 = 3;
+
+/// A card network, detected from the number's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Brand {
+    /// Domestic NAPAS card (`9704…`), paid with method `ATM`.
+    Napas,
+    /// Visa (`4…`).
+    Visa,
+    /// Mastercard (`51`–`55`, `2221`–`2720`).
+    Mastercard,
+    /// JCB (`35…`).
+    Jcb,
+}
+
+impl Brand {
+    /// The `bankCode` of an international brand (`VISA`, `MASTERCARD`, `JCB`).
+    pub fn cc_bank_code(self) -> Option<&'static str> {
+        match self {
+            Brand::Napas => None,
+            Brand::Visa => Some("VISA"),
+            Brand::Mastercard => Some("MASTERCARD"),
+            Brand::Jcb => Some("JCB"),
+        }
+    }
+}
+
+/// The brand of a card number (digits only), `None` when no supported prefix matches.
+pub fn brand_of(number: &str) -> Option<Brand> {
+    let prefix = |n: usize| number.get(..n).and_then(|p| p.parse::<u32>().ok());
+    if number.starts_with("9704") {
+        Some(Brand::Napas)
+    } else if number.starts_with('4') {
+        Some(Brand::Visa)
+    } else if matches!(prefix(2), Some(51..=55)) || matches!(prefix(4), Some(2221..=2720)) {
+        Some(Brand::Mastercard)
+    } else if number.starts_with("35") {
+        Some(Brand::Jcb)
+    } else {
+        None
+    }
+}
+
+/// The Luhn (mod 10) check of a string of ASCII digits; `false` for anything else or
+/// an empty string.
+pub fn luhn_valid(number: &str) -> bool {
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = number
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let dd = d * 2;
+                if dd > 9 { dd - 9 } else { dd }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// A card month, `MM/YY` on the card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthYear {
+    /// Full year (2027).
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u32,
+}
+
+impl fmt::Display for MonthYear {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}/{:02}", self.month, self.year.rem_euclid(100))
+    }
+}
+
+/// Whether the card is a domestic ATM card or an international credit card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardKind {
+    /// Number, holder, issue date.
+    Atm,
+    /// Number, holder, expiry, CVV.
+    Cc,
+}
+
+/// Card data as the checkout validated it: digits only, the holder in upper-case
+/// ASCII, a well-formed date. `Debug` masks the number and hides the CVV.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CardData {
+    /// ATM or CC.
+    pub kind: CardKind,
+    /// Digits only.
+    pub number: String,
+    /// Upper-case ASCII letters and single spaces.
+    pub holder: String,
+    /// Issue date (ATM) or expiry (CC).
+    pub date: MonthYear,
+    /// CVV (CC only).
+    pub cvv: Option<String>,
+}
+
+impl fmt::Debug for CardData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CardData")
+            .field("kind", &self.kind)
+            .field("number", &mask(&self.number))
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A card number masked to its first 6 and last 4 digits (`512345******2346`); what
+/// the gateway may keep of a card.
+pub fn mask(number: &str) -> String {
+    let n = number.len();
+    if n < 10 || !number.is_ascii() {
+        return "*".repeat(n.min(19));
+    }
+    format!("{}{}{}", &number[..6], "*".repeat(n - 10), &number[n - 4..])
+}
+
+/// Which form field an [`Verdict::Invalid`] answer is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Card number.
+    Number,
+    /// Holder name.
+    Holder,
+    /// Issue or expiry date.
+    Date,
+    /// CVV.
+    Cvv,
+}
+
+/// The issuer's answer to submitted card data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The data is wrong: show `code` on `field`, let the customer correct it.
+    Invalid(Field, ErrorCode),
+    /// An OTP is sent; after it is confirmed, the payment ends with `outcome`
+    /// (0, a decline code, or 34: processing, then success).
+    SendOtp {
+        /// What confirming the OTP leads to.
+        outcome: ErrorCode,
+    },
+}
+
+enum DateRule {
+    Any,
+    Exactly(MonthYear),
+}
+
+struct Instrument {
+    number: &'static str,
+    holder: &'static str,
+    date: DateRule,
+    cvv: Option<&'static str>,
+}
+
+const fn my(month: u32, year: i32) -> DateRule {
+    DateRule::Exactly(MonthYear { year, month })
+}
+
+/// AppotaPay's published sandbox instruments (spec §7): they succeed when the holder,
+/// date and CVV are the published ones.
+const INSTRUMENTS: &[Instrument] = &[
+    Instrument { number: "9704229306604047", holder: "ARTURO MOEN", date: my(1, 2023), cvv: None },
+    Instrument { number: "9704000000000018", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
+    Instrument { number: "5123456789012346", holder: "NGUYEN VAN A", date: my(3, 2027), cvv: Some("123") },
+    Instrument { number: "5123450000000008", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
+    Instrument { number: "4000000000001075", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
+];
+
+/// Last four digits that select an outcome, for NAPAS and international cards alike.
+pub const MAGIC_LAST_FOUR: &[(&str, ErrorCode)] = &[
+    ("0002", ErrorCode::DECLINED),
+    ("0069", ErrorCode::CARD_EXPIRED),
+    ("0068", ErrorCode::CARD_LOCKED),
+    ("0074", ErrorCode::INSUFFICIENT_FUNDS),
+    ("0072", ErrorCode::ISSUER_NO_RESPONSE),
+    ("0034", ErrorCode::PROCESSING),
+];
+
+/// What the sandbox issuer answers to `card` (already validated by the checkout).
+pub fn authorize(card: &CardData) -> Verdict {
+    if card.kind == CardKind::Atm && !luhn_valid(&card.number) {
+        return Verdict::Invalid(Field::Number, ErrorCode::INVALID_CARD_NUMBER);
+    }
+    if let Some(ins) = INSTRUMENTS.iter().find(|i| i.number == card.number) {
+        if card.holder != ins.holder {
+            return Verdict::Invalid(Field::Holder, ErrorCode::INVALID_HOLDER_NAME);
+        }
+        if let DateRule::Exactly(d) = ins.date {
+            if card.date != d {
+                let code = if card.kind == CardKind::Atm {
+                    ErrorCode::INVALID_ISSUE_DATE
+                } else {
+                    ErrorCode::INVALID_EXPIRY_DATE
+                };
+                return Verdict::Invalid(Field::Date, code);
+            }
+        }
+        if let Some(cvv) = ins.cvv {
+            if card.cvv.as_deref() != Some(cvv) {
+                return Verdict::Invalid(Field::Cvv, ErrorCode::INVALID_CVV);
+            }
+        }
+        return Verdict::SendOtp { outcome: ErrorCode::SUCCESS };
+    }
+    let last4 = card.number.get(card.number.len().saturating_sub(4)..).unwrap_or_default();
+    let outcome =
+        MAGIC_LAST_FOUR.iter().find(|(l, _)| *l == last4).map_or(ErrorCode::INVALID_CARD_INFO, |(_, code)| *code);
+    Verdict::SendOtp { outcome }
+}
+
+/// Whether `otp` is the sandbox OTP (compared in constant time).
+pub fn otp_ok(otp: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    otp.len() == SANDBOX_OTP.len() && bool::from(otp.as_bytes().ct_eq(SANDBOX_OTP.as_bytes()))
+}
+
+/// One row of the instrument table printed on the sandbox checkout page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableRow {
+    /// Card number.
+    pub number: &'static str,
+    /// Holder to type.
+    pub holder: &'static str,
+    /// Date to type (`any` rows show an example).
+    pub date: &'static str,
+    /// CVV to type (CC).
+    pub cvv: &'static str,
+    /// Outcome.
+    pub outcome: ErrorCode,
+}
+
+const fn row(number: &'static str, holder: &'static str, date: &'static str, cvv: &'static str, code: u32) -> TableRow {
+    TableRow { number, holder, date, cvv, outcome: ErrorCode(code) }
+}
+
+/// The ATM instruments of spec §7, as printed on the page (`*` = any value).
+pub const ATM_TABLE: &[TableRow] = &[
+    row("9704229306604047", "ARTURO MOEN", "01/23", "", 0),
+    row("9704000000000018", "NGUYEN VAN A", "*", "", 0),
+    row("9704000000000034", "*", "*", "", 34),
+    row("9704000000080002", "*", "*", "", 61),
+    row("9704000000080069", "*", "*", "", 69),
+    row("9704000000090068", "*", "*", "", 68),
+    row("9704000000010074", "*", "*", "", 74),
+    row("9704000000030072", "*", "*", "", 72),
+];
+
+/// The CC instruments of spec §7, as printed on the page (`*` = any value; dates
+/// must lie in the future).
+pub const CC_TABLE: &[TableRow] = &[
+    row("5123456789012346", "NGUYEN VAN A", "03/27", "123", 0),
+    row("5123450000000008", "NGUYEN VAN A", "*", "*", 0),
+    row("4000000000001075", "NGUYEN VAN A", "*", "*", 0),
+    row("4000000000020034", "*", "*", "*", 34),
+    row("4000000000000002", "*", "*", "*", 61),
+    row("4000000000000069", "*", "*", "*", 69),
+    row("4000000000010068", "*", "*", "*", 68),
+    row("4000000000030074", "*", "*", "*", 74),
+    row("4000000000050072", "*", "*", "*", 72),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(kind: CardKind, number: &str, holder: &str, date: (u32, i32), cvv: Option<&str>) -> CardData {
+        CardData {
+            kind,
+            number: number.into(),
+            holder: holder.into(),
+            date: MonthYear { month: date.0, year: date.1 },
+            cvv: cvv.map(Into::into),
+        }
+    }
+
+    fn outcome(v: Verdict) -> u32 {
+        match v {
+            Verdict::SendOtp { outcome } => outcome.code(),
+            Verdict::Invalid(_, code) => 1000 + code.code(),
+        }
+    }
+
+    #[test]
+    fn luhn_and_brands() {
+        for row in ATM_TABLE.iter().chain(CC_TABLE) {
+            assert!(luhn_valid(row.number), "{}", row.number);
+        }
+        assert!(!luhn_valid("9704000000000019"));
+        assert!(!luhn_valid(""));
+        assert!(!luhn_valid("4000 0000"));
+        assert_eq!(brand_of("9704229306604047"), Some(Brand::Napas));
+        assert_eq!(brand_of("4000000000001075"), Some(Brand::Visa));
+        assert_eq!(brand_of("5123456789012346"), Some(Brand::Mastercard));
+        assert_eq!(brand_of("2221000000000009"), Some(Brand::Mastercard));
+        assert_eq!(brand_of("2720990000000007"), Some(Brand::Mastercard));
+        assert_eq!(brand_of("2721000000000004"), None);
+        assert_eq!(brand_of("5612345678901234"), None);
+        assert_eq!(brand_of("3530111333300000"), Some(Brand::Jcb));
+        assert_eq!(brand_of("6011111111111117"), None);
+        assert_eq!(Brand::Visa.cc_bank_code(), Some("VISA"));
+    }
+
+    #[test]
+    fn masking_keeps_six_and_four() {
+        assert_eq!(mask("5123456789012346"), "512345******2346");
+        assert_eq!(mask("9704000000000000018"), "970400*********0018");
+        assert_eq!(mask("123"), "***");
+        let c = card(CardKind::Cc, "5123456789012346", "X", (3, 2027), Some("123"));
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("5123456789012346") && !dbg.contains("123\""), "{dbg}");
+    }
+
+    #[test]
+    fn published_instruments_need_their_data() {
+        let atm = |n: &str, h: &str, d| outcome(authorize(&card(CardKind::Atm, n, h, d, None)));
+        assert_eq!(atm("9704229306604047", "ARTURO MOEN", (1, 2023)), 0);
+        assert_eq!(atm("9704229306604047", "NGUYEN VAN A", (1, 2023)), 1071);
+        assert_eq!(atm("9704229306604047", "ARTURO MOEN", (2, 2023)), 1067);
+        assert_eq!(atm("9704000000000018", "NGUYEN VAN A", (7, 2020)), 0);
+        assert_eq!(atm("9704000000000019", "NGUYEN VAN A", (7, 2020)), 1076);
+        let cc = |n: &str, d, cvv| outcome(authorize(&card(CardKind::Cc, n, "NGUYEN VAN A", d, Some(cvv))));
+        assert_eq!(cc("5123456789012346", (3, 2027), "123"), 0);
+        assert_eq!(cc("5123456789012346", (3, 2027), "124"), 1080);
+        assert_eq!(cc("5123456789012346", (4, 2027), "123"), 1073);
+        assert_eq!(cc("5123450000000008", (12, 2030), "999"), 0);
+        assert_eq!(cc("4000000000001075", (1, 2031), "000"), 0);
+    }
+
+    #[test]
+    fn magic_numbers_select_outcomes() {
+        for row in ATM_TABLE.iter().skip(2) {
+            let v = authorize(&card(CardKind::Atm, row.number, "ANY ONE", (5, 2019), None));
+            assert_eq!(v, Verdict::SendOtp { outcome: row.outcome }, "{}", row.number);
+        }
+        for row in CC_TABLE.iter().skip(3) {
+            let v = authorize(&card(CardKind::Cc, row.number, "ANY ONE", (5, 2031), Some("321")));
+            assert_eq!(v, Verdict::SendOtp { outcome: row.outcome }, "{}", row.number);
+        }
+        // Any other Luhn-valid number of the right brand: 65.
+        assert_eq!(outcome(authorize(&card(CardKind::Atm, "9704000000000026", "A B", (1, 2020), None))), 65);
+        assert_eq!(outcome(authorize(&card(CardKind::Cc, "4111111111111111", "A B", (1, 2031), Some("1")))), 65);
+    }
+
+    #[test]
+    fn otp() {
+        assert!(otp_ok("123456"));
+        assert!(!otp_ok("123457"));
+        assert!(!otp_ok("1234567"));
+        assert!(!otp_ok(""));
+    }
+}
