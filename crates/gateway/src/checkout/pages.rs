@@ -593,8 +593,10 @@ pub struct LinkQuery {
     sign: String,
 }
 
-fn link_query(q: Result<Query<LinkQuery>, QueryRejection>) -> Result<LinkQuery, Problem> {
-    q.map(|Query(q)| q).map_err(|_| Problem::BadLink)
+/// The order behind a page link's query (`tran`, `sign`), checked.
+async fn load_link(gw: &Gateway, q: Result<Query<LinkQuery>, QueryRejection>) -> Result<Ctx, Problem> {
+    let Query(q) = q.map_err(|_| Problem::BadLink)?;
+    load(gw, &q.tran, &q.sign).await
 }
 
 /// `GET /bank/payment/process?tran=…&sign=…`: the order's current step.
@@ -603,10 +605,7 @@ pub async fn process(
     ui: UiLang,
     q: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
-    let ctx = match link_query(q) {
-        Ok(q) => load(&gw, &q.tran, &q.sign).await,
-        Err(p) => Err(p),
-    };
+    let ctx = load_link(&gw, q).await;
     match ctx {
         Ok(ctx) => render(&gw, &ctx, ui, Inline::None),
         Err(p) => problem_page(&gw, ui, p),
@@ -620,10 +619,7 @@ pub async fn result(
     ui: UiLang,
     q: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
-    let ctx = match link_query(q) {
-        Ok(q) => load(&gw, &q.tran, &q.sign).await,
-        Err(p) => Err(p),
-    };
+    let ctx = load_link(&gw, q).await;
     match ctx {
         Ok(ctx) if ctx.order.state.is_final() => match gw.redirect_url(&ctx.partner, &ctx.order) {
             Some(url) => see_other(&url, None, ui),
@@ -641,10 +637,7 @@ pub async fn status(
     ui: UiLang,
     q: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
-    let ctx = match link_query(q) {
-        Ok(q) => load(&gw, &q.tran, &q.sign).await,
-        Err(p) => Err(p),
-    };
+    let ctx = load_link(&gw, q).await;
     let (code, body) = match ctx {
         Ok(ctx) => (
             StatusCode::OK,
