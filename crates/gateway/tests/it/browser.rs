@@ -246,17 +246,12 @@ async fn cancel_returns_38() {
 
 #[tokio::test]
 async fn expired_and_tampered_links() {
-    let t = TestGateway::start_with(|c| c.payment_ttl = Duration::from_secs(3)).await;
+    let t = TestGateway::start_with(|c| c.payment_ttl = Duration::from_secs(5)).await;
     let shop = Shop::start().await;
     let p = t.sandbox();
-    let url = bank_order(&t, &p, "b-exp-1", 12_000, "ATM", "VCB", "expiry", &shop.ipn.url, &shop.redirect).await;
+    // The browser first: the order's few seconds of life start with its creation.
     let mut b = Browser::start("links").await;
-    // Tampered signature: an error page, never the order.
-    let tampered = format!("{}{}", &url[..url.len() - 1], if url.ends_with('a') { 'b' } else { 'a' });
-    b.goto(&tampered).await;
-    assert_eq!(b.text("#error-title").await, "Liên kết thanh toán không hợp lệ");
-    assert!(!b.exists("form").await && !b.exists("#amount").await);
-    b.screenshot("tampered").await;
+    let url = bank_order(&t, &p, "b-exp-1", 12_000, "ATM", "VCB", "expiry", &shop.ipn.url, &shop.redirect).await;
     // Left open until it expires: the page turns into the expired result by itself.
     b.goto(&url).await;
     b.wait_for("#card_number").await;
@@ -271,6 +266,12 @@ async fn expired_and_tampered_links() {
     b.click("#back-to-merchant").await;
     let back = b.wait_url("the merchant's return page", |u| shop.is_return(u)).await;
     assert_eq!(verified_redirect(&p, &back)["errorCode"], "77");
+    // Tampered signature: an error page, never the order.
+    let tampered = format!("{}{}", &url[..url.len() - 1], if url.ends_with('a') { 'b' } else { 'a' });
+    b.goto(&tampered).await;
+    assert_eq!(b.text("#error-title").await, "Liên kết thanh toán không hợp lệ");
+    assert!(!b.exists("form").await && !b.exists("#amount").await);
+    b.screenshot("tampered").await;
     drop(b);
     t.shutdown().await;
 }
