@@ -30,6 +30,8 @@
 //! assert!(req.verify(&key).is_ok());
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod amount;
 pub mod error;
 pub mod ids;

@@ -182,6 +182,11 @@ pub enum SignatureError {
     /// The signature does not match the data.
     #[error("the signature does not match")]
     Mismatch,
+    /// A signed field appears twice (at top level and inside a flattened object, or
+    /// in two flattened objects), so what was signed and what a reader takes could
+    /// differ.
+    #[error("the signed field {0} appears more than once")]
+    Ambiguous(&'static str),
 }
 
 /// Builds `data` from a lookup of raw field values. `lookup` answers `None` for an
@@ -306,7 +311,33 @@ pub fn verify_bytes(key: &[u8], msg: &[u8], signature: &str) -> Result<(), Signa
 }
 
 /// Verifies the `signature` key of a received JSON object against `spec`.
+///
+/// A signed field that appears in more than one place (at top level and inside a
+/// flattened object) is refused: the signature would cover one copy while the
+/// reader of the message might take the other.
+///
+/// ```
+/// use appotapay_protocol::signing::{verify_json, SignatureError, QR_PAYMENT_RESPONSE};
+/// use appotapay_protocol::SecretKey;
+/// let key = SecretKey::new("k");
+/// let twice = serde_json::json!({"qrCodeUrl": "a", "qrData": {"qrCodeUrl": "b"}, "signature": "00"});
+/// assert_eq!(verify_json(&QR_PAYMENT_RESPONSE, &key, &twice), Err(SignatureError::Ambiguous("qrCodeUrl")));
+/// ```
 pub fn verify_json(spec: &SignatureSpec, key: &SecretKey, value: &Value) -> Result<(), SignatureError> {
+    if let Some(obj) = value.as_object() {
+        for field in spec.fields {
+            let top = usize::from(obj.get(*field).is_some_and(|v| !v.is_object()));
+            let nested = spec
+                .flatten
+                .iter()
+                .filter_map(|outer| obj.get(*outer).and_then(Value::as_object))
+                .filter(|inner| inner.contains_key(*field))
+                .count();
+            if top + nested > 1 {
+                return Err(SignatureError::Ambiguous(field));
+            }
+        }
+    }
     let sig = value.get("signature").and_then(Value::as_str).unwrap_or("");
     verify_data(key, &canonical_data_json(spec, value), sig)
 }

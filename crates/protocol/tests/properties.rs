@@ -80,6 +80,48 @@ proptest! {
         prop_assert!(signing::verify_json(&signing::NOTIFICATION, &key, &json).is_err());
     }
 
+    /// Every signed field list of the protocol, not only the notification's: any
+    /// field, at top level or inside the object the list flattens, changed by one
+    /// character, breaks the signature.
+    #[test]
+    fn any_single_character_change_of_any_message_breaks_it(
+        spec_index in 0usize..signing::ALL_SPECS.len(),
+        values in proptest::collection::vec(text(), 13),
+        nested_mask in any::<u16>(),
+        field in any::<usize>(),
+        idx in any::<usize>(),
+        ch in proptest::char::range(' ', '~'),
+    ) {
+        use serde_json::{Map, Value};
+        let spec = signing::ALL_SPECS[spec_index];
+        let key = SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3");
+        let outer = spec.flatten.first().copied();
+        let nested = |i: usize| outer.is_some() && nested_mask & (1 << i) != 0;
+        let (mut top, mut inner) = (Map::new(), Map::new());
+        for (i, name) in spec.fields.iter().enumerate() {
+            let v = Value::String(values[i].clone());
+            if nested(i) { inner.insert((*name).to_owned(), v) } else { top.insert((*name).to_owned(), v) };
+        }
+        if let Some(outer) = outer {
+            top.insert(outer.to_owned(), Value::Object(inner));
+        }
+        let data = signing::canonical_data_json(spec, &Value::Object(top.clone()));
+        top.insert("signature".into(), Value::String(signing::sign_data(&key, &data)));
+        let json = Value::Object(top);
+        prop_assert_eq!(signing::verify_json(spec, &key, &json), Ok(()));
+
+        let i = field % spec.fields.len();
+        let name = spec.fields[i];
+        let mut tampered = json.clone();
+        let slot = match outer {
+            Some(outer) if nested(i) => &mut tampered[outer][name],
+            _ => &mut tampered[name],
+        };
+        let changed = mutate(&signing::raw_value(slot), idx, ch);
+        *slot = Value::String(changed);
+        prop_assert!(signing::verify_json(spec, &key, &tampered).is_err(), "{} {}", spec.name, name);
+    }
+
     #[test]
     fn signature_change_breaks_it(idx in 0usize..64, ch in proptest::char::range('0', 'f')) {
         let key = SecretKey::new("k");

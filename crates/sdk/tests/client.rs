@@ -581,6 +581,30 @@ async fn tampered_nested_response_is_refused() {
 }
 
 #[tokio::test]
+async fn signed_copies_at_top_level_do_not_cover_a_tampered_nested_value() {
+    // The signed values left at top level, the ones the typed answer is read from
+    // changed: the signature must not vouch for them.
+    let server = MockServer::start().await;
+    let mut body = json_of(&refund_response());
+    let original = body["data"].as_object().expect("data").clone();
+    for (k, v) in &original {
+        body[k.as_str()] = v.clone();
+    }
+    body["data"]["amount"] = json!(99_999);
+    body["data"]["status"] = json!("success");
+    Mock::given(method("GET"))
+        .and(path("/api/v1/transaction/refund/R1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let err = client(&server).refund_detail("R1").await.expect_err("ambiguous");
+    assert!(
+        matches!(err, Error::Signature { spec: "refund response", source: SignatureError::Ambiguous(_) }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn response_without_signature_is_refused() {
     let mut body = json_of(&bank_response());
     body.as_object_mut().expect("object").remove("signature");
