@@ -198,6 +198,20 @@ const INSTRUMENTS: &[Instrument] = &[
     Instrument { number: "4000000000001075", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
 ];
 
+/// The month a card's date is checked against, in sandbox mode, for the card number
+/// the customer typed. A published instrument with a fixed date (the Mastercard,
+/// expiry `03/27`) is checked as of that month at the latest: AppotaPay publishes it
+/// as a working test card, so it keeps working once its month has passed, and the
+/// issuer still wants exactly its published date.
+pub fn checked_month(typed_number: &str, today: MonthYear) -> MonthYear {
+    let number: String = typed_number.chars().filter(char::is_ascii_digit).collect();
+    let fixed = INSTRUMENTS.iter().find(|i| i.number == number).and_then(|i| match i.date {
+        DateRule::Exactly(d) => Some(d),
+        DateRule::Any => None,
+    });
+    fixed.map_or(today, |d| today.min(d))
+}
+
 /// Last four digits that select an outcome, for NAPAS and international cards alike.
 pub const MAGIC_LAST_FOUR: &[(&str, ErrorCode)] = &[
     ("0002", ErrorCode::DECLINED),
@@ -294,6 +308,27 @@ pub const CC_TABLE: &[TableRow] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_mastercard_outlives_its_expiry() {
+        use crate::checkout::forms::{CardForm, validate_card};
+        let later = MonthYear { year: 2031, month: 6 };
+        assert_eq!(checked_month("5123 4567 8901 2346", later), MonthYear { year: 2027, month: 3 });
+        assert_eq!(checked_month("5123450000000008", later), later, "no fixed date");
+        assert_eq!(checked_month("5123456789012346", MonthYear { year: 2026, month: 12 }).year, 2026);
+        let form = |date: &str| CardForm {
+            card_number: "5123456789012346".into(),
+            card_holder: "NGUYEN VAN A".into(),
+            card_date: date.into(),
+            card_cvv: "123".into(),
+            ..CardForm::default()
+        };
+        let today = checked_month("5123456789012346", later);
+        let card = validate_card(CardKind::Cc, "MASTERCARD", &form("03/27"), today).expect("valid");
+        assert!(matches!(authorize(&card), Verdict::SendOtp { outcome: ErrorCode::SUCCESS }));
+        // Any other card is still checked against the real month.
+        assert!(validate_card(CardKind::Cc, "MASTERCARD", &form("03/27"), later).is_err());
+    }
 
     fn card(kind: CardKind, number: &str, holder: &str, date: (u32, i32), cvv: Option<&str>) -> CardData {
         CardData {

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
@@ -28,7 +29,19 @@ pub fn sandbox_card() -> CardRecord {
     }
 }
 
-fn answer(gw: &Gateway, partner: &Partner, settled: Settlement, lang: Lang) -> Result<Response, ApiError> {
+/// The answer to a settlement that asked for `asked` (the outcome's code).
+///
+/// The order can change to something else than what was asked: one past its
+/// lifetime that the sweeper has not reached yet expires instead (77). It is final
+/// then, and the answer says so (HTTP 400, its code) while still giving the signed
+/// redirect the customer is sent to.
+fn answer(
+    gw: &Gateway,
+    partner: &Partner,
+    settled: Settlement,
+    asked: ErrorCode,
+    lang: Lang,
+) -> Result<Response, ApiError> {
     match settled {
         Settlement::Changed(order) => {
             let resp = CompleteResponse {
@@ -36,7 +49,13 @@ fn answer(gw: &Gateway, partner: &Partner, settled: Settlement, lang: Lang) -> R
                 message: ErrorCode::SUCCESS.message(lang).to_owned(),
                 redirect_url: gw.redirect_url(partner, &order).unwrap_or_default(),
             };
-            Ok(Json(resp).into_response())
+            if order.code == asked {
+                Ok(Json(resp).into_response())
+            } else {
+                let resp =
+                    CompleteResponse { error_code: order.code, message: order.code.message(lang).to_owned(), ..resp };
+                Ok((StatusCode::BAD_REQUEST, Json(resp)).into_response())
+            }
         }
         Settlement::Rejected(code, _) => Err(ApiError::bad(code).lang(lang).detail("the transaction was not changed")),
     }
@@ -97,7 +116,7 @@ pub async fn complete(
     };
     let settled =
         gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
-    answer(&gw, &partner, settled, lang)
+    answer(&gw, &partner, settled, code, lang)
 }
 
 /// `POST /api/v1/sandbox/bank-credit` with `{"amount": N, "memo": "<appotapayTransId>"}`.
@@ -112,7 +131,7 @@ pub async fn bank_credit(
     let amount = f.amount()?;
     let memo = f.required("memo")?;
     match crate::acquirer::bank_credit(&gw, Some(&partner.code), amount, memo).await? {
-        CreditOutcome::Applied(settled) => answer(&gw, &partner, *settled, lang),
+        CreditOutcome::Applied(settled) => answer(&gw, &partner, *settled, ErrorCode::SUCCESS, lang),
         CreditOutcome::UnknownMemo => {
             Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order of this partner"))
         }

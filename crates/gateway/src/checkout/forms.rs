@@ -146,6 +146,11 @@ pub fn fold_name(raw: &str) -> String {
 /// Parses `MM/YY`, `MM/YYYY`, `MMYY`, `MM-YY` (spaces ignored).
 pub fn parse_month_year(raw: &str) -> Option<MonthYear> {
     let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    // Digits and separators only: anything else (a multi-byte character included,
+    // which the slicing below must never cut) is not a date.
+    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'/' || b == b'-') {
+        return None;
+    }
     let (m, y) = match s.split_once(['/', '-']) {
         Some((m, y)) => (m.to_owned(), y.to_owned()),
         None if s.len() == 4 => (s[..2].to_owned(), s[2..].to_owned()),
@@ -299,6 +304,9 @@ mod tests {
         assert_eq!(parse_month_year("3/7"), None);
         assert_eq!(parse_month_year("ab/cd"), None);
         assert_eq!(parse_month_year(""), None);
+        // Four bytes, but not four characters: never cut inside one.
+        assert_eq!(parse_month_year("0é1"), None);
+        assert_eq!(parse_month_year("é/27"), None);
     }
 
     #[test]
@@ -347,5 +355,29 @@ mod tests {
         assert!(validate_card(CardKind::Cc, "VISA", &form("4000000000001075", "X Y", "04/26", "000"), TODAY).is_ok());
         let dbg = format!("{:?}", form("4000000000001075", "X Y", "04/26", "987"));
         assert!(!dbg.contains("4000000000001075") && !dbg.contains("987"), "{dbg}");
+    }
+}
+
+#[cfg(test)]
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a browser posts, the form checks answer; they never panic.
+        #[test]
+        fn card_forms_of_any_text(number in ".{0,24}", holder in ".{0,60}", date in ".{0,8}", cvv in ".{0,6}") {
+            let form = CardForm {
+                card_number: number,
+                card_holder: holder,
+                card_date: date.clone(),
+                card_cvv: cvv,
+                ..CardForm::default()
+            };
+            let today = MonthYear { year: 2026, month: 12 };
+            let _ = parse_month_year(&date);
+            let _ = validate_card(CardKind::Atm, "", &form, today);
+            let _ = validate_card(CardKind::Cc, "VISA", &form, today);
+        }
     }
 }

@@ -140,6 +140,8 @@ pub struct Texts {
     pub sandbox_title: &'static str,
     /// Sandbox card table hint.
     pub sandbox_hint: &'static str,
+    /// How the sandbox bank answers refunds; `{delay}` is the ATM refund delay.
+    pub sandbox_refunds: &'static str,
     /// Column: outcome.
     pub col_outcome: &'static str,
     /// Column: date.
@@ -218,6 +220,9 @@ pub static VI: Texts = Texts {
     error_text: "Hệ thống đang bận. Vui lòng thử lại sau ít phút.",
     sandbox_title: "Thẻ thử nghiệm",
     sandbox_hint: "OTP của mọi thẻ: 123456. Dấu * là giá trị bất kỳ (ngày hết hạn phải ở tương lai).",
+    sandbox_refunds: "Hoàn tiền trong sandbox: giao dịch thẻ quốc tế (CC) và QR được hoàn ngay; thẻ nội địa (ATM) \
+                      chuyển sang đang xử lý rồi thành công sau {delay}; lý do (reason) có chữ FAIL thì hoàn tiền \
+                      kết thúc ở trạng thái lỗi (error).",
     col_outcome: "Kết quả",
     col_date: "Ngày",
     footer: "Thông tin thẻ chỉ được dùng cho giao dịch này và không được lưu trữ.",
@@ -292,6 +297,8 @@ pub static EN: Texts = Texts {
     error_text: "The system is busy. Please try again in a few minutes.",
     sandbox_title: "Sandbox test cards",
     sandbox_hint: "OTP for every card: 123456. * means any value (expiry dates in the future).",
+    sandbox_refunds: "Refunds in the sandbox: CC and QR payments are refunded at once; ATM refunds are processing, \
+                      then succeed after {delay}; a refund whose reason contains FAIL ends in error.",
     col_outcome: "Outcome",
     col_date: "Date",
     footer: "Card details are used for this payment only and are never stored.",

@@ -436,6 +436,12 @@ fn render(gw: &Gateway, ctx: &Ctx, ui: UiLang, inline: Inline<'_>) -> Response {
                 date,
                 err,
                 pay_label: format!("{} {}", t.pay, Amount::vnd(order.amount).format_vi()),
+                refund_note: if table.is_empty() {
+                    String::new()
+                } else {
+                    t.sandbox_refunds
+                        .replace("{delay}", &humantime::format_duration(gw.config.sandbox_refund_delay).to_string())
+                },
                 table,
             };
             html(status, &page, origin, ui)
@@ -691,7 +697,6 @@ pub async fn choose_method(
     co.method = Some(method.as_str().to_owned());
     co.bank_code = None;
     co.card = None;
-    co.otp_failures = 0;
     co.updated_at_ms = crate::now_ms();
     try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
     to_page(&ctx, ui)
@@ -737,6 +742,7 @@ pub async fn submit_card(
     let t = ui.texts();
     let kind = if method == PaymentMethod::Atm { CardKind::Atm } else { CardKind::Cc };
     let today = forms::vn_month(crate::now_ms());
+    let today = if gw.sandbox() { sandbox::checked_month(&f.card_number, today) } else { today };
     let errors = |e: FieldErrors| CardErrors {
         number: e.number.map(|c| error_text(t, ui.lang, c)),
         holder: e.holder.map(|c| error_text(t, ui.lang, c)),
@@ -771,7 +777,6 @@ pub async fn submit_card(
         bank_code: bank.as_str().to_owned(),
         outcome,
     });
-    co.otp_failures = 0;
     co.updated_at_ms = crate::now_ms();
     try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
     to_page(&ctx, ui)
@@ -840,7 +845,6 @@ pub async fn back(
     let Some(mut co) = ctx.checkout.clone() else { return to_page(&ctx, ui) };
     if co.card.is_some() {
         co.card = None;
-        co.otp_failures = 0;
     } else if co.bank_code.is_some() {
         co.bank_code = None;
     } else {

@@ -170,6 +170,8 @@ pub struct CardPage {
     pub pay_label: String,
     /// Sandbox instruments (empty in production mode).
     pub table: Vec<TableRowView>,
+    /// How the sandbox bank answers refunds (empty in production mode).
+    pub refund_note: String,
 }
 
 /// OTP.

@@ -157,7 +157,9 @@ pub trait Store: Send + Sync + 'static {
     async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>>;
     /// The checkout progress of an order, if the customer started.
     async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>>;
-    /// Writes the whole checkout row of an order (insert or replace).
+    /// Writes the checkout row of an order (insert or replace), all but its count of
+    /// wrong OTPs: that belongs to the transaction, whatever card is tried, and only
+    /// [`Store::add_wrong_otp`] raises it.
     async fn put_checkout(&self, checkout: &Checkout) -> StoreResult<()>;
     /// Counts one more wrong OTP, atomically; returns the new count (0 when the order
     /// has no checkout row).

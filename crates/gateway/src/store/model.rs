@@ -367,7 +367,7 @@ pub struct Checkout {
     pub bank_code: Option<String>,
     /// Card waiting for its OTP.
     pub card: Option<PendingCard>,
-    /// Wrong OTPs entered for the current card.
+    /// Wrong OTPs entered for this transaction (with any card): the third fails it (39).
     pub otp_failures: u32,
     /// When a processing payment is due to succeed.
     pub process_due_ms: Option<i64>,

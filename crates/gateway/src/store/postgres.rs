@@ -977,7 +977,7 @@ impl Store for PgStore {
              method = excluded.method, bank_code = excluded.bank_code, card_number = excluded.card_number, \
              card_date = excluded.card_date, card_name = excluded.card_name, card_country = excluded.card_country, \
              card_bank = excluded.card_bank, card_outcome = excluded.card_outcome, \
-             otp_failures = excluded.otp_failures, process_due_ms = excluded.process_due_ms, \
+             process_due_ms = excluded.process_due_ms, \
              updated_at_ms = excluded.updated_at_ms",
         )
         .bind(&co.trans_id)
