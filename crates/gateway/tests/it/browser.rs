@@ -363,3 +363,82 @@ async fn english_on_request() {
     drop(b);
     t.shutdown().await;
 }
+
+/// The demo shop (built only on the SDK) beside the gateway, as a customer uses them:
+/// the shop's product page, the gateway's checkout, back to the shop's verified
+/// result page; the shop records the IPN and its orders page shows the state the
+/// status API confirms. One card order and one QR order.
+#[tokio::test]
+async fn the_demo_shop_end_to_end() {
+    let t = TestGateway::start().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = appotapay_demo_shop::Config::from_env().expect("shop config");
+    config.listen = addr.to_string();
+    config.public_url = format!("http://{addr}");
+    config.gateway_url = t.base.clone();
+    let app = appotapay_demo_shop::app(config).expect("shop");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let shop = format!("http://{addr}");
+    let on_shop_result = |u: &str| u.starts_with(&format!("{shop}/return"));
+
+    let mut b = Browser::start("demo-shop").await;
+    b.goto(&shop).await;
+    b.wait_for("#pay-card-non-la").await;
+    b.screenshot("products").await;
+    b.click("#pay-card-non-la").await;
+    b.wait_for("#method-ATM").await;
+    assert_eq!(b.text("#amount").await, "120.000 ₫");
+    b.click("#method-ATM").await;
+    b.wait_for("#bank-VCB").await;
+    b.click("#bank-VCB").await;
+    b.wait_for("#card_number").await;
+    fill_card(&mut b, "9704000000000018", "Nguyễn Văn A", "05/21", None).await;
+    b.click("#pay").await;
+    b.wait_for("#otp").await;
+    b.type_into("#otp", "123456").await;
+    b.click("#confirm").await;
+    b.wait_url("the shop's result page", on_shop_result).await;
+    b.wait_for("#result").await;
+    b.screenshot("card-result").await;
+    assert_eq!(b.attr("#result", "data-error-code").await, "0", "the shop verified a success");
+    let card_order = b.text("#order-id").await;
+
+    b.goto(&shop).await;
+    b.wait_for("#pay-qr-ca-phe").await;
+    b.click("#pay-qr-ca-phe").await;
+    b.wait_for("#qr-image").await;
+    assert_eq!(b.text("#qr-amount").await, "45.000 ₫");
+    b.screenshot("qr").await;
+    b.click("#simulate").await;
+    b.wait_url("the shop's result page", on_shop_result).await;
+    b.wait_for("#result").await;
+    assert_eq!(b.attr("#result", "data-error-code").await, "0");
+    let qr_order = b.text("#order-id").await;
+
+    // The IPNs reach the shop (at once, in the sandbox); its orders page shows them,
+    // with the status API's word beside.
+    let http = reqwest::Client::new();
+    let start = std::time::Instant::now();
+    let orders = loop {
+        let orders: serde_json::Value =
+            http.get(format!("{shop}/orders.json")).send().await.expect("orders").json().await.expect("json");
+        let paid = orders.as_array().map_or(0, |a| a.iter().filter(|o| o["state"] == "paid").count());
+        if paid == 2 {
+            break orders;
+        }
+        assert!(start.elapsed() < crate::webdriver::WAIT, "both IPNs recorded by the shop: {orders}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for id in [&card_order, &qr_order] {
+        let o = orders.as_array().and_then(|a| a.iter().find(|o| o["order_id"] == id.as_str())).expect("the order");
+        assert_eq!((o["ipn_count"].clone(), o["confirmed_error_code"].clone()), (json!(1), json!(0)), "{o}");
+    }
+    b.goto(&format!("{shop}/orders")).await;
+    b.wait_for("table").await;
+    b.screenshot("orders").await;
+    drop(b);
+    t.shutdown().await;
+}

@@ -148,6 +148,39 @@ async fn pay(t: &TestGateway, payment_url: &str, card: &[(&str, &str)], otp: &st
     submit(t, &otp_page, "/bank/payment/otp", &[("otp", otp)]).await
 }
 
+/// Everything the gateway's database holds, as text: the SQLite file and its WAL, or
+/// every row of every table on PostgreSQL.
+async fn everything_stored(t: &TestGateway) -> String {
+    match &t.db {
+        None => {
+            let db = std::fs::read(t.dir.path().join("gateway.db")).expect("db");
+            let wal = std::fs::read(t.dir.path().join("gateway.db-wal")).unwrap_or_default();
+            format!("{}{}", String::from_utf8_lossy(&db), String::from_utf8_lossy(&wal))
+        }
+        Some(db) => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            let tables: Vec<(String,)> =
+                sqlx::query_as("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("tables");
+            let mut all = String::new();
+            for (table,) in tables {
+                let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT t::text FROM \"{table}\" t"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("rows");
+                for (row,) in rows {
+                    all.push_str(&row);
+                    all.push('\n');
+                }
+            }
+            all
+        }
+    }
+}
+
 fn atm_card(number: &str, holder: &str, date: &str) -> Vec<(&'static str, String)> {
     vec![("card_number", number.into()), ("card_holder", holder.into()), ("card_date", date.into())]
 }
@@ -345,11 +378,27 @@ async fn bad_expired_and_final_links() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn every_sandbox_instrument_over_http() {
-    let t = TestGateway::start_with(|c| c.sandbox_processing_delay = Duration::from_millis(300)).await;
+on_both!(every_sandbox_instrument_over_http);
+async fn every_sandbox_instrument_over_http(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| {
+        c.sandbox_processing_delay = Duration::from_millis(300);
+        c.sandbox_refund_delay = Duration::from_secs(7);
+    })
+    .await;
     let (m, redirect) = shop().await;
     let p = t.sandbox();
+    // The card page tells how the sandbox bank answers refunds.
+    let url = bank_order(&t, &p, "atm-doc", 50_000, "ATM", "TPBANK", "sandbox", &m.url, &redirect).await;
+    let page = get(&t, &url).await;
+    assert!(
+        page.body.contains("id=\"sandbox-refunds\"")
+            && page.body.contains("thẻ nội địa (ATM) chuyển sang đang xử lý rồi thành công sau 7s")
+            && page.body.contains("FAIL"),
+        "{}",
+        page.body
+    );
+    let en = get(&t, &format!("{url}&lang=en")).await;
+    assert!(en.body.contains("ATM refunds are processing, then succeed after 7s"), "{}", en.body);
     let mut n = 0;
     let atm: &[(&str, &str, &str, u32)] = &[
         ("9704229306604047", "ARTURO MOEN", "01/23", 0),
@@ -400,12 +449,9 @@ async fn every_sandbox_instrument_over_http() {
         assert_eq!(st["cardInfo"]["cardName"], *holder);
     }
     // No card number is stored anywhere in full.
-    let db = std::fs::read(t.dir.path().join("gateway.db")).expect("db");
-    let wal = std::fs::read(t.dir.path().join("gateway.db-wal")).unwrap_or_default();
-    for hay in [&db, &wal] {
-        let text = String::from_utf8_lossy(hay);
-        assert!(!text.contains("9704229306604047") && !text.contains("5123456789012346"), "full card number stored");
-    }
+    let stored = everything_stored(&t).await;
+    assert!(stored.contains("512345******2346"), "the masked number is what is kept");
+    assert!(!stored.contains("9704229306604047") && !stored.contains("5123456789012346"), "full card number stored");
 
     // 0034: processing, then success once the delay passed (the sweeper settles it).
     for (i, (method, bank, card)) in [
@@ -456,9 +502,9 @@ async fn every_sandbox_instrument_over_http() {
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn inline_errors_and_otp_retries() {
-    let t = TestGateway::start().await;
+on_both!(inline_errors_and_otp_retries);
+async fn inline_errors_and_otp_retries(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let (m, redirect) = shop().await;
     let p = t.sandbox();
     let url = bank_order(&t, &p, "inl-1", 10_000, "CC", "VISA", "inline", &m.url, &redirect).await;
@@ -534,12 +580,25 @@ async fn inline_errors_and_otp_retries() {
     assert_eq!(r.status, 303);
     let q = verified_redirect(&p, &r.location());
     assert_eq!((q["errorCode"].as_str(), q["message"].as_str()), ("39", "Nhập sai OTP quá số lần cho phép"));
+
+    // Going back to enter the card again does not buy new OTP attempts: they belong
+    // to the transaction.
+    let url = bank_order(&t, &p, "inl-3", 10_000, "CC", "VISA", "inline", &m.url, &redirect).await;
+    let r = pay(&t, &url, &card, "000000").await;
+    assert!(r.body.contains("id=\"attempts-left\">2<"));
+    assert_eq!(submit(&t, &r, "/bank/payment/back", &[]).await.status, 303);
+    let r = pay(&t, &url, &card, "000000").await;
+    assert!(r.body.contains("id=\"attempts-left\">1<"), "{}", r.body);
+    assert_eq!(submit(&t, &r, "/bank/payment/back", &[]).await.status, 303);
+    let r = pay(&t, &url, &card, "000000").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(verified_redirect(&p, &r.location())["errorCode"], "39");
     t.shutdown().await;
 }
 
-#[tokio::test]
-async fn method_and_bank_choice_with_going_back() {
-    let t = TestGateway::start().await;
+on_both!(method_and_bank_choice_with_going_back);
+async fn method_and_bank_choice_with_going_back(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let (m, redirect) = shop().await;
     let p = t.sandbox();
     let url = bank_order(&t, &p, "all-1", 15_000, "ALL", "", "all", &m.url, &redirect).await;
@@ -600,9 +659,9 @@ pub fn decode_qr(png_bytes: &[u8]) -> String {
     content
 }
 
-#[tokio::test]
-async fn qr_image_and_page() {
-    let t = TestGateway::start().await;
+on_both!(qr_image_and_page);
+async fn qr_image_and_page(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
     let (m, redirect) = shop().await;
     let p = t.sandbox();
     let body = p.qr_request("qr-img", 123_000, &m.url, &redirect);
@@ -693,4 +752,55 @@ async fn production_mode_has_no_sandbox_features() {
     let (_, st) = t.status(&p, "prod-qr").await;
     assert_eq!(st["errorCode"], 35);
     t.shutdown().await;
+}
+
+/// A checkout moves between nodes: each step may reach another node (no sticky
+/// sessions), a wrong OTP counted on one node counts on the others, and a
+/// processing payment is settled by whichever node's sweeper comes first.
+#[tokio::test]
+async fn a_checkout_moves_between_nodes_postgres() {
+    let tweak = |c: &mut appotapay_gateway::config::Config| c.sandbox_processing_delay = Duration::from_millis(300);
+    let a = TestGateway::start_on(Backend::Postgres, tweak).await;
+    let b = a.another_node(tweak).await;
+    let (m, redirect) = shop().await;
+    let p = a.sandbox();
+    let url = bank_order(&a, &p, "mv-1", 10_000, "ALL", "", "moves", &m.url, &redirect).await;
+    let path = url.strip_prefix(&a.base).expect("a link of node a").to_owned();
+
+    let methods = get(&a, &path).await;
+    assert!(methods.body.contains("Chọn phương thức thanh toán"));
+    assert_eq!(submit(&b, &methods, "/bank/payment/method", &[("choice", "ATM")]).await.status, 303);
+    let banks = get(&a, &path).await;
+    assert_eq!(banks.body.matches("class=\"bank\"").count(), 39, "node a sees node b's step");
+    assert_eq!(submit(&b, &banks, "/bank/payment/bank", &[("choice", "VCB")]).await.status, 303);
+    let card_page = get(&a, &path).await;
+    assert!(card_page.body.contains("name=\"card_number\""), "{}", card_page.body);
+    let card = atm_card("9704000000000034", "A B", "01/20");
+    assert_eq!(submit(&b, &card_page, "/bank/payment/card", &as_refs(&card)).await.status, 303);
+
+    let otp_page = get(&a, &path).await;
+    let wrong = submit(&b, &otp_page, "/bank/payment/otp", &[("otp", "000000")]).await;
+    assert_eq!(wrong.status, 422);
+    let otp_page = get(&a, &path).await;
+    assert!(otp_page.body.contains("id=\"attempts-left\">2<"), "counted on every node: {}", otp_page.body);
+    let done = submit(&a, &otp_page, "/bank/payment/otp", &[("otp", "123456")]).await;
+    assert_eq!(done.status, 303);
+    let (_, st) = b.status(&p, "mv-1").await;
+    assert_eq!(st["errorCode"], 34, "processing, seen from node b");
+
+    let start = Instant::now();
+    loop {
+        let (_, st) = b.status(&p, "mv-1").await;
+        if st["errorCode"] == 0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "a sweeper settles the processing payment: {st}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ipns = m.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(ipns[0].body["errorCode"], 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(m.received().len(), 1, "settled and notified once, by one node");
+    b.shutdown().await;
+    a.shutdown().await;
 }

@@ -239,6 +239,35 @@ async fn expiry_is_reported_at_once_and_swept(backend: Backend) {
     t.shutdown().await;
 }
 
+on_both!(a_settlement_of_an_overdue_order_not_yet_swept_answers_expired);
+async fn a_settlement_of_an_overdue_order_not_yet_swept_answers_expired(backend: Backend) {
+    // The sweeper runs far too rarely to get there first.
+    let t = TestGateway::start_on(backend, |c| {
+        c.payment_ttl = Duration::from_secs(1);
+        c.sweep_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.partner("LATE", true).await;
+    let created = t.create_bank(&p, "late-1", 10_000, "ATM", "VCB", &m.url).await;
+    let card = t.trans_id_of(created["paymentUrl"].as_str().expect("url"));
+    let qr = t.create_qr(&p, "late-2", 20_000, &m.url).await;
+    let qr_id = qr["appotapayTransId"].as_str().expect("id").to_owned();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+
+    let (s, v) = t.complete(&p, &card, 0).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(77)), "not a success: {v}");
+    let redirect = v["redirectUrl"].as_str().expect("the customer is still sent back");
+    assert!(redirect.contains("errorCode=77"), "{redirect}");
+    let (s, v, _) = t.post(&p, "/api/v1/sandbox/bank-credit", &json!({"amount": 20_000, "memo": qr_id})).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(77)), "{v}");
+    for oid in ["late-1", "late-2"] {
+        let (_, st) = t.status(&p, oid).await;
+        assert_eq!(st["errorCode"], 77, "{oid}");
+    }
+    t.shutdown().await;
+}
+
 on_both!(concurrent_settlements_have_exactly_one_winner);
 async fn concurrent_settlements_have_exactly_one_winner(backend: Backend) {
     let t = TestGateway::start_on(backend, |_| {}).await;
