@@ -53,11 +53,26 @@ pub fn router(gw: Arc<Gateway>) -> Router {
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
     }
-    api.merge(crate::checkout::routes(&gw))
+    let routes = api
+        .merge(crate::checkout::routes(&gw))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    http_stack(routes).with_state(gw)
+}
+
+/// The layers every route runs behind, outside in: request id (assigned when missing,
+/// echoed back), the auth header marked sensitive, a tracing span per request (path
+/// only), panics turned into errorCode 500, the latency histogram, and the body cap.
+///
+/// Public so that the load generator's ceiling (a static answer behind this same
+/// stack) measures exactly what every gateway request pays before its handler runs.
+pub fn http_stack<S>(routes: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(record_latency))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
@@ -69,7 +84,6 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static("x-appotapay-auth")]))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
-        .with_state(gw)
 }
 
 async fn not_found() -> ApiError {

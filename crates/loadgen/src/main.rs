@@ -1,0 +1,161 @@
+//! `appotapay-loadgen`: measures order creation (`POST /api/v1/orders/payment/bank`)
+//! over loopback, against a ceiling measured in the same run.
+//!
+//! Why it is built this way:
+//! - **Same-run ceiling.** Absolute figures on a shared 2-core machine say little; the
+//!   ratio to what the same HTTP stack does when its handler answers a static body
+//!   says how much the gateway's own work (JWT, signature, validation, storage) costs.
+//!   The ceiling is [`appotapay_gateway::api::http_stack`] around a static handler,
+//!   served by this binary in a child process (`appotapay-loadgen ceiling`) with the
+//!   same runtime as the gateway.
+//! - **Real processes.** Every server under test is a child process started from the
+//!   release binaries, so its peak RSS and CPU time are its own (`/proc`).
+//! - **Valid, unique, signed requests.** Each request is a fresh order, signed like a
+//!   merchant signs it (the protocol crate's field list), with a JWT reused as the SDK
+//!   does. The ceiling gets exactly the same client work, so the ratio is fair.
+//! - **Saturation, then half of it, open loop.** Saturation is closed loop (each
+//!   connection sends its next request when the answer arrives). The latency figure
+//!   that matters is taken at half of that throughput, open loop on a fixed
+//!   schedule: a request that has to wait for its connection is timed from when it
+//!   was due, so a stall shows in p99 instead of hiding (coordinated omission).
+//!
+//! Run it with `scripts/bench` (builds the release binaries first).
+
+mod load;
+mod machine;
+mod report;
+mod servers;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "appotapay-loadgen", about = "Order-creation load test of the gateway against a same-run ceiling")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the ceiling: the gateway's HTTP stack answering a static JSON body.
+    Ceiling {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+}
+
+/// What `run` (the default) measures.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Scenarios, in order: ceiling, sqlite, postgres-1 (one node), postgres-2 (two
+    /// nodes on one database, connections spread over both).
+    #[arg(long, value_delimiter = ',', default_value = "ceiling,sqlite,postgres-1,postgres-2")]
+    scenarios: Vec<report::Scenario>,
+    /// Length of each measured phase.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    duration: Duration,
+    /// Closed-loop warm-up before the measured phases of each scenario.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "3s")]
+    warmup: Duration,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// The gateway binary (default: `appotapay-gateway` beside this binary).
+    #[arg(long)]
+    gateway_bin: Option<PathBuf>,
+    /// PostgreSQL server on which each postgres scenario creates (and drops) a fresh
+    /// database; the role needs CREATEDB.
+    #[arg(long, env = "APPOTAPAY_TEST_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// Also write the results as Markdown (machine, table) to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Ceiling { listen }) => {
+            // The gateway's own runtime: `#[tokio::main]`, one worker per core.
+            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(servers::serve_ceiling(listen)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ceiling: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => {
+            // One thread for the client: the servers get the rest of the machine.
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(run(cli.run)) {
+                Ok(clean) if clean => ExitCode::SUCCESS,
+                Ok(_) => {
+                    eprintln!("some requests failed: the figures above are not valid");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Runs every scenario; `Ok(false)` when some request failed.
+async fn run(args: RunArgs) -> Result<bool, String> {
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; measure with `scripts/bench` (release)");
+    }
+    let gateway_bin = match &args.gateway_bin {
+        Some(p) => p.clone(),
+        None => servers::sibling_binary("appotapay-gateway")?,
+    };
+    let machine = machine::describe();
+    println!("{machine}");
+    println!(
+        "{} connections, {} warm-up, {} per phase\n",
+        args.connections,
+        humantime::format_duration(args.warmup),
+        humantime::format_duration(args.duration)
+    );
+    let mut results = Vec::new();
+    for scenario in &args.scenarios {
+        println!("== {scenario}");
+        let nodes = servers::start(*scenario, &gateway_bin, &args.postgres_url).await?;
+        let result = load::measure(*scenario, &nodes, &args).await;
+        nodes.stop().await;
+        let result = result?;
+        println!("{}\n", result.summary());
+        results.push(result);
+    }
+    let table = report::table(&results);
+    println!("{table}");
+    if let Some(path) = &args.markdown {
+        let md = report::markdown(&machine, &args, &results);
+        std::fs::write(path, md).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        println!("written to {}", path.display());
+    }
+    Ok(results.iter().all(|r| r.errors() == 0))
+}
