@@ -546,6 +546,11 @@ pub async fn run_sweeper(gw: Arc<Gateway>, shutdown: tokio_util_shutdown::Shutdo
             Ok(n) => tracing::info!(expired = n, "expired overdue orders"),
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
         }
+        if gw.config.jwt_replay_check {
+            if let Err(e) = gw.store.prune_jtis(now_ms()).await {
+                tracing::warn!(error = %e, "pruning used JWT ids failed");
+            }
+        }
         match gw.sweep_refunds().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(refunds = n, "moved refunds on"),

@@ -39,6 +39,7 @@ pub struct RawConfig {
     outbound_allow: Option<String>,
     master_key: Option<String>,
     jwt_leeway: Option<String>,
+    jwt_replay_check: Option<bool>,
     sweep_interval: Option<String>,
     partner_cache_ttl: Option<String>,
     sandbox_processing_delay: Option<String>,
@@ -110,6 +111,8 @@ pub struct Config {
     pub master_key: Option<String>,
     /// JWT leeway, seconds.
     pub jwt_leeway_secs: i64,
+    /// Whether a JWT id may be used only once (spec §3: off by default).
+    pub jwt_replay_check: bool,
     /// Sweeper period.
     pub sweep_interval: Duration,
     /// Partner cache lifetime.
@@ -263,6 +266,7 @@ impl Config {
             ));
         }
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
+        let jwt_replay_check = raw.jwt_replay_check.unwrap_or(false);
         let sweep_interval = dur("sweep_interval", &raw.sweep_interval)?;
         if sweep_interval.is_zero() {
             return Err(bad("sweep_interval", &get(&raw.sweep_interval), "must be positive"));
@@ -306,6 +310,7 @@ impl Config {
             outbound_allow,
             master_key,
             jwt_leeway_secs,
+            jwt_replay_check,
             sweep_interval,
             partner_cache_ttl,
             sandbox_processing_delay,

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
@@ -74,6 +75,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     language: Lang,
     jwt_lifetime: Duration,
+    token_per_request: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -85,6 +87,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("language", &self.language)
             .field("jwt_lifetime", &self.jwt_lifetime)
+            .field("token_per_request", &self.token_per_request)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +103,7 @@ impl Default for ClientBuilder {
             connect_timeout: None,
             language: Lang::Vi,
             jwt_lifetime: Duration::from_secs(3600),
+            token_per_request: false,
         }
     }
 }
@@ -154,6 +158,27 @@ impl ClientBuilder {
     /// before it expires.
     pub fn jwt_lifetime(mut self, lifetime: Duration) -> Self {
         self.jwt_lifetime = lifetime;
+        self
+    }
+
+    /// Makes a new JWT, with a `jti` of its own, for every request instead of reusing
+    /// one. Needed against a gateway that accepts each `jti` once (this project's
+    /// gateway with `jwt_replay_check` on); AppotaPay itself does not require it.
+    /// Default `false`.
+    ///
+    /// ```
+    /// use appotapay::{Client, Environment, SecretKey};
+    /// let client = Client::builder()
+    ///     .environment(Environment::Custom("http://127.0.0.1:8080".into()))
+    ///     .partner_code("APPOTAPAY")
+    ///     .api_key("FJcmF8uj2ISveL5FvvNk4pnp8xrhINz8")
+    ///     .secret_key(SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3"))
+    ///     .token_per_request(true)
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
+    pub fn token_per_request(mut self, on: bool) -> Self {
+        self.token_per_request = on;
         self
     }
 
@@ -214,6 +239,13 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 jwt_lifetime,
                 token: Mutex::new(None),
+                token_per_request: self.token_per_request.then(|| TokenSequence {
+                    // Different for every client, so that ids never collide across
+                    // processes of one partner.
+                    nonce: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+                        ^ std::process::id().rotate_left(16),
+                    next: AtomicU64::new(0),
+                }),
             }),
         })
     }
@@ -254,6 +286,14 @@ struct Inner {
     timeout: Duration,
     jwt_lifetime: i64,
     token: Mutex<Option<CachedToken>>,
+    /// Set when every request gets a token of its own.
+    token_per_request: Option<TokenSequence>,
+}
+
+/// Makes each `jti` unique: a per-client nonce and a counter.
+struct TokenSequence {
+    nonce: u32,
+    next: AtomicU64,
 }
 
 struct CachedToken {
@@ -565,9 +605,20 @@ impl Client {
         Ok(url)
     }
 
-    /// A valid token, from the cache when it is not about to expire.
+    /// A valid token: a new one with its own `jti` when `token_per_request` is on,
+    /// otherwise from the cache when it is not about to expire.
     fn token(&self) -> String {
         let now = now_secs();
+        if let Some(seq) = &self.inner.token_per_request {
+            let n = seq.next.fetch_add(1, Ordering::Relaxed);
+            let claims = jwt::Claims {
+                iss: self.inner.partner_code.clone(),
+                jti: Some(format!("{}-{now}-{:08x}{n}", self.inner.api_key, seq.nonce)),
+                api_key: self.inner.api_key.clone(),
+                exp: now.saturating_add(self.inner.jwt_lifetime),
+            };
+            return jwt::build_with_claims(&claims, &self.inner.secret);
+        }
         let mut cache = self.inner.token.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cached) = cache.as_ref().filter(|c| now < c.renew_at) {
             return cached.token.clone();

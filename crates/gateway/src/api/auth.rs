@@ -2,7 +2,8 @@
 //!
 //! Order of checks: token shape and header (401) → `iss` names a partner (11) →
 //! signature and expiry under that partner's secret (401) → `api_key` (14) → the
-//! partner is not locked (13). All answer HTTP 401.
+//! partner is not locked (13) → with `jwt_replay_check` on, the `jti` is present and
+//! was not used before (401). All answer HTTP 401.
 
 use super::ApiError;
 use crate::app::{Gateway, Partner};
@@ -58,6 +59,17 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
         }
         if partner.locked {
             return Err(fail(ErrorCode::PARTNER_LOCKED, "the partner is locked"));
+        }
+        if gw.config.jwt_replay_check {
+            let jti = claims
+                .jti
+                .as_deref()
+                .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "jti is required (replay detection is on)"))?;
+            // The id is remembered as long as the token could still verify.
+            let until_ms = claims.exp.saturating_add(gw.config.jwt_leeway_secs).saturating_mul(1000);
+            if !gw.store.claim_jti(&partner.code, jti, until_ms, crate::app::now_ms()).await? {
+                return Err(fail(ErrorCode::UNAUTHORIZED, "the token's jti was already used"));
+            }
         }
         Ok(AuthPartner(partner))
     }

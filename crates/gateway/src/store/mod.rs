@@ -161,6 +161,12 @@ pub trait Store: Send + Sync + 'static {
     /// wrong OTPs: that belongs to the transaction, whatever card is tried, and only
     /// [`Store::add_wrong_otp`] raises it.
     async fn put_checkout(&self, checkout: &Checkout) -> StoreResult<()>;
+    /// Records that a partner's JWT id was used, until `expires_at_ms`: `true` the
+    /// first time, `false` while an earlier use is on record (a replay). An id whose
+    /// record has expired counts as new.
+    async fn claim_jti(&self, partner_code: &str, jti: &str, expires_at_ms: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Forgets the JWT ids that expired before `now_ms`; returns how many.
+    async fn prune_jtis(&self, now_ms: i64) -> StoreResult<u64>;
     /// Counts one more wrong OTP, atomically; returns the new count (0 when the order
     /// has no checkout row).
     async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32>;

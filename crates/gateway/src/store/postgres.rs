@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "checkout", include_str!("../../migrations/postgres/0002_checkout.sql")),
     (3, "refunds", include_str!("../../migrations/postgres/0003_refunds.sql")),
+    (4, "jwt_ids", include_str!("../../migrations/postgres/0004_jwt_ids.sql")),
 ];
 
 /// The channel an IPN being queued is announced on.
@@ -996,6 +997,33 @@ impl Store for PgStore {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn claim_jti(&self, partner_code: &str, jti: &str, expires_at_ms: i64, now_ms: i64) -> StoreResult<bool> {
+        // PostgreSQL text cannot hold NUL: such an id is stored with NUL replaced,
+        // which keeps it unique enough for a replay check.
+        let done = sqlx::query(
+            "INSERT INTO jwt_ids (partner_code, jti, expires_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (partner_code, jti) DO UPDATE SET expires_at_ms = excluded.expires_at_ms \
+             WHERE jwt_ids.expires_at_ms < $4",
+        )
+        .bind(storable(partner_code).as_ref())
+        .bind(storable(jti).as_ref())
+        .bind(expires_at_ms)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn prune_jtis(&self, now_ms: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM jwt_ids WHERE expires_at_ms < $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
     }
 
     async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32> {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_checkout.sql")),
     (3, include_str!("../../migrations/sqlite/0003_refunds.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_jwt_ids.sql")),
 ];
 const READERS: usize = 4;
 const MAX_BATCH: usize = 512;
@@ -941,6 +942,29 @@ impl Store for SqliteStore {
                 co.updated_at_ms,
             ])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn claim_jti(&self, partner_code: &str, jti: &str, expires_at_ms: i64, now_ms: i64) -> StoreResult<bool> {
+        let (partner, jti) = (partner_code.to_owned(), jti.to_owned());
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(
+                    "INSERT INTO jwt_ids (partner_code, jti, expires_at_ms) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (partner_code, jti) DO UPDATE SET expires_at_ms = excluded.expires_at_ms \
+                     WHERE jwt_ids.expires_at_ms < ?4",
+                )?
+                .execute(params![partner, jti, expires_at_ms, now_ms])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn prune_jtis(&self, now_ms: i64) -> StoreResult<u64> {
+        self.write(move |c| {
+            let n = c.prepare_cached("DELETE FROM jwt_ids WHERE expires_at_ms < ?1")?.execute(params![now_ms])?;
+            Ok(n as u64)
         })
         .await
     }

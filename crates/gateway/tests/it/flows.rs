@@ -4,7 +4,7 @@ use crate::harness::*;
 use appotapay_gateway::payments::State;
 use appotapay_protocol::signing::{self, canonical_data_with};
 use appotapay_protocol::vietqr::VietQr;
-use appotapay_protocol::{DECLINE_CODES, ErrorCode};
+use appotapay_protocol::{DECLINE_CODES, ErrorCode, jwt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -381,5 +381,91 @@ async fn text_no_database_can_hold_is_refused_or_not_found(backend: Backend) {
     assert_eq!((s, v["errorCode"].clone()), (400, json!(36)), "{v}");
     let (s, v, _) = t.post(&p, "/api/v1/sandbox/bank-credit", &json!({"amount": 10_000, "memo": "AP\u{0}"})).await;
     assert_eq!((s, v["errorCode"].clone()), (400, json!(36)), "{v}");
+    t.shutdown().await;
+}
+
+on_both!(jwt_replay_check_accepts_each_token_once);
+async fn jwt_replay_check_accepts_each_token_once(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.jwt_replay_check = true).await;
+    let p = t.sandbox();
+    let now = appotapay_gateway::now_ms() / 1000;
+    let token = jwt::build(&p.code, &p.api_key, &p.secret, now, 300);
+    let with_jti = |jti: Option<String>| {
+        let mut claims = jwt::decode(&token).expect("decode").claims().clone();
+        claims.jti = jti;
+        jwt::build_with_claims(&claims, &p.secret)
+    };
+    let create = |token: String, order_id: &str| {
+        let body =
+            serde_json::to_vec(&p.bank_request(order_id, 10_000, "ATM", "", "http://127.0.0.1:9/ipn")).expect("json");
+        let t = &t;
+        async move {
+            let (s, v, _) = t.post_raw("/api/v1/orders/payment/bank", Some(&token), body, &[]).await;
+            (s, v["errorCode"].clone())
+        }
+    };
+    assert_eq!(create(token.clone(), "rp-1").await, (200, json!(0)));
+    assert_eq!(create(token.clone(), "rp-2").await, (401, json!(401)), "the same token again");
+    // A token of its own per request passes; the replayed request created nothing.
+    let fresh = with_jti(Some(format!("{}-{now}-2", p.api_key)));
+    assert_eq!(create(fresh, "rp-2").await, (200, json!(0)));
+    // Without a jti nothing can be checked: refused.
+    assert_eq!(create(with_jti(None), "rp-3").await, (401, json!(401)));
+    t.shutdown().await;
+}
+
+on_both!(without_the_replay_check_a_token_is_reused);
+async fn without_the_replay_check_a_token_is_reused(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let p = t.sandbox();
+    let token = p.token();
+    for i in 0..3 {
+        let body = serde_json::to_vec(&p.bank_request(&format!("ru-{i}"), 10_000, "ATM", "", "http://127.0.0.1:9/ipn"))
+            .expect("json");
+        let (s, v, _) = t.post_raw("/api/v1/orders/payment/bank", Some(&token), body, &[]).await;
+        assert_eq!((s, v["errorCode"].clone()), (200, json!(0)), "{v}");
+    }
+    t.shutdown().await;
+}
+
+/// The SDK against a gateway that accepts each jti once: it fails once it reuses
+/// its token, and works throughout with a token per request.
+#[tokio::test]
+async fn the_sdk_with_a_token_per_request_passes_the_replay_check() {
+    use appotapay::{Amount, BankPaymentRequest, Environment, PaymentMethod};
+    let t = TestGateway::start_with(|c| c.jwt_replay_check = true).await;
+    let p = t.sandbox();
+    let client = |per_request: bool| {
+        appotapay::Client::builder()
+            .partner_code(&p.code)
+            .api_key(&p.api_key)
+            .secret_key(p.secret.clone())
+            .environment(Environment::Custom(t.base.clone()))
+            .token_per_request(per_request)
+            .build()
+            .expect("client")
+    };
+    let order = |id: &str| BankPaymentRequest {
+        order_id: id.into(),
+        order_info: "replay".into(),
+        amount: Amount::vnd(10_000),
+        client_ip: "203.0.113.7".into(),
+        notify_url: "http://127.0.0.1:9/ipn".into(),
+        redirect_url: "http://127.0.0.1:9/return".into(),
+        payment_method: PaymentMethod::Atm,
+        bank_code: String::new(),
+        extra_data: String::new(),
+        signature: String::new(),
+    };
+    let reusing = client(false);
+    reusing.create_bank_payment(order("sdk-rp-1")).await.expect("first use of the token");
+    let err = reusing.create_bank_payment(order("sdk-rp-2")).await.expect_err("the token again");
+    assert_eq!(err.api_code(), Some(ErrorCode::UNAUTHORIZED), "{err:?}");
+    let fresh = client(true);
+    for i in 0..5 {
+        fresh.create_bank_payment(order(&format!("sdk-rp-f{i}"))).await.expect("a token of its own");
+    }
+    let status = fresh.transaction_status("sdk-rp-f4").await.expect("status");
+    assert_eq!(status.error_code, ErrorCode::PENDING);
     t.shutdown().await;
 }

@@ -615,3 +615,35 @@ async fn queued_ipns_signal_other_nodes(db: Db) {
         }
     }
 }
+
+store_test!(a_jwt_id_is_claimed_once_until_it_expires);
+async fn a_jwt_id_is_claimed_once_until_it_expires(db: Db) {
+    let s = &db.store;
+    assert!(s.claim_jti("P1", "k-1700000000", T0 + 60_000, T0).await.expect("claim"));
+    assert!(!s.claim_jti("P1", "k-1700000000", T0 + 60_000, T0 + 1).await.expect("again"), "a replay");
+    let other = db.another().await;
+    assert!(!other.claim_jti("P1", "k-1700000000", T0 + 90_000, T0 + 2).await.expect("elsewhere"), "on any node");
+    assert!(s.claim_jti("P2", "k-1700000000", T0 + 60_000, T0).await.expect("claim"), "ids are per partner");
+    // Once its token can no longer verify, the id may be used again.
+    assert!(s.claim_jti("P1", "k-1700000000", T0 + 200_000, T0 + 60_001).await.expect("expired"));
+    assert!(!s.claim_jti("P1", "k-1700000000", T0 + 200_000, T0 + 60_002).await.expect("again"));
+    assert!(s.claim_jti("P1", "nul\0id", T0 + 60_000, T0).await.expect("any text"));
+    // Pruning forgets only the expired ones.
+    assert_eq!(s.prune_jtis(T0 + 100_000).await.expect("prune"), 2, "P2's and the NUL one");
+    assert!(!s.claim_jti("P1", "k-1700000000", T0 + 200_000, T0 + 100_001).await.expect("kept"));
+    assert!(s.claim_jti("P2", "k-1700000000", T0 + 200_000, T0 + 100_001).await.expect("forgotten"));
+
+    // Concurrent claims of one id: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..8i64 {
+        let store = if i % 2 == 0 { db.store.clone() } else { db.another().await };
+        tasks.push(tokio::spawn(async move { store.claim_jti("P3", "race", T0 + 60_000, T0 + i).await }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if t.await.expect("join").expect("claim") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
