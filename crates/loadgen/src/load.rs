@@ -248,7 +248,7 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
     let saturation = Phase::from_latencies(sat.latencies_us, sat.errors, sat.first_error, args.duration, cpu1 - cpu0);
     println!("  saturation: {}", saturation.summary());
 
-    let rate = saturation.throughput / 2.0;
+    let rate = saturation.throughput * args.load_fraction.clamp(0.01, 1.0);
     if rate < 1.0 {
         return Err(format!("{scenario}: no throughput at saturation"));
     }

@@ -64,6 +64,9 @@ pub struct RunArgs {
     /// Closed-loop warm-up before the measured phases of each scenario.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "3s")]
     warmup: Duration,
+    /// The fraction of the saturated throughput the open-loop phase is run at.
+    #[arg(long, default_value_t = 0.5)]
+    load_fraction: f64,
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 32)]
     connections: usize,

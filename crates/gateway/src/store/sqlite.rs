@@ -8,11 +8,15 @@
 //! committed. Reads run on separate connections (WAL lets them proceed during writes).
 //!
 //! Checkpoints (copying the WAL back into the database file, with its fsyncs) run on
-//! a thread of their own rather than inside whichever commit crosses SQLite's
-//! automatic threshold: done by the writer, each one stalled every write queued
-//! behind it for milliseconds, which was most of the gateway's p99. A passive
-//! checkpoint never blocks the writer, and once it has caught up the writer starts
-//! the WAL over from its beginning, so the file stays small.
+//! a thread of their own, every 100 ms, rather than inside whichever commit crosses
+//! SQLite's automatic threshold (1000 pages): done by the writer, they cost 15–30 %
+//! of the throughput and doubled the p99 at saturation (BENCHMARKS.md). A passive
+//! checkpoint never blocks the writer, but under sustained writes it never quite
+//! catches up either, and SQLite only starts the WAL over once every frame is
+//! copied: left alone, the WAL grew by gigabytes. So once the WAL is 64 MiB long the
+//! writer, between two batches, copies the frames committed since the last
+//! background pass (a pause of about 10 ms), and the next batch starts the WAL from
+//! its beginning; the file stays bounded (`journal_size_limit`).
 
 use super::*;
 use crate::payments::State;
@@ -21,6 +25,7 @@ use appotapay_protocol::ErrorCode;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -32,11 +37,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 const READERS: usize = 4;
 const MAX_BATCH: usize = 512;
+/// WAL length (frames of one page) from which the writer is asked to let it start
+/// over: about 64 MiB with 4 KiB pages.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+/// What the WAL file is truncated to when it starts over (bytes).
+const WAL_SIZE_LIMIT: i64 = 128 * 1024 * 1024;
 /// How often the checkpointer runs. A checkpoint still slows the commits running
-/// beside it (its fsyncs and page copies share the disk and the CPUs), in
-/// proportion to its size: small and frequent keeps that under the noise. Measured
-/// at half of saturation (BENCHMARKS.md): every 1 s gave a p99 of 30–37 ms, every
-/// 250 ms 8–10 ms, every 100 ms 5–8 ms.
+/// beside it (its page copies share the disk and the CPUs) in proportion to its
+/// size: small and frequent is better. Measured at half of saturation (5 s phases):
+/// every 1 s gave a p99 of 30–37 ms, every 250 ms 8–10 ms, every 100 ms 5–8 ms.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -131,15 +140,21 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Copies committed WAL frames into the database file, without ever blocking the
 /// writer (`PASSIVE`), until the store is dropped.
-fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+/// After each pass it asks the writer to finish the job (`catch_up`).
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>, catch_up: Arc<AtomicBool>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            // Frames in the WAL. The catch-up still costs the writer a pause (the
+            // last frames and the fsyncs), so it is asked for only once the WAL is
+            // this long.
+            Ok(frames) if frames >= WAL_RESTART_FRAMES => catch_up.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: Arc<AtomicBool>) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -163,6 +178,13 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
         for c in completions {
             c(commit.clone());
         }
+        // With no write running, this checkpoint copies what the background pass
+        // left and completes, so the next transaction starts the WAL over.
+        if catch_up.swap(false, Ordering::AcqRel) {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+            }
+        }
     }
 }
 
@@ -182,12 +204,15 @@ impl SqliteStore {
         let conn = connect(path).map_err(db_err)?;
         migrate(&conn).map_err(db_err)?;
         // The checkpointer thread does it (see the module documentation).
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0;").map_err(db_err)?;
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={WAL_SIZE_LIMIT};"))
+            .map_err(db_err)?;
         let checkpoint_conn = connect(path).map_err(db_err)?;
         let (stop, stopped) = mpsc::channel::<()>();
+        let catch_up = Arc::new(AtomicBool::new(false));
+        let writer_catch_up = catch_up.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpoint_conn, stopped))
+            .spawn(move || checkpoint_loop(checkpoint_conn, stopped, catch_up))
             .map_err(|e| StoreError::Database(e.to_string()))?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -198,7 +223,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, writer_catch_up))
             .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(SqliteStore {
             writer: tx,
