@@ -19,22 +19,21 @@ pub fn describe() -> String {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .unwrap_or_default();
-    let postgres = Command::new("psql")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .unwrap_or_default();
+    let (rustc, postgres) = (version_of("rustc"), version_of("psql"));
     format!(
         "{cpus} × {model}, {mem_gib:.0} GiB RAM\nLinux {}\n{}\n{}\nload generator and servers on the same machine, over loopback",
         kernel.trim(),
         rustc.trim(),
         postgres.trim()
     )
+}
+
+/// What `program --version` prints, or nothing.
+fn version_of(program: &str) -> String {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default()
 }
