@@ -1,7 +1,7 @@
 //! The JWT decoder and verifier must never panic on any token.
 #![no_main]
 
-use appotapay_protocol::{jwt, SecretKey};
+use appotapay_protocol::{SecretKey, jwt};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

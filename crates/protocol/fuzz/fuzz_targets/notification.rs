@@ -2,9 +2,9 @@
 //! notification the verifier accepts must be one signed with the key.
 #![no_main]
 
+use appotapay_protocol::SecretKey;
 use appotapay_protocol::messages::PaymentNotification;
 use appotapay_protocol::signing::{self, Signed};
-use appotapay_protocol::SecretKey;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
