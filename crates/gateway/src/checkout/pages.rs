@@ -436,11 +436,11 @@ fn render(gw: &Gateway, ctx: &Ctx, ui: UiLang, inline: Inline<'_>) -> Response {
                 date,
                 err,
                 pay_label: format!("{} {}", t.pay, Amount::vnd(order.amount).format_vi()),
-                refund_note: if table.is_empty() {
-                    String::new()
-                } else {
+                refund_note: if gw.sandbox() {
                     t.sandbox_refunds
                         .replace("{delay}", &humantime::format_duration(gw.config.sandbox_refund_delay).to_string())
+                } else {
+                    String::new()
                 },
                 table,
             };

@@ -142,8 +142,9 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Copies committed WAL frames into the database file, without ever blocking the
-/// writer (`PASSIVE`), until the store is dropped.
-/// After each pass it asks the writer to finish the job (`catch_up`).
+/// writer (`PASSIVE`), until the store is dropped. Once the WAL holds
+/// `restart_frames` frames, it asks the writer to finish the copy (`catch_up`) so
+/// that the WAL can start over.
 fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>, catch_up: Arc<AtomicBool>, restart_frames: i64) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
