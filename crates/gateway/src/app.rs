@@ -15,7 +15,7 @@ use crate::store::{
 };
 use appotapay_protocol::messages::PaymentNotification;
 use appotapay_protocol::signing::Signed;
-use appotapay_protocol::{Amount, AmountLimits, AppotapayTransId, ErrorCode, Lang, SecretKey};
+use appotapay_protocol::{Amount, AmountLimits, ErrorCode, Lang, SecretKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng;
@@ -93,6 +93,7 @@ pub struct Gateway {
     /// when the store is shared ([`Store::outbox_signal`]).
     pub outbox_wake: Arc<Notify>,
     partners: RwLock<HashMap<String, (Arc<Partner>, Instant)>>,
+    trans_ids: crate::ids::TransIds,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -157,7 +158,14 @@ impl Gateway {
     /// Assembles a gateway over an open store.
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Keys) -> Gateway {
         let outbox_wake = store.outbox_signal().unwrap_or_else(|| Arc::new(Notify::new()));
-        Gateway { config, store, keys, outbox_wake, partners: RwLock::new(HashMap::new()) }
+        Gateway {
+            config,
+            store,
+            keys,
+            outbox_wake,
+            partners: RwLock::new(HashMap::new()),
+            trans_ids: Default::default(),
+        }
     }
 
     /// Whether sandbox-only features are on.
@@ -223,7 +231,7 @@ impl Gateway {
         let now = now_ms();
         let ttl = self.config.payment_ttl.as_millis() as i64;
         for _ in 0..16 {
-            let Some(trans_id) = random_trans_id() else { continue };
+            let Some(trans_id) = self.trans_ids.next(now) else { continue };
             let qr_payload = match new.kind {
                 crate::store::OrderKind::Qr => {
                     crate::acquirer::vietqr_payload(&self.config.collecting, new.amount, trans_id.as_str())
@@ -259,7 +267,7 @@ impl Gateway {
                     return Ok(Some(order));
                 }
                 CreateOutcome::DuplicateOrderId => return Ok(None),
-                CreateOutcome::TransIdTaken => continue,
+                CreateOutcome::TransIdTaken => self.trans_ids.taken(),
             }
         }
         Err(CoreError::Store(StoreError::Database("could not draw a free appotapayTransId".into())))
@@ -523,24 +531,6 @@ fn random_refund_id() -> String {
     format!("RF{n:012}")
 }
 
-/// A new appotapayTransId: `AP`, four digits that change every minute, eight random
-/// digits. Uniqueness is the store's (a taken id is redrawn).
-///
-/// Why not twelve random digits: every order is indexed by its id, and a random key
-/// lands each insert on a different page of that index, so every order rewrote one
-/// 4 KiB page of the database (SQLite's WAL grew by about 12 KB per order). Ids of one
-/// minute share a prefix and fill the same few pages. The prefix cycles every 9,000
-/// minutes (6¼ days); eight random digits leave 10⁸ ids per minute, so a redraw stays
-/// rare even at tens of thousands of orders a second.
-fn random_trans_id() -> Option<AppotapayTransId> {
-    trans_id_at(now_ms(), rand::thread_rng().gen_range(0..100_000_000))
-}
-
-fn trans_id_at(now_ms: i64, random: u64) -> Option<AppotapayTransId> {
-    let slot = u64::try_from(now_ms.div_euclid(60_000).rem_euclid(9_000)).ok()? + 1_000;
-    AppotapayTransId::from_number(slot * 100_000_000 + random % 100_000_000)
-}
-
 /// Runs the sweeper until `shutdown` fires: it expires overdue orders, moves on
 /// refunds whose next step is due (the sandbox bank's answer to an ATM refund), and,
 /// in sandbox mode, settles the card payments the sandbox issuer kept processing.
@@ -613,31 +603,5 @@ pub mod tokio_util_shutdown {
         pub fn fired(&self) -> bool {
             *self.0.borrow()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::trans_id_at;
-
-    #[test]
-    fn trans_ids_of_one_minute_share_a_prefix() {
-        let t = 1_764_576_000_000; // a minute boundary
-        let a = trans_id_at(t, 0).expect("id");
-        let b = trans_id_at(t + 59_999, 99_999_999).expect("id");
-        let c = trans_id_at(t + 60_000, 12_345_678).expect("id");
-        assert_eq!(&a.as_str()[..6], &b.as_str()[..6], "{a:?} {b:?}");
-        assert_ne!(&a.as_str()[..6], &c.as_str()[..6]);
-        assert!(c.as_str().ends_with("12345678"));
-        for id in [&a, &b, &c] {
-            assert!(id.as_str().parse::<appotapay_protocol::AppotapayTransId>().is_ok(), "{id:?}");
-            assert_ne!(&id.as_str()[2..3], "0", "twelve significant digits");
-        }
-        // The prefix cycles (every 9,000 minutes) and always has four digits.
-        for minute in [0i64, 8_999, 9_000, 123_456_789] {
-            let id = trans_id_at(minute * 60_000, 7).expect("id");
-            assert_eq!(id.as_str().len(), 14, "{id:?}");
-        }
-        assert_eq!(trans_id_at(0, 0), trans_id_at(9_000 * 60_000, 0));
     }
 }

@@ -7,7 +7,8 @@
 //! - [`cli`], [`config`], [`server`]: start-up, layered settings, serving;
 //! - [`api`]: the partner API, the sandbox helpers and the operations endpoints;
 //! - [`checkout`]: the hosted payment pages behind `paymentUrl` and the QR images;
-//! - [`app`]: the core operations every entry point shares;
+//! - [`app`]: the core operations every entry point shares; [`ids`]: how
+//!   `appotapayTransId`s are drawn;
 //! - [`payments`]: the order state machine, pure;
 //! - [`acquirer`]: what the banks do (a sandbox here);
 //! - [`notify`]: IPN delivery through a durable outbox;
@@ -22,6 +23,7 @@ pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod ids;
 pub mod metrics;
 pub mod notify;
 pub mod payments;

@@ -1,5 +1,6 @@
 //! Prometheus metrics: orders created and settled, refunds created and finished, IPN
-//! attempts, outbox depth and request latency. Recorded through the `metrics` facade; rendered by `/metrics`.
+//! attempts, outbox depth, request latency and SQLite's checkpoints. Recorded through
+//! the `metrics` facade; rendered by `/metrics`.
 
 use crate::payments::State;
 use crate::payments::refund::RefundStatus;
@@ -53,6 +54,14 @@ pub fn ipn_attempt(outcome: &'static str) {
 /// Rows waiting in the IPN outbox.
 pub fn outbox_depth(depth: i64) {
     metrics::gauge!("appotapay_outbox_depth").set(depth as f64);
+}
+
+/// A SQLite checkpoint (`by` the background checkpointer or the writer's catch-up)
+/// took `seconds` and found the WAL `frames` long. The writer's are pauses of every
+/// write (see `store::sqlite`).
+pub fn sqlite_checkpoint(by: &'static str, seconds: f64, frames: i64) {
+    metrics::histogram!("appotapay_sqlite_checkpoint_seconds", "by" => by).record(seconds);
+    metrics::gauge!("appotapay_sqlite_wal_frames").set(frames as f64);
 }
 
 /// A request was answered.

@@ -333,6 +333,21 @@ async fn duplicates_languages_request_ids_and_ops(backend: Backend) {
     let metrics = t.http.get(format!("{}/metrics", t.base)).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("appotapay_orders_created_total"), "{metrics}");
     assert!(metrics.contains("appotapay_http_request_duration_seconds"), "{metrics}");
+    if matches!(backend, Backend::Sqlite) {
+        // The checkpointer reports each of its passes (every 100 ms).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let metrics =
+                t.http.get(format!("{}/metrics", t.base)).send().await.expect("metrics").text().await.expect("text");
+            if metrics.contains(r#"appotapay_sqlite_checkpoint_seconds_count{by="background"}"#)
+                && metrics.contains("appotapay_sqlite_wal_frames")
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no checkpoint in /metrics: {metrics}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     t.shutdown().await;
 }
 
