@@ -139,6 +139,45 @@ pub async fn get_ok(addr: SocketAddr, path: &str) -> bool {
     matches!(sender.send_request(req).await, Ok(r) if r.status() == 200)
 }
 
+/// `GET path`'s body when it answers 200.
+pub async fn get_text(addr: SocketAddr, path: &str) -> Option<String> {
+    let stream = TcpStream::connect(addr).await.ok()?;
+    let (mut sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = Request::get(path).header(HOST, "127.0.0.1").body(Empty::new()).ok()?;
+    let resp = sender.send_request(req).await.ok()?;
+    if resp.status() != 200 {
+        return None;
+    }
+    let body = resp.into_body().collect().await.ok()?.to_bytes();
+    String::from_utf8(body.to_vec()).ok()
+}
+
+/// The SQLite writer's checkpoint pauses so far over `addrs` (from `/metrics`): how
+/// many, and their seconds in all. `None` when no node reports any (the ceiling, the
+/// PostgreSQL store).
+async fn writer_pauses(addrs: &[SocketAddr]) -> Option<(f64, f64)> {
+    let mut total: Option<(f64, f64)> = None;
+    for addr in addrs {
+        let Some(text) = get_text(*addr, "/metrics").await else { continue };
+        let value = |name: &str| {
+            text.lines().find_map(|l| l.strip_prefix(name)).and_then(|rest| rest.trim().parse::<f64>().ok())
+        };
+        // The histogram exists once the writer has paused at least once; a node
+        // whose background checkpoints keep up reports none.
+        let count = value(r#"appotapay_sqlite_checkpoint_seconds_count{by="writer"}"#);
+        let sum = value(r#"appotapay_sqlite_checkpoint_seconds_sum{by="writer"}"#);
+        let background = text.contains("appotapay_sqlite_checkpoint_seconds_count");
+        if background {
+            let (c, s) = total.unwrap_or((0.0, 0.0));
+            total = Some((c + count.unwrap_or(0.0), s + sum.unwrap_or(0.0)));
+        }
+    }
+    total
+}
+
 /// What the connections of one phase did.
 #[derive(Debug, Default)]
 struct Tally {
@@ -252,10 +291,18 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
     if rate < 1.0 {
         return Err(format!("{scenario}: no throughput at saturation"));
     }
+    let pauses_before = writer_pauses(&addrs).await;
     let half = phase(&addrs, &orders, conns, Pace::OpenLoop { rate }, args.duration).await;
     let cpu2 = nodes.cpu_seconds();
+    let writer_pauses = match (pauses_before, writer_pauses(&addrs).await) {
+        (Some((c0, s0)), Some((c1, s1))) => Some(((c1 - c0).round() as u64, (s1 - s0) * 1e3)),
+        _ => None,
+    };
     let half = Phase::from_latencies(half.latencies_us, half.errors, half.first_error, args.duration, cpu2 - cpu1);
     println!("  half (open loop at {rate:.0}/s): {}", half.summary());
+    if let Some((n, ms)) = writer_pauses {
+        println!("  SQLite writer's checkpoint pauses in the half phase: {n}, {ms:.1} ms in all");
+    }
 
     Ok(ScenarioResult {
         scenario,
@@ -264,5 +311,6 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
         half,
         target_rate: rate,
         peak_rss_kib: nodes.peak_rss_kib(),
+        writer_pauses,
     })
 }

@@ -138,6 +138,9 @@ pub struct ScenarioResult {
     pub target_rate: f64,
     /// Largest peak RSS of the scenario's processes, KiB.
     pub peak_rss_kib: u64,
+    /// SQLite only: the writer's checkpoint pauses during the half phase (how many,
+    /// milliseconds in all), from the gateway's `/metrics`.
+    pub writer_pauses: Option<(u64, f64)>,
 }
 
 impl ScenarioResult {
@@ -261,6 +264,10 @@ pub fn markdown(machine: &str, args: &RunArgs, results: &[ScenarioResult]) -> St
             s.peak_rss_kib as f64 / 1024.0,
             check(s.peak_rss_kib * 1024 < 64 * 1000 * 1000)
         );
+        if let Some((n, ms)) = s.writer_pauses {
+            let _ =
+                writeln!(md, "\nThe SQLite writer paused for {n} checkpoints in the half phase, {ms:.1} ms in all.");
+        }
     }
     md
 }
