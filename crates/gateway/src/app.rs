@@ -410,9 +410,28 @@ impl Gateway {
         form_urlencoded::parse(text.as_bytes()).find(|(k, _)| k == "tid").map(|(_, v)| v.into_owned())
     }
 
-    /// `qrCodeUrl` of a QR order.
+    /// `qrCodeUrl` of a QR order: `/qr/{appotapayTransId}.png?sign=…`, `sign` the
+    /// HMAC of `qr:{appotapayTransId}` under the link key. The same URL every time
+    /// for an order; without the signature an image could be fetched by guessing
+    /// ids, which are not secrets (docs §12).
     pub fn qr_code_url(&self, trans_id: &str) -> String {
-        format!("{}/qr/{trans_id}.png", self.config.public_url)
+        format!("{}/qr/{trans_id}.png?sign={}", self.config.public_url, self.qr_sign(trans_id))
+    }
+
+    /// Whether `sign` is the QR image signature of `trans_id` (constant time).
+    pub fn verify_qr_sign(&self, trans_id: &str, sign: &str) -> bool {
+        appotapay_protocol::signing::verify_bytes(self.keys.link_key(), Self::qr_signed(trans_id).as_bytes(), sign)
+            .is_ok()
+    }
+
+    fn qr_sign(&self, trans_id: &str) -> String {
+        hex::encode(appotapay_protocol::signing::hmac_bytes(self.keys.link_key(), Self::qr_signed(trans_id).as_bytes()))
+    }
+
+    /// What a QR image signature covers: `qr:` keeps it apart from a payment link's
+    /// `tran`, which is base64url and never holds a colon.
+    fn qr_signed(trans_id: &str) -> String {
+        format!("qr:{trans_id}")
     }
 
     /// Finalises overdue pending orders; returns how many it expired.

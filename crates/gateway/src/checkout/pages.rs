@@ -906,13 +906,29 @@ pub async fn simulate_transfer(
     after_settle(&gw, &ctx, settled, ui)
 }
 
-/// `GET /qr/{appotapayTransId}.png`: the QR image of a QR order (404 for anything
-/// else). The payload of an order never changes, so the image may be cached.
-pub async fn qr_image(State(gw): State<Arc<Gateway>>, Path(file): Path<String>) -> Response {
+/// The query of a QR image URL.
+#[derive(Debug, Deserialize)]
+pub struct QrQuery {
+    sign: Option<String>,
+}
+
+/// `GET /qr/{appotapayTransId}.png?sign=…`: the QR image of a QR order, as its
+/// `qrCodeUrl` names it (404 for anything else, a missing or wrong signature
+/// included, so that a guess learns nothing). The payload of an order never changes,
+/// so the image may be cached.
+pub async fn qr_image(
+    State(gw): State<Arc<Gateway>>,
+    Path(file): Path<String>,
+    query: Result<Query<QrQuery>, QueryRejection>,
+) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found");
     let Some(trans_id) = file.strip_suffix(".png").filter(|id| id.len() <= 32) else {
         return not_found().into_response();
     };
+    let signed = query.ok().and_then(|Query(q)| q.sign).is_some_and(|sign| gw.verify_qr_sign(trans_id, &sign));
+    if !signed {
+        return not_found().into_response();
+    }
     let order = match gw.store.get_order(trans_id).await {
         Ok(Some(o)) if o.kind == OrderKind::Qr => o,
         Ok(_) => return not_found().into_response(),

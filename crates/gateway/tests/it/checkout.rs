@@ -683,11 +683,23 @@ async fn qr_image_and_page(backend: Backend) {
     let qr = VietQr::parse(&decoded).expect("VietQR");
     assert_eq!((qr.amount, qr.memo.as_deref()), (Some(123_000), Some(trans_id.as_str())));
 
-    for missing in ["/qr/AP000000000001.png", "/qr/garbage", "/qr/.png"] {
+    // Without its signature, or with another order's, the image is not found: ids
+    // are not secrets, the URL is.
+    let other = t.gw().qr_code_url("AP100000000001");
+    let other_sign = other.split("sign=").nth(1).expect("sign");
+    let unsigned = format!("/qr/{trans_id}.png");
+    let forged = format!("/qr/{trans_id}.png?sign={other_sign}");
+    let bad_query = format!("/qr/{trans_id}.png?sign=%zz&sign=1");
+    for missing in
+        ["/qr/AP000000000001.png", "/qr/garbage", "/qr/.png", unsigned.as_str(), forged.as_str(), bad_query.as_str()]
+    {
         assert_eq!(get(&t, missing).await.status, 404, "{missing}");
     }
+    let signed_unknown = t.gw().qr_code_url("AP100000000001").replace(&t.base, "");
+    assert_eq!(get(&t, &signed_unknown).await.status, 404, "a signed URL of no order");
     let bank_url = bank_order(&t, &p, "not-qr", 10_000, "ATM", "", "x", &m.url, &redirect).await;
-    assert_eq!(get(&t, &format!("/qr/{}.png", t.trans_id_of(&bank_url))).await.status, 404, "bank orders have no QR");
+    let bank_qr = t.gw().qr_code_url(&t.trans_id_of(&bank_url)).replace(&t.base, "");
+    assert_eq!(get(&t, &bank_qr).await.status, 404, "bank orders have no QR");
 
     // The page: the same QR inline, amount, memo, collecting account, countdown.
     let page = get(&t, v["paymentUrl"].as_str().expect("url")).await;

@@ -133,7 +133,9 @@ async fn qr_payment_by_bank_credit(backend: Backend) {
     let before = appotapay_gateway::now_ms() / 1000;
     let created = t.create_qr(&p, "qr-1", 79_000, &m.url).await;
     let trans_id = created["appotapayTransId"].as_str().expect("id").to_owned();
-    assert_eq!(created["qrData"]["qrCodeUrl"], format!("{}/qr/{trans_id}.png", t.base));
+    let qr_url = created["qrData"]["qrCodeUrl"].as_str().expect("qrCodeUrl");
+    assert!(qr_url.starts_with(&format!("{}/qr/{trans_id}.png?sign=", t.base)), "{qr_url}");
+    assert_eq!(qr_url, t.gw().qr_code_url(&trans_id), "the same URL for the order every time");
     let expiry = created["qrData"]["qrCodeExpiryIn"].as_i64().expect("expiry");
     assert!((before + 899..=before + 902).contains(&expiry), "unix time of expiry: {expiry}");
     let order = t.gw().store.get_order(&trans_id).await.expect("get").expect("order");
