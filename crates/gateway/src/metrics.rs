@@ -89,3 +89,20 @@ pub fn request(route: String, status: u16, seconds: f64) {
     metrics::histogram!("appotapay_http_request_duration_seconds", "route" => route, "status" => status.to_string())
         .record(seconds);
 }
+
+#[cfg(test)]
+mod tests {
+    /// The recorder folds histogram samples on its own: with nobody scraping, they
+    /// would otherwise pile up for the life of the process.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_recorder_has_an_upkeep_thread() {
+        assert!(super::handle().is_some(), "the recorder installs");
+        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .expect("tasks")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|n| n.trim().to_owned())
+            .collect();
+        assert!(names.iter().any(|n| n == "metrics-upkeep"), "threads: {names:?}");
+    }
+}

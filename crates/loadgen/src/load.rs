@@ -126,56 +126,56 @@ impl Conn {
     }
 }
 
-/// Whether `GET path` answers 200 (used to wait for a server to come up).
-pub async fn get_ok(addr: SocketAddr, path: &str) -> bool {
-    let Ok(stream) = TcpStream::connect(addr).await else { return false };
-    let Ok((mut sender, conn)) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await else {
-        return false;
-    };
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let Ok(req) = Request::get(path).header(HOST, "127.0.0.1").body(Empty::new()) else { return false };
-    matches!(sender.send_request(req).await, Ok(r) if r.status() == 200)
-}
-
-/// `GET path`'s body when it answers 200.
-pub async fn get_text(addr: SocketAddr, path: &str) -> Option<String> {
+/// `GET path` on a fresh connection.
+async fn get(addr: SocketAddr, path: &str) -> Option<hyper::Response<hyper::body::Incoming>> {
     let stream = TcpStream::connect(addr).await.ok()?;
     let (mut sender, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await.ok()?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
     let req = Request::get(path).header(HOST, "127.0.0.1").body(Empty::new()).ok()?;
-    let resp = sender.send_request(req).await.ok()?;
-    if resp.status() != 200 {
-        return None;
-    }
+    sender.send_request(req).await.ok()
+}
+
+/// Whether `GET path` answers 200 (used to wait for a server to come up).
+pub async fn get_ok(addr: SocketAddr, path: &str) -> bool {
+    get(addr, path).await.is_some_and(|r| r.status() == 200)
+}
+
+/// `GET path`'s body when it answers 200.
+async fn get_text(addr: SocketAddr, path: &str) -> Option<String> {
+    let resp = get(addr, path).await.filter(|r| r.status() == 200)?;
     let body = resp.into_body().collect().await.ok()?.to_bytes();
     String::from_utf8(body.to_vec()).ok()
 }
 
 /// The SQLite writer's checkpoint pauses so far over `addrs` (from `/metrics`): how
-/// many, and their seconds in all. `None` when no node reports any (the ceiling, the
-/// PostgreSQL store).
+/// many, and their seconds in all. `None` when no node reports SQLite checkpoints
+/// (the ceiling, the PostgreSQL store).
 async fn writer_pauses(addrs: &[SocketAddr]) -> Option<(f64, f64)> {
     let mut total: Option<(f64, f64)> = None;
     for addr in addrs {
-        let Some(text) = get_text(*addr, "/metrics").await else { continue };
-        let value = |name: &str| {
-            text.lines().find_map(|l| l.strip_prefix(name)).and_then(|rest| rest.trim().parse::<f64>().ok())
-        };
-        // The histogram exists once the writer has paused at least once; a node
-        // whose background checkpoints keep up reports none.
-        let count = value(r#"appotapay_sqlite_checkpoint_seconds_count{by="writer"}"#);
-        let sum = value(r#"appotapay_sqlite_checkpoint_seconds_sum{by="writer"}"#);
-        let background = text.contains("appotapay_sqlite_checkpoint_seconds_count");
-        if background {
-            let (c, s) = total.unwrap_or((0.0, 0.0));
-            total = Some((c + count.unwrap_or(0.0), s + sum.unwrap_or(0.0)));
+        if let Some((c, s)) = get_text(*addr, "/metrics").await.as_deref().and_then(pauses_in) {
+            let (c0, s0) = total.unwrap_or((0.0, 0.0));
+            total = Some((c0 + c, s0 + s));
         }
     }
     total
+}
+
+/// The writer's checkpoint pauses (count, seconds) in a Prometheus text page; `None`
+/// when the page has no SQLite checkpoints at all.
+fn pauses_in(metrics: &str) -> Option<(f64, f64)> {
+    metrics.contains("appotapay_sqlite_checkpoint_seconds_count").then_some(())?;
+    let value = |name: &str| {
+        metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|rest| rest.trim().parse::<f64>().ok())
+    };
+    // The writer's series exists once it has paused at least once; a node whose
+    // background checkpoints keep up has none.
+    Some((
+        value(r#"appotapay_sqlite_checkpoint_seconds_count{by="writer"}"#).unwrap_or(0.0),
+        value(r#"appotapay_sqlite_checkpoint_seconds_sum{by="writer"}"#).unwrap_or(0.0),
+    ))
 }
 
 /// What the connections of one phase did.
@@ -313,4 +313,23 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
         peak_rss_kib: nodes.peak_rss_kib(),
         writer_pauses,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pauses_in;
+
+    #[test]
+    fn writer_pauses_are_read_from_the_metrics_page() {
+        let page = "# TYPE appotapay_sqlite_checkpoint_seconds histogram\n\
+            appotapay_sqlite_checkpoint_seconds_bucket{by=\"background\",le=\"0.01\"} 90\n\
+            appotapay_sqlite_checkpoint_seconds_sum{by=\"background\"} 0.75\n\
+            appotapay_sqlite_checkpoint_seconds_count{by=\"background\"} 93\n\
+            appotapay_sqlite_checkpoint_seconds_sum{by=\"writer\"} 0.0258\n\
+            appotapay_sqlite_checkpoint_seconds_count{by=\"writer\"} 3\n";
+        assert_eq!(pauses_in(page), Some((3.0, 0.0258)));
+        let only_background = page.lines().filter(|l| !l.contains("writer")).collect::<Vec<_>>().join("\n");
+        assert_eq!(pauses_in(&only_background), Some((0.0, 0.0)), "no pause yet");
+        assert_eq!(pauses_in("appotapay_orders_created_total{method=\"ATM\"} 5\n"), None, "not SQLite");
+    }
 }
