@@ -98,11 +98,18 @@ mod tests {
     #[test]
     fn the_recorder_has_an_upkeep_thread() {
         assert!(super::handle().is_some(), "the recorder installs");
-        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .expect("tasks")
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-            .map(|n| n.trim().to_owned())
-            .collect();
-        assert!(names.iter().any(|n| n == "metrics-upkeep"), "threads: {names:?}");
+        let names = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .expect("tasks")
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|n| n.trim().to_owned())
+                .collect()
+        };
+        // A new thread names itself once it runs: wait for it to have started.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !names().iter().any(|n| n == "metrics-upkeep") {
+            assert!(std::time::Instant::now() < deadline, "threads: {:?}", names());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
