@@ -25,9 +25,14 @@
 pub mod assets;
 pub mod csrf;
 pub mod forms;
+mod handlers;
 pub mod i18n;
-mod pages;
+mod lang;
+mod link;
 pub mod qr;
+mod render;
+mod respond;
+mod steps;
 pub mod views;
 
 use crate::app::{CoreError, Gateway, SettleDetails};
@@ -38,25 +43,26 @@ use axum::Router;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
-pub use pages::{bin_bank_name, qr_png};
+pub use handlers::qr_png;
+pub use render::bin_bank_name;
 
 /// The checkout's routes, to merge into the gateway's router. The sandbox transfer
 /// button's endpoint exists only in sandbox mode.
 pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
     let mut r = Router::new()
-        .route("/bank/payment/process", get(pages::process))
-        .route("/bank/payment/result", get(pages::result))
-        .route("/bank/payment/status", get(pages::status))
-        .route("/bank/payment/method", post(pages::choose_method))
-        .route("/bank/payment/bank", post(pages::choose_bank))
-        .route("/bank/payment/card", post(pages::submit_card))
-        .route("/bank/payment/otp", post(pages::submit_otp))
-        .route("/bank/payment/back", post(pages::back))
-        .route("/bank/payment/cancel", post(pages::cancel))
-        .route("/qr/{file}", get(pages::qr_image))
+        .route("/bank/payment/process", get(handlers::process))
+        .route("/bank/payment/result", get(handlers::result))
+        .route("/bank/payment/status", get(handlers::status))
+        .route("/bank/payment/method", post(handlers::choose_method))
+        .route("/bank/payment/bank", post(handlers::choose_bank))
+        .route("/bank/payment/card", post(handlers::submit_card))
+        .route("/bank/payment/otp", post(handlers::submit_otp))
+        .route("/bank/payment/back", post(handlers::back))
+        .route("/bank/payment/cancel", post(handlers::cancel))
+        .route("/qr/{file}", get(handlers::qr_image))
         .route("/assets/{file}", get(assets::asset));
     if gw.sandbox() {
-        r = r.route("/bank/payment/qr/simulate", post(pages::simulate_transfer));
+        r = r.route("/bank/payment/qr/simulate", post(handlers::simulate_transfer));
     }
     r
 }
