@@ -87,12 +87,10 @@ async fn sub_account(
     partner: &Partner,
     lang: Lang,
 ) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("x-account-ref-id") else { return Ok(None) };
+    let Some(v) = headers.get(appotapay_protocol::headers::ACCOUNT_REF_ID) else { return Ok(None) };
     let bad = || ApiError::bad(ErrorCode::INVALID_ACCOUNT_REF_ID).lang(lang);
-    let id = v.to_str().map_err(|_| bad())?.trim();
-    if id.is_empty() || id.len() > 64 {
-        return Err(bad());
-    }
+    let id = v.to_str().map_err(|_| bad())?;
+    let id = appotapay_protocol::fields::account_ref_id(id).map_err(|_| bad())?;
     match gw.store.get_sub_account(id).await? {
         Some(s) if s.partner_code == partner.code => Ok(Some(s.id)),
         _ => Err(bad().detail("unknown sub-account")),

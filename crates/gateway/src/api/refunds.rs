@@ -35,8 +35,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-/// Longest accepted `reason`, in characters.
-pub const MAX_REASON_CHARS: usize = 255;
 /// Page size of the list when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest page size of the list.
@@ -80,14 +78,8 @@ pub async fn create(
     let amount = f.amount()?;
     let reason = f.optional("reason")?;
     verify(&f, &signing::REFUND_REQUEST, &partner, &value)?;
-    if !appotapay_protocol::is_valid_order_id(refund_id) {
-        return Err(f.err(ErrorCode::INVALID_PARAMS, "refundId must be 1 to 50 characters of A-Z a-z 0-9 _ . : -"));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(
-            f.err(ErrorCode::INVALID_PARAMS, "reason must be at most 255 characters without control characters")
-        );
-    }
+    appotapay_protocol::fields::refund_id(refund_id).map_err(|e| f.rule(e))?;
+    appotapay_protocol::fields::reason(reason).map_err(|e| f.rule(e))?;
     if amount <= 0 {
         return Err(f.err(ErrorCode::INVALID_AMOUNT, "amount must be positive"));
     }
