@@ -118,8 +118,7 @@ pub async fn create_bank(
     verify(&f, &signing::BANK_PAYMENT_REQUEST, &partner, &value)?;
     check_common(&gw, &f, &partner, &c)?;
     fields::http_url(&f, "redirectUrl", redirect_url)?;
-    let method: PaymentMethod = method_s
-        .parse()
+    let method = PaymentMethod::parse_bank_request(method_s)
         .map_err(|_| f.err(ErrorCode::INVALID_PAYMENT_METHOD, "paymentMethod must be ATM, CC or ALL"))?;
     if !method.is_card_method() {
         return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, "this gateway offers ATM, CC and ALL"));
@@ -187,7 +186,7 @@ pub async fn create_qr(
             partner_code: partner.code.clone(),
             order_id: c.order_id.to_owned(),
             kind: OrderKind::Qr,
-            payment_method: "QR".to_owned(),
+            payment_method: PaymentMethod::Qr.as_str().to_owned(),
             bank_code: String::new(),
             amount: c.amount,
             order_info: c.order_info.to_owned(),
