@@ -21,7 +21,7 @@ use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use super::payments::verify;
 use crate::app::{Gateway, NewRefund, Partner};
-use crate::payments::refund::{self, Ledger};
+use crate::payments::refund::{Ledger, RefundStatus, RefundType};
 use crate::store::{Refund, RefundFilter};
 use appotapay_protocol::messages::{
     OrderRefunds, OrderRefundsResponse, RefundData, RefundListMeta, RefundListResponse, RefundResponse,
@@ -171,13 +171,13 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, String> {
             "refundId" => f.refund_id = Some(v.to_owned()),
             "refundOriginalId" => f.refund_original_id = Some(v.to_owned()),
             "status" => {
-                f.status = Some(refund::parse_status(v).ok_or("status must be pending, processing, success or error")?);
+                f.status = Some(RefundStatus::parse(v).ok_or("status must be pending, processing, success or error")?);
             }
             "amount" => f.amount = Some(int(v)?),
             "startTime" => f.created_from_ms = Some(int(v)?.saturating_mul(1000)),
             // The end second is included whole.
             "endTime" => f.created_to_ms = Some(int(v)?.saturating_mul(1000).saturating_add(999)),
-            "refundType" => f.refund_type = Some(refund::parse_type(v).ok_or("refundType must be total or partial")?),
+            "refundType" => f.refund_type = Some(RefundType::parse(v).ok_or("refundType must be total or partial")?),
             "page" => {
                 q.page = v.parse::<u32>().ok().filter(|p| *p >= 1).ok_or("page must be an integer from 1")?;
             }
@@ -223,7 +223,6 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payments::refund::{RefundStatus, RefundType};
 
     #[test]
     fn list_queries() {
