@@ -582,10 +582,32 @@ pub mod sandbox {
         /// Transfer memo: the appotapayTransId.
         pub memo: String,
     }
+
+    /// Answer of the bank-credit helper: the same fields as [`CompleteResponse`], the
+    /// credit having settled the QR order its memo names.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct BankCreditResponse {
+        /// 0 when the credit paid the order.
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The signed redirect URL the customer's browser is sent to (empty when the
+        /// order has no redirect URL; may be absent on the wire: empty).
+        #[serde(default)]
+        pub redirect_url: String,
+    }
+
+    impl From<CompleteResponse> for BankCreditResponse {
+        fn from(r: CompleteResponse) -> BankCreditResponse {
+            BankCreditResponse { error_code: r.error_code, message: r.message, redirect_url: r.redirect_url }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
     use super::*;
 
     #[test]
@@ -622,5 +644,25 @@ mod tests {
             assert_eq!(RefundType::parse(bad), None, "{bad:?}");
             assert_eq!(bad.parse::<RefundType>(), Err(UnknownRefundType));
         }
+    }
+
+    #[test]
+    fn bank_credit_json() {
+        let req = BankCreditRequest { amount: crate::Amount::vnd(79_000), memo: "AP000000000002".into() };
+        assert_eq!(serde_json::to_string(&req).ok().as_deref(), Some(r#"{"amount":79000,"memo":"AP000000000002"}"#));
+        let complete = CompleteResponse {
+            error_code: ErrorCode::SUCCESS,
+            message: "Success".into(),
+            redirect_url: "https://shop.example/return?x=1".into(),
+        };
+        let credit = BankCreditResponse::from(complete.clone());
+        assert_eq!(serde_json::to_string(&credit).ok(), serde_json::to_string(&complete).ok(), "the same JSON");
+        assert_eq!(
+            serde_json::to_string(&credit).ok().as_deref(),
+            Some(r#"{"errorCode":0,"message":"Success","redirectUrl":"https://shop.example/return?x=1"}"#)
+        );
+        let bare: BankCreditResponse =
+            serde_json::from_str(r#"{"errorCode":32,"message":"Invalid amount"}"#).unwrap_or(credit);
+        assert_eq!((bare.error_code, bare.redirect_url.as_str()), (ErrorCode(32), ""));
     }
 }

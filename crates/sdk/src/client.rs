@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::notification::{self, NotificationError};
 use appotapay_protocol::headers as protocol_headers;
-use appotapay_protocol::messages::sandbox::{BankCreditRequest, CompleteRequest, CompleteResponse};
+use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteRequest, CompleteResponse};
 use appotapay_protocol::messages::{
     BankPaymentRequest, BankPaymentResponse, OrderRefundsResponse, PaymentNotification, QrPaymentRequest,
     QrPaymentResponse, RefundListQuery, RefundListResponse, RefundRequest, RefundResponse, StatusRequest,
@@ -716,16 +716,6 @@ fn interpret<T: DeserializeOwned>(http_status: u16, body: &[u8], expect: Expect,
 #[derive(Clone, Copy, Debug)]
 pub struct SandboxApi<'a> {
     client: &'a Client,
-}
-
-/// Answer of [`SandboxApi::bank_credit`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BankCreditResponse {
-    /// 0 when the credit was accepted.
-    pub error_code: ErrorCode,
-    /// Message of `error_code`.
-    pub message: String,
 }
 
 impl SandboxApi<'_> {
