@@ -8,6 +8,8 @@
 //! - [`signing`]: the table of signed field lists, the canonical `data` builder,
 //!   HMAC-SHA256 signing and constant-time verification;
 //! - [`jwt`]: the `X-APPOTAPAY-AUTH` token, built and verified rule by rule;
+//! - [`headers`]: the names of the API's HTTP headers;
+//! - [`fields`]: the rules of the request fields (lengths, forms, URLs, IPs);
 //! - [`ErrorCode`], [`PaymentMethod`], [`BankCode`], [`Amount`], [`AppotapayTransId`];
 //! - [`vietqr`]: VietQR payload encoding and EMVCo parsing.
 //!
@@ -34,6 +36,8 @@
 
 pub mod amount;
 pub mod error;
+pub mod fields;
+pub mod headers;
 pub mod ids;
 pub mod jwt;
 pub mod messages;
@@ -43,8 +47,9 @@ pub mod vietqr;
 
 pub use amount::{Amount, AmountLimits, AmountOutOfRange};
 pub use error::{DECLINE_CODES, ERROR_CODES, ErrorCode, Lang};
+pub use fields::FieldError;
 pub use ids::{AppotapayTransId, InvalidTransId, is_valid_order_id};
-pub use method::{BANKS, BankCode, BankInfo, PaymentMethod};
+pub use method::{BANKS, BankCode, BankInfo, PaymentMethod, UnknownPaymentMethod};
 pub use signing::{SecretKey, SignatureError, Signed};
 
 /// `currency` of every transaction.

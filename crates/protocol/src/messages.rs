@@ -11,6 +11,8 @@ use crate::error::ErrorCode;
 use crate::method::PaymentMethod;
 use crate::signing::{self, SignatureSpec, Signed};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
 macro_rules! signed {
     ($ty:ty, $spec:expr) => {
@@ -293,6 +295,10 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    /// Every refund status, in the order a refund goes through them.
+    pub const ALL: [RefundStatus; 4] =
+        [RefundStatus::Pending, RefundStatus::Processing, RefundStatus::Success, RefundStatus::Error];
+
     /// The wire value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -301,6 +307,36 @@ impl RefundStatus {
             RefundStatus::Success => "success",
             RefundStatus::Error => "error",
         }
+    }
+
+    /// Parses a wire value (`pending`, `processing`, `success`, `error`; exact,
+    /// case-sensitive).
+    ///
+    /// ```
+    /// use appotapay_protocol::messages::RefundStatus;
+    /// assert_eq!(RefundStatus::parse("success"), Some(RefundStatus::Success));
+    /// assert_eq!(RefundStatus::parse("Success"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<RefundStatus> {
+        RefundStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for RefundStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Text that is not a refund status.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a refund status is pending, processing, success or error")]
+pub struct UnknownRefundStatus;
+
+impl FromStr for RefundStatus {
+    type Err = UnknownRefundStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RefundStatus::parse(s).ok_or(UnknownRefundStatus)
     }
 }
 
@@ -347,6 +383,48 @@ pub enum RefundType {
     Total,
     /// Partly refunded.
     Partial,
+}
+
+impl RefundType {
+    /// Both refund types.
+    pub const ALL: [RefundType; 2] = [RefundType::Total, RefundType::Partial];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundType::Total => "total",
+            RefundType::Partial => "partial",
+        }
+    }
+
+    /// Parses a wire value (`total`, `partial`; exact, case-sensitive).
+    ///
+    /// ```
+    /// use appotapay_protocol::messages::RefundType;
+    /// assert_eq!(RefundType::parse("partial"), Some(RefundType::Partial));
+    /// assert_eq!(RefundType::parse("all"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<RefundType> {
+        RefundType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for RefundType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Text that is not a refund type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a refund type is total or partial")]
+pub struct UnknownRefundType;
+
+impl FromStr for RefundType {
+    type Err = UnknownRefundType;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RefundType::parse(s).ok_or(UnknownRefundType)
+    }
 }
 
 /// The refunds of one order.
@@ -503,5 +581,88 @@ pub mod sandbox {
         pub amount: Amount,
         /// Transfer memo: the appotapayTransId.
         pub memo: String,
+    }
+
+    /// Answer of the bank-credit helper: the same fields as [`CompleteResponse`], the
+    /// credit having settled the QR order its memo names.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct BankCreditResponse {
+        /// 0 when the credit paid the order.
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The signed redirect URL the customer's browser is sent to (empty when the
+        /// order has no redirect URL; may be absent on the wire: empty).
+        #[serde(default)]
+        pub redirect_url: String,
+    }
+
+    impl From<CompleteResponse> for BankCreditResponse {
+        fn from(r: CompleteResponse) -> BankCreditResponse {
+            BankCreditResponse { error_code: r.error_code, message: r.message, redirect_url: r.redirect_url }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
+    use super::*;
+
+    #[test]
+    fn refund_status_round_trip() {
+        for st in RefundStatus::ALL {
+            assert_eq!(RefundStatus::parse(st.as_str()), Some(st));
+            assert_eq!(st.as_str().parse::<RefundStatus>(), Ok(st));
+            assert_eq!(st.to_string(), st.as_str());
+            let json = serde_json::to_string(&st).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", st.as_str()));
+            assert_eq!(serde_json::from_str::<RefundStatus>(&json).ok(), Some(st));
+        }
+        let names: Vec<&str> = RefundStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["pending", "processing", "success", "error"]);
+        for bad in ["", "done", "Success", "SUCCESS", " success", "success "] {
+            assert_eq!(RefundStatus::parse(bad), None, "{bad:?}");
+            assert_eq!(bad.parse::<RefundStatus>(), Err(UnknownRefundStatus));
+        }
+    }
+
+    #[test]
+    fn refund_type_round_trip() {
+        for t in RefundType::ALL {
+            assert_eq!(RefundType::parse(t.as_str()), Some(t));
+            assert_eq!(t.as_str().parse::<RefundType>(), Ok(t));
+            assert_eq!(t.to_string(), t.as_str());
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<RefundType>(&json).ok(), Some(t));
+        }
+        assert_eq!(RefundType::Total.as_str(), "total");
+        assert_eq!(RefundType::Partial.as_str(), "partial");
+        for bad in ["", "all", "Total", "full"] {
+            assert_eq!(RefundType::parse(bad), None, "{bad:?}");
+            assert_eq!(bad.parse::<RefundType>(), Err(UnknownRefundType));
+        }
+    }
+
+    #[test]
+    fn bank_credit_json() {
+        let req = BankCreditRequest { amount: crate::Amount::vnd(79_000), memo: "AP000000000002".into() };
+        assert_eq!(serde_json::to_string(&req).ok().as_deref(), Some(r#"{"amount":79000,"memo":"AP000000000002"}"#));
+        let complete = CompleteResponse {
+            error_code: ErrorCode::SUCCESS,
+            message: "Success".into(),
+            redirect_url: "https://shop.example/return?x=1".into(),
+        };
+        let credit = BankCreditResponse::from(complete.clone());
+        assert_eq!(serde_json::to_string(&credit).ok(), serde_json::to_string(&complete).ok(), "the same JSON");
+        assert_eq!(
+            serde_json::to_string(&credit).ok().as_deref(),
+            Some(r#"{"errorCode":0,"message":"Success","redirectUrl":"https://shop.example/return?x=1"}"#)
+        );
+        let bare: BankCreditResponse =
+            serde_json::from_str(r#"{"errorCode":32,"message":"Invalid amount"}"#).unwrap_or(credit);
+        assert_eq!((bare.error_code, bare.redirect_url.as_str()), (ErrorCode(32), ""));
     }
 }

@@ -31,11 +31,29 @@ pub enum PaymentMethod {
     /// Instalments (documented, not offered by this gateway).
     #[serde(rename = "ISTM")]
     Istm,
+    /// Dynamic VietQR bank transfer: the method a payment created by the QR API
+    /// (`POST /api/v1/orders/payment/qr`) is recorded with, and that its notifications
+    /// and status answers name. Never a `paymentMethod` of a bank payment request.
+    #[serde(rename = "QR")]
+    Qr,
 }
 
 impl PaymentMethod {
-    /// Every documented method.
-    pub const ALL_METHODS: [PaymentMethod; 7] = [
+    /// Every method: the [`BANK_REQUEST_METHODS`](Self::BANK_REQUEST_METHODS) and `QR`.
+    pub const ALL_METHODS: [PaymentMethod; 8] = [
+        PaymentMethod::Atm,
+        PaymentMethod::Cc,
+        PaymentMethod::All,
+        PaymentMethod::Ewallet,
+        PaymentMethod::Va,
+        PaymentMethod::Mm,
+        PaymentMethod::Istm,
+        PaymentMethod::Qr,
+    ];
+
+    /// The documented values of a bank payment request's `paymentMethod` (spec §9):
+    /// every method but `QR`, whose payments are created by the QR API.
+    pub const BANK_REQUEST_METHODS: [PaymentMethod; 7] = [
         PaymentMethod::Atm,
         PaymentMethod::Cc,
         PaymentMethod::All,
@@ -55,11 +73,27 @@ impl PaymentMethod {
             PaymentMethod::Va => "VA",
             PaymentMethod::Mm => "MM",
             PaymentMethod::Istm => "ISTM",
+            PaymentMethod::Qr => "QR",
         }
     }
 
+    /// Parses the `paymentMethod` of a bank payment request: one of the
+    /// [`BANK_REQUEST_METHODS`](Self::BANK_REQUEST_METHODS) (exact, case-sensitive).
+    /// `QR` is not one: it is refused like an undocumented value.
+    ///
+    /// ```
+    /// use appotapay_protocol::PaymentMethod;
+    /// assert_eq!(PaymentMethod::parse_bank_request("ATM"), Ok(PaymentMethod::Atm));
+    /// assert!(PaymentMethod::parse_bank_request("QR").is_err());
+    /// assert_eq!("QR".parse::<PaymentMethod>(), Ok(PaymentMethod::Qr));
+    /// ```
+    pub fn parse_bank_request(s: &str) -> Result<PaymentMethod, UnknownPaymentMethod> {
+        PaymentMethod::BANK_REQUEST_METHODS.into_iter().find(|m| m.as_str() == s).ok_or(UnknownPaymentMethod)
+    }
+
     /// Whether card/bank payments with this method are offered (ATM, CC, ALL); the
-    /// others are documented but answer errorCode 52.
+    /// other bank request methods are documented but answer errorCode 52, and `QR`
+    /// is no card method either.
     pub fn is_card_method(self) -> bool {
         matches!(self, PaymentMethod::Atm | PaymentMethod::Cc | PaymentMethod::All)
     }
@@ -97,7 +131,8 @@ impl fmt::Display for PaymentMethod {
     }
 }
 
-/// A `paymentMethod` that is not documented at all.
+/// A `paymentMethod` that is not documented at all (or, for
+/// [`PaymentMethod::parse_bank_request`], not one a bank payment request may name).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown payment method")]
 pub struct UnknownPaymentMethod;
@@ -247,5 +282,28 @@ mod tests {
         assert_eq!("ALL".parse::<PaymentMethod>(), Ok(PaymentMethod::All));
         assert!("atm".parse::<PaymentMethod>().is_err());
         assert!(!PaymentMethod::Ewallet.is_card_method());
+    }
+
+    #[test]
+    fn qr_is_a_method_but_no_bank_request_method() {
+        assert_eq!(PaymentMethod::Qr.as_str(), "QR");
+        assert_eq!("QR".parse::<PaymentMethod>(), Ok(PaymentMethod::Qr));
+        assert!("qr".parse::<PaymentMethod>().is_err());
+        assert_eq!(serde_json::to_string(&PaymentMethod::Qr).ok().as_deref(), Some("\"QR\""));
+        assert_eq!(serde_json::from_str::<PaymentMethod>("\"QR\"").ok(), Some(PaymentMethod::Qr));
+        assert!(!PaymentMethod::Qr.is_card_method());
+        assert_eq!(PaymentMethod::Qr.banks().count(), 0);
+        assert_eq!(PaymentMethod::parse_bank_request("QR"), Err(UnknownPaymentMethod));
+        assert!(!PaymentMethod::BANK_REQUEST_METHODS.contains(&PaymentMethod::Qr));
+        for m in PaymentMethod::ALL_METHODS {
+            assert_eq!(m.as_str().parse::<PaymentMethod>(), Ok(m));
+            assert_eq!(m.to_string(), m.as_str());
+            let json = serde_json::to_string(&m).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", m.as_str()));
+            assert_eq!(serde_json::from_str::<PaymentMethod>(&json).ok(), Some(m));
+            let requestable = PaymentMethod::BANK_REQUEST_METHODS.contains(&m);
+            assert_eq!(PaymentMethod::parse_bank_request(m.as_str()).is_ok(), requestable);
+            assert_eq!(requestable, m != PaymentMethod::Qr);
+        }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::error::Error;
 use crate::notification::{self, NotificationError};
-use appotapay_protocol::messages::sandbox::{BankCreditRequest, CompleteRequest, CompleteResponse};
+use appotapay_protocol::headers as protocol_headers;
+use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteRequest, CompleteResponse};
 use appotapay_protocol::messages::{
     BankPaymentRequest, BankPaymentResponse, OrderRefundsResponse, PaymentNotification, QrPaymentRequest,
     QrPaymentResponse, RefundListQuery, RefundListResponse, RefundRequest, RefundResponse, StatusRequest,
@@ -21,12 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
-/// Header carrying the partner JWT.
-const AUTH_HEADER: &str = "X-APPOTAPAY-AUTH";
-/// Header selecting the language of `message`.
-const LANGUAGE_HEADER: &str = "X-Language";
-/// Header naming a partner's sub-account (QR payments).
-const ACCOUNT_REF_HEADER: &str = "X-Account-Ref-ID";
 /// A cached token is replaced this long before it expires (at most half its lifetime).
 const JWT_REFRESH_MARGIN_SECS: i64 = 60;
 /// Longest accepted JWT lifetime: seven days, the longest seen in use (spec §3).
@@ -217,7 +212,7 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(LANGUAGE_HEADER, HeaderValue::from_static(self.language.code()));
+        headers.insert(protocol_headers::LANGUAGE, HeaderValue::from_static(self.language.code()));
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .timeout(self.timeout)
@@ -438,7 +433,7 @@ impl Client {
                 })?),
                 None => None,
             };
-        let extra = extra.map(|v| (ACCOUNT_REF_HEADER, v));
+        let extra = extra.map(|v| (protocol_headers::ACCOUNT_REF_ID, v));
         self.call(Method::POST, url, Some(&request), extra, Expect::Signed(&signing::QR_PAYMENT_RESPONSE)).await
     }
 
@@ -641,7 +636,7 @@ impl Client {
         tracing::debug!(method = %method, path = url.path(), "AppotaPay request");
         let auth = HeaderValue::from_str(&format!("Bearer {}", self.token()))
             .map_err(|_| Error::Config("the partner code or API key cannot be put in a token header".into()))?;
-        let mut request = self.inner.http.request(method, url).header(AUTH_HEADER, auth);
+        let mut request = self.inner.http.request(method, url).header(protocol_headers::AUTH, auth);
         if let Some((name, value)) = extra_header {
             request = request.header(name, value);
         }
@@ -721,16 +716,6 @@ fn interpret<T: DeserializeOwned>(http_status: u16, body: &[u8], expect: Expect,
 #[derive(Clone, Copy, Debug)]
 pub struct SandboxApi<'a> {
     client: &'a Client,
-}
-
-/// Answer of [`SandboxApi::bank_credit`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BankCreditResponse {
-    /// 0 when the credit was accepted.
-    pub error_code: ErrorCode,
-    /// Message of `error_code`.
-    pub message: String,
 }
 
 impl SandboxApi<'_> {

@@ -86,11 +86,11 @@ mod error;
 mod notification;
 
 pub use appotapay_protocol as protocol;
-pub use client::{BankCreditResponse, Client, ClientBuilder, Environment, SandboxApi};
+pub use client::{Client, ClientBuilder, Environment, SandboxApi};
 pub use error::Error;
 pub use notification::{NotificationError, verify_ipn, verify_redirect};
 
-pub use appotapay_protocol::messages::sandbox::CompleteResponse;
+pub use appotapay_protocol::messages::sandbox::{BankCreditResponse, CompleteResponse};
 pub use appotapay_protocol::messages::{
     BankPaymentRequest, BankPaymentResponse, CardInfo, ErrorBody, OrderRefunds, OrderRefundsResponse,
     PaymentNotification, QrData, QrPaymentRequest, QrPaymentResponse, RefundData, RefundListMeta, RefundListQuery,

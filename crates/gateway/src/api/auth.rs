@@ -7,7 +7,7 @@
 
 use super::ApiError;
 use crate::app::{Gateway, Partner};
-use appotapay_protocol::{ErrorCode, Lang, jwt};
+use appotapay_protocol::{ErrorCode, Lang, headers, jwt};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 
 /// The language of a request's `X-Language` header.
 pub fn lang_of(parts: &Parts) -> Lang {
-    Lang::from_header(parts.headers.get("x-language").and_then(|v| v.to_str().ok()))
+    Lang::from_header(parts.headers.get(headers::LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
 /// The authenticated partner of a request.
@@ -42,7 +42,7 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
         let fail = |code: ErrorCode, why: &str| ApiError::auth(code).lang(lang).detail(why.to_owned());
         let header = parts
             .headers
-            .get("x-appotapay-auth")
+            .get(headers::AUTH)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "X-APPOTAPAY-AUTH is missing"))?;
         let token = jwt::decode(header).map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;

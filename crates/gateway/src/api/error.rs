@@ -77,7 +77,7 @@ impl IntoResponse for ApiError {
             // Header values must be visible ASCII; anything else is dropped.
             let clean: String = d.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).take(200).collect();
             if let Ok(v) = HeaderValue::from_str(&clean) {
-                resp.headers_mut().insert("x-error-detail", v);
+                resp.headers_mut().insert(appotapay_protocol::headers::ERROR_DETAIL, v);
             }
         }
         resp

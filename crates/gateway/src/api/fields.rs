@@ -1,12 +1,13 @@
-//! Reading and checking request fields, each failure mapped to its errorCode.
+//! Reading and checking request fields, each failure mapped to its errorCode. The
+//! rules themselves are the protocol's ([`appotapay_protocol::fields`]).
 
 use super::ApiError;
-use appotapay_protocol::{ErrorCode, Lang};
+use appotapay_protocol::fields as rules;
+use appotapay_protocol::{ErrorCode, FieldError, Lang};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
-use std::net::IpAddr;
 
 /// Parses a request body as a JSON object: an oversized body answers 413, anything
 /// that is not a JSON object answers 400; both with errorCode 1.
@@ -40,6 +41,11 @@ impl<'a> Fields<'a> {
     /// An error with code and detail in this request's language.
     pub fn err(&self, code: ErrorCode, detail: impl Into<String>) -> ApiError {
         ApiError::bad(code).lang(self.lang).detail(detail)
+    }
+
+    /// The answer to a broken field rule: its code, its rule as the detail.
+    pub fn rule(&self, e: FieldError) -> ApiError {
+        self.err(e.code(), e.to_string())
     }
 
     /// A required string field: absent, null and empty are all "missing" (1).
@@ -90,47 +96,25 @@ impl<'a> Fields<'a> {
 
 /// Checks a partner order id (1..=50 of `[A-Za-z0-9_.:-]`).
 pub fn order_id(f: &Fields<'_>, id: &str) -> Result<(), ApiError> {
-    if appotapay_protocol::is_valid_order_id(id) {
-        Ok(())
-    } else {
-        Err(f.err(ErrorCode::INVALID_PARAMS, "orderId must be 1 to 50 characters of A-Z a-z 0-9 _ . : -"))
-    }
+    rules::order_id(id).map_err(|e| f.rule(e))
 }
 
-/// Checks `orderInfo`: 1..=150 characters.
+/// Checks `orderInfo`: 1..=150 characters without control characters.
 pub fn order_info(f: &Fields<'_>, info: &str) -> Result<(), ApiError> {
-    let n = info.chars().count();
-    if (1..=150).contains(&n) && !info.chars().any(char::is_control) {
-        Ok(())
-    } else {
-        Err(f.err(ErrorCode::INVALID_PARAMS, "orderInfo must be 1 to 150 characters without control characters"))
-    }
+    rules::order_info(info).map_err(|e| f.rule(e))
 }
 
 /// Checks `clientIp`: an IPv4 or IPv6 literal.
 pub fn client_ip(f: &Fields<'_>, ip: &str) -> Result<(), ApiError> {
-    ip.parse::<IpAddr>().map(|_| ()).map_err(|_| f.err(ErrorCode::INVALID_PARAMS, "clientIp must be an IP address"))
+    rules::client_ip(ip).map(|_| ()).map_err(|e| f.rule(e))
 }
 
 /// Checks an absolute http(s) URL of at most 2,048 bytes.
-pub fn http_url(f: &Fields<'_>, key: &str, value: &str) -> Result<url::Url, ApiError> {
-    let bad = || f.err(ErrorCode::INVALID_PARAMS, format!("{key} must be an absolute http(s) URL"));
-    if value.len() > 2048 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
-    }
-    let u = url::Url::parse(value).map_err(|_| bad())?;
-    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
-        return Err(bad());
-    }
-    Ok(u)
+pub fn http_url(f: &Fields<'_>, key: &'static str, value: &str) -> Result<url::Url, ApiError> {
+    rules::http_url(key, value).map_err(|e| f.rule(e))
 }
 
-/// Checks `extraData`: at most 200 characters, none of them NUL (which no database
-/// text column of every backend can hold).
+/// Checks `extraData`: at most 200 characters, none of them NUL.
 pub fn extra_data(f: &Fields<'_>, extra: &str) -> Result<(), ApiError> {
-    if extra.chars().count() <= 200 && !extra.contains('\0') {
-        Ok(())
-    } else {
-        Err(f.err(ErrorCode::INVALID_PARAMS, "extraData must be at most 200 characters, without NUL"))
-    }
+    rules::extra_data(extra).map_err(|e| f.rule(e))
 }

@@ -33,7 +33,7 @@ pub use error::ApiError;
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The `X-Request-ID` header.
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static(appotapay_protocol::headers::REQUEST_ID);
 
 /// Builds the gateway's router.
 pub fn router(gw: Arc<Gateway>) -> Router {
@@ -81,7 +81,7 @@ where
             // The path only: query strings can carry payment-link signatures.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
-        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static("x-appotapay-auth")]))
+        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static(appotapay_protocol::headers::AUTH)]))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
 }

@@ -87,12 +87,10 @@ async fn sub_account(
     partner: &Partner,
     lang: Lang,
 ) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("x-account-ref-id") else { return Ok(None) };
+    let Some(v) = headers.get(appotapay_protocol::headers::ACCOUNT_REF_ID) else { return Ok(None) };
     let bad = || ApiError::bad(ErrorCode::INVALID_ACCOUNT_REF_ID).lang(lang);
-    let id = v.to_str().map_err(|_| bad())?.trim();
-    if id.is_empty() || id.len() > 64 {
-        return Err(bad());
-    }
+    let id = v.to_str().map_err(|_| bad())?;
+    let id = appotapay_protocol::fields::account_ref_id(id).map_err(|_| bad())?;
     match gw.store.get_sub_account(id).await? {
         Some(s) if s.partner_code == partner.code => Ok(Some(s.id)),
         _ => Err(bad().detail("unknown sub-account")),
@@ -120,8 +118,7 @@ pub async fn create_bank(
     verify(&f, &signing::BANK_PAYMENT_REQUEST, &partner, &value)?;
     check_common(&gw, &f, &partner, &c)?;
     fields::http_url(&f, "redirectUrl", redirect_url)?;
-    let method: PaymentMethod = method_s
-        .parse()
+    let method = PaymentMethod::parse_bank_request(method_s)
         .map_err(|_| f.err(ErrorCode::INVALID_PAYMENT_METHOD, "paymentMethod must be ATM, CC or ALL"))?;
     if !method.is_card_method() {
         return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, "this gateway offers ATM, CC and ALL"));
@@ -189,7 +186,7 @@ pub async fn create_qr(
             partner_code: partner.code.clone(),
             order_id: c.order_id.to_owned(),
             kind: OrderKind::Qr,
-            payment_method: "QR".to_owned(),
+            payment_method: PaymentMethod::Qr.as_str().to_owned(),
             bank_code: String::new(),
             amount: c.amount,
             order_info: c.order_info.to_owned(),

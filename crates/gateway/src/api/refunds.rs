@@ -21,7 +21,7 @@ use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use super::payments::verify;
 use crate::app::{Gateway, NewRefund, Partner};
-use crate::payments::refund::{self, Ledger};
+use crate::payments::refund::{Ledger, RefundStatus, RefundType};
 use crate::store::{Refund, RefundFilter};
 use appotapay_protocol::messages::{
     OrderRefunds, OrderRefundsResponse, RefundData, RefundListMeta, RefundListResponse, RefundResponse,
@@ -35,8 +35,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-/// Longest accepted `reason`, in characters.
-pub const MAX_REASON_CHARS: usize = 255;
 /// Page size of the list when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest page size of the list.
@@ -80,14 +78,8 @@ pub async fn create(
     let amount = f.amount()?;
     let reason = f.optional("reason")?;
     verify(&f, &signing::REFUND_REQUEST, &partner, &value)?;
-    if !appotapay_protocol::is_valid_order_id(refund_id) {
-        return Err(f.err(ErrorCode::INVALID_PARAMS, "refundId must be 1 to 50 characters of A-Z a-z 0-9 _ . : -"));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(
-            f.err(ErrorCode::INVALID_PARAMS, "reason must be at most 255 characters without control characters")
-        );
-    }
+    appotapay_protocol::fields::refund_id(refund_id).map_err(|e| f.rule(e))?;
+    appotapay_protocol::fields::reason(reason).map_err(|e| f.rule(e))?;
     if amount <= 0 {
         return Err(f.err(ErrorCode::INVALID_AMOUNT, "amount must be positive"));
     }
@@ -179,13 +171,13 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, String> {
             "refundId" => f.refund_id = Some(v.to_owned()),
             "refundOriginalId" => f.refund_original_id = Some(v.to_owned()),
             "status" => {
-                f.status = Some(refund::parse_status(v).ok_or("status must be pending, processing, success or error")?);
+                f.status = Some(RefundStatus::parse(v).ok_or("status must be pending, processing, success or error")?);
             }
             "amount" => f.amount = Some(int(v)?),
             "startTime" => f.created_from_ms = Some(int(v)?.saturating_mul(1000)),
             // The end second is included whole.
             "endTime" => f.created_to_ms = Some(int(v)?.saturating_mul(1000).saturating_add(999)),
-            "refundType" => f.refund_type = Some(refund::parse_type(v).ok_or("refundType must be total or partial")?),
+            "refundType" => f.refund_type = Some(RefundType::parse(v).ok_or("refundType must be total or partial")?),
             "page" => {
                 q.page = v.parse::<u32>().ok().filter(|p| *p >= 1).ok_or("page must be an integer from 1")?;
             }
@@ -231,7 +223,6 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payments::refund::{RefundStatus, RefundType};
 
     #[test]
     fn list_queries() {

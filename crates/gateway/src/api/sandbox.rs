@@ -8,8 +8,8 @@ use crate::acquirer::CreditOutcome;
 use crate::app::{Gateway, Partner, SettleDetails, Settlement};
 use crate::payments::Event;
 use crate::store::{CardRecord, Order};
-use appotapay_protocol::messages::sandbox::CompleteResponse;
-use appotapay_protocol::{BankCode, ErrorCode, Lang};
+use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
+use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -29,7 +29,8 @@ pub fn sandbox_card() -> CardRecord {
     }
 }
 
-/// The answer to a settlement that asked for `asked` (the outcome's code).
+/// The answer to a settlement that asked for `asked` (the outcome's code), with its
+/// HTTP status.
 ///
 /// The order can change to something else than what was asked: one past its
 /// lifetime that the sweeper has not reached yet expires instead (77). It is final
@@ -41,7 +42,7 @@ fn answer(
     settled: Settlement,
     asked: ErrorCode,
     lang: Lang,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, CompleteResponse), ApiError> {
     match settled {
         Settlement::Changed(order) => {
             let resp = CompleteResponse {
@@ -50,11 +51,11 @@ fn answer(
                 redirect_url: gw.redirect_url(partner, &order).unwrap_or_default(),
             };
             if order.code == asked {
-                Ok(Json(resp).into_response())
+                Ok((StatusCode::OK, resp))
             } else {
                 let resp =
                     CompleteResponse { error_code: order.code, message: order.code.message(lang).to_owned(), ..resp };
-                Ok((StatusCode::BAD_REQUEST, Json(resp)).into_response())
+                Ok((StatusCode::BAD_REQUEST, resp))
             }
         }
         Settlement::Rejected(code, _) => Err(ApiError::bad(code).lang(lang).detail("the transaction was not changed")),
@@ -116,10 +117,12 @@ pub async fn complete(
     };
     let settled =
         gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
-    answer(&gw, &partner, settled, code, lang)
+    let (status, resp) = answer(&gw, &partner, settled, code, lang)?;
+    Ok((status, Json(resp)).into_response())
 }
 
-/// `POST /api/v1/sandbox/bank-credit` with `{"amount": N, "memo": "<appotapayTransId>"}`.
+/// `POST /api/v1/sandbox/bank-credit` with `{"amount": N, "memo": "<appotapayTransId>"}`
+/// (a [`BankCreditRequest`]), answered with a [`BankCreditResponse`].
 pub async fn bank_credit(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -128,10 +131,12 @@ pub async fn bank_credit(
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
     let f = Fields::new(&value, lang);
-    let amount = f.amount()?;
-    let memo = f.required("memo")?;
-    match crate::acquirer::bank_credit(&gw, Some(&partner.code), amount, memo).await? {
-        CreditOutcome::Applied(settled) => answer(&gw, &partner, *settled, ErrorCode::SUCCESS, lang),
+    let req = BankCreditRequest { amount: Amount::vnd(f.amount()?), memo: f.required("memo")?.to_owned() };
+    match crate::acquirer::bank_credit(&gw, Some(&partner.code), req.amount.value(), &req.memo).await? {
+        CreditOutcome::Applied(settled) => {
+            let (status, resp) = answer(&gw, &partner, *settled, ErrorCode::SUCCESS, lang)?;
+            Ok((status, Json(BankCreditResponse::from(resp))).into_response())
+        }
         CreditOutcome::UnknownMemo => {
             Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "the memo does not name a QR order of this partner"))
         }

@@ -35,15 +35,6 @@ use crate::payments::State;
 use appotapay_protocol::ErrorCode;
 pub use appotapay_protocol::messages::{RefundStatus, RefundType};
 
-/// Every refund status.
-pub const ALL_STATUSES: [RefundStatus; 4] =
-    [RefundStatus::Pending, RefundStatus::Processing, RefundStatus::Success, RefundStatus::Error];
-
-/// Parses a stored or queried status name (`pending`, `processing`, `success`, `error`).
-pub fn parse_status(s: &str) -> Option<RefundStatus> {
-    ALL_STATUSES.into_iter().find(|st| st.as_str() == s)
-}
-
 /// Whether a refund status is final.
 pub fn is_final(status: RefundStatus) -> bool {
     matches!(status, RefundStatus::Success | RefundStatus::Error)
@@ -52,23 +43,6 @@ pub fn is_final(status: RefundStatus) -> bool {
 /// Whether a refund in `status` counts towards the committed sum (everything but `error`).
 pub fn counts(status: RefundStatus) -> bool {
     status != RefundStatus::Error
-}
-
-/// Parses a refund type (`total`, `partial`).
-pub fn parse_type(s: &str) -> Option<RefundType> {
-    match s {
-        "total" => Some(RefundType::Total),
-        "partial" => Some(RefundType::Partial),
-        _ => None,
-    }
-}
-
-/// The wire name of a refund type.
-pub fn type_str(t: RefundType) -> &'static str {
-    match t {
-        RefundType::Total => "total",
-        RefundType::Partial => "partial",
-    }
 }
 
 /// What happened to a refund.
@@ -326,12 +300,6 @@ mod tests {
         assert_eq!(decide(Error, Submit), None);
         assert_eq!(fold(Pending, &[Submit, BankSucceeded]), Some(Success));
         assert_eq!(fold(Pending, &[BankSucceeded]), None);
-        for s in ALL_STATUSES {
-            assert_eq!(parse_status(s.as_str()), Some(s));
-        }
-        assert_eq!(parse_status("done"), None);
-        assert_eq!(parse_type("total"), Some(RefundType::Total));
-        assert_eq!(type_str(RefundType::Partial), "partial");
 
         let l = |committed, refunded| Ledger { paid: 100_000, committed, refunded };
         let ok = State::Success;

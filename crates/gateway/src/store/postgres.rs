@@ -216,7 +216,7 @@ fn refund_from_row(r: &PgRow) -> StoreResult<Refund> {
         trans_id: r.try_get(3).map_err(get_err)?,
         amount: r.try_get(4).map_err(get_err)?,
         reason: r.try_get(5).map_err(get_err)?,
-        status: refund::parse_status(&status).ok_or_else(|| corrupt("refund status"))?,
+        status: refund::RefundStatus::parse(&status).ok_or_else(|| corrupt("refund status"))?,
         created_at_ms: r.try_get(7).map_err(get_err)?,
         updated_at_ms: r.try_get(8).map_err(get_err)?,
         due_at_ms: r.try_get(9).map_err(get_err)?,

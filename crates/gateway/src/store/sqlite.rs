@@ -388,7 +388,7 @@ fn refund_from_row(r: &Row<'_>) -> rusqlite::Result<Refund> {
         trans_id: r.get(3)?,
         amount: r.get(4)?,
         reason: r.get(5)?,
-        status: refund::parse_status(&status).ok_or_else(|| corrupt("refund status"))?,
+        status: refund::RefundStatus::parse(&status).ok_or_else(|| corrupt("refund status"))?,
         created_at_ms: r.get(7)?,
         updated_at_ms: r.get(8)?,
         due_at_ms: r.get(9)?,
