@@ -647,3 +647,34 @@ async fn a_jwt_id_is_claimed_once_until_it_expires(db: Db) {
     }
     assert_eq!(won, 1);
 }
+
+store_test!(meta_is_claimed_once);
+async fn meta_is_claimed_once(db: Db) {
+    let s = &db.store;
+    assert_eq!(s.meta("mode").await.expect("meta"), None);
+    assert_eq!(s.claim_meta("mode", "sandbox").await.expect("claim"), "sandbox", "the first claim stores");
+    assert_eq!(s.meta("mode").await.expect("meta").as_deref(), Some("sandbox"));
+    assert_eq!(s.claim_meta("mode", "production").await.expect("claim"), "sandbox", "the first value stays");
+    assert_eq!(s.meta("mode").await.expect("meta").as_deref(), Some("sandbox"));
+    let other = db.another().await;
+    assert_eq!(other.meta("mode").await.expect("meta").as_deref(), Some("sandbox"), "on any handle");
+    assert_eq!(s.meta("other").await.expect("meta"), None, "keys are separate");
+    assert_eq!(s.meta("mo\0de").await.expect("meta"), None);
+}
+
+store_test!(concurrent_meta_claims_agree);
+async fn concurrent_meta_claims_agree(db: Db) {
+    for round in 0..8 {
+        let key = format!("mode-{round}");
+        let a = db.store.clone();
+        let b = db.another().await;
+        let (ka, kb) = (key.clone(), key.clone());
+        let first = tokio::spawn(async move { a.claim_meta(&ka, "sandbox").await });
+        let second = tokio::spawn(async move { b.claim_meta(&kb, "production").await });
+        let first = first.await.expect("join").expect("claim");
+        let second = second.await.expect("join").expect("claim");
+        assert_eq!(first, second, "both handles read back the value stored first");
+        assert!(first == "sandbox" || first == "production");
+        assert_eq!(db.store.meta(&key).await.expect("meta"), Some(first));
+    }
+}

@@ -1,0 +1,166 @@
+//! The store's ports, one trait per resource, and [`Store`], which combines them.
+//!
+//! A caller names the port it uses (`use crate::store::prelude::*;` brings them
+//! all), and `Arc<dyn Store>` hands every port around as one value. Each trait's
+//! documentation states the part of the contract (see [`super`]) it keeps.
+
+use super::StoreResult;
+use super::model::*;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The gateway's persistence: every port, on one database.
+#[async_trait]
+pub trait Store:
+    PartnerStore + OrderStore + OutboxStore + RefundStore + CheckoutStore + JwtIdStore + MetaStore + Send + Sync + 'static
+{
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Partners and their sub-accounts.
+#[async_trait]
+pub trait PartnerStore: Send + Sync {
+    /// Inserts a partner; `false` if the code exists.
+    async fn insert_partner(&self, partner: &PartnerRecord) -> StoreResult<bool>;
+    /// A partner by code.
+    async fn get_partner(&self, code: &str) -> StoreResult<Option<PartnerRecord>>;
+    /// Every partner, by code.
+    async fn list_partners(&self) -> StoreResult<Vec<PartnerRecord>>;
+    /// Locks or unlocks a partner; `false` if unknown.
+    async fn set_partner_locked(&self, code: &str, locked: bool) -> StoreResult<bool>;
+    /// Inserts a sub-account; `false` if the partner is unknown.
+    async fn insert_sub_account(&self, sub: &SubAccount) -> StoreResult<bool>;
+    /// A sub-account by id.
+    async fn get_sub_account(&self, id: &str) -> StoreResult<Option<SubAccount>>;
+}
+
+/// Orders and their state. `(partner_code, order_id)` is unique: a duplicate is
+/// reported ([`CreateOutcome::DuplicateOrderId`]), not an error.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Inserts an order.
+    async fn create_order(&self, order: &Order) -> StoreResult<CreateOutcome>;
+    /// An order by appotapayTransId.
+    async fn get_order(&self, trans_id: &str) -> StoreResult<Option<Order>>;
+    /// An order by the partner's order id.
+    async fn find_order(&self, partner_code: &str, order_id: &str) -> StoreResult<Option<Order>>;
+    /// Applies a state change if the order is still in `change.from` (a
+    /// compare-and-set); writes the outbox row in the same transaction. `false` if
+    /// the order had moved on.
+    async fn apply_change(&self, change: &StateChange) -> StoreResult<bool>;
+    /// Pending orders whose lifetime ended at or before `now_ms`.
+    async fn overdue_orders(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Order>>;
+}
+
+/// The IPN outbox: its rows, their leases, attempts and deliveries.
+///
+/// Rows are claimed with a lease, so a crashed worker's rows come back; concurrent
+/// claimers never get the same row. An attempt's outcome moves its row on only while
+/// it is the row's latest attempt, except a delivery, which always ends the row: a
+/// worker whose lease ran out never undoes a delivery nor overrides the attempt that
+/// took the row over.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims due outbox rows, leasing them until `lease_until_ms`, and counts the
+    /// attempt being made.
+    async fn claim_outbox(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<OutboxItem>>;
+    /// Records an attempt and what happens next to its row.
+    async fn finish_attempt(&self, attempt: &AttemptRecord, next: NextStep) -> StoreResult<()>;
+    /// When the earliest pending outbox row is due.
+    async fn next_outbox_due(&self) -> StoreResult<Option<i64>>;
+    /// Number of outbox rows not yet delivered or given up.
+    async fn outbox_depth(&self) -> StoreResult<i64>;
+    /// Called once at start: releases the leases a previous run of this node left.
+    /// A single-node store releases every lease (nothing else can hold one); a store
+    /// shared by several nodes releases none, since a lease may belong to a node
+    /// that is delivering right now (a dead node's leases simply run out).
+    async fn release_leases(&self) -> StoreResult<()>;
+    /// The outbox rows of a transaction with their attempts, oldest first.
+    async fn deliveries(&self, trans_id: &str) -> StoreResult<Vec<Delivery>>;
+    /// A signal fired whenever any node queues an IPN, for stores that other
+    /// processes write to (PostgreSQL `LISTEN`). `None` when only this process
+    /// writes: it wakes its own worker. The gateway's worker waits on it.
+    fn outbox_signal(&self) -> Option<Arc<Notify>> {
+        None
+    }
+}
+
+/// Refunds. A refund is admitted and inserted in one transaction, with every refund
+/// of the same order serialised (SQLite: the single writer; a server database: the
+/// order row locked `FOR UPDATE` first), so concurrent refunds can never together
+/// exceed the paid amount; a status change is a compare-and-set.
+#[async_trait]
+pub trait RefundStore: Send + Sync {
+    /// Admits and inserts a refund atomically: the order must exist and belong to
+    /// `refund.partner_code` (else 36), the partner's refundId must be new (31), then
+    /// [`crate::payments::refund::admit`] decides against the order's state and the
+    /// committed sum of its refunds, read in the same transaction as the insert, with
+    /// the order row locked so that refunds of one order are serialised.
+    async fn create_refund(&self, refund: &Refund, min_amount: i64) -> StoreResult<RefundCreate>;
+    /// Applies a status change if the refund is still in `change.from`; `false` if it
+    /// had moved on.
+    async fn update_refund(&self, change: &RefundChange) -> StoreResult<bool>;
+    /// A refund by the gateway's refund id.
+    async fn get_refund(&self, refund_id: &str) -> StoreResult<Option<Refund>>;
+    /// A refund by the partner's refundId.
+    async fn find_refund(&self, partner_code: &str, refund_original_id: &str) -> StoreResult<Option<Refund>>;
+    /// The refunds of a transaction, oldest first.
+    async fn order_refunds(&self, trans_id: &str) -> StoreResult<Vec<Refund>>;
+    /// The sums of a transaction's refunds.
+    async fn refund_totals(&self, trans_id: &str) -> StoreResult<RefundTotals>;
+    /// One page (`offset`, `limit`) of a partner's refunds matching `filter`, newest
+    /// first, with the count and sum of every match.
+    async fn list_refunds(
+        &self,
+        partner_code: &str,
+        filter: &RefundFilter,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<RefundPage>;
+    /// Pending and processing refunds whose next step is due at `now_ms`, earliest first.
+    async fn due_refunds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Refund>>;
+}
+
+/// The hosted checkout's progress. It lives here, never in a node's memory, so that
+/// any node can serve a customer's next page.
+#[async_trait]
+pub trait CheckoutStore: Send + Sync {
+    /// The checkout progress of an order, if the customer started.
+    async fn get_checkout(&self, trans_id: &str) -> StoreResult<Option<Checkout>>;
+    /// Writes the checkout row of an order (insert or replace), all but its count of
+    /// wrong OTPs: that belongs to the transaction, whatever card is tried, and only
+    /// [`CheckoutStore::add_wrong_otp`] raises it.
+    async fn put_checkout(&self, checkout: &Checkout) -> StoreResult<()>;
+    /// Counts one more wrong OTP, atomically; returns the new count (0 when the order
+    /// has no checkout row).
+    async fn add_wrong_otp(&self, trans_id: &str, now_ms: i64) -> StoreResult<u32>;
+    /// Checkout rows whose processing payment is due at or before `now_ms` and whose
+    /// order is still processing.
+    async fn due_processing(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Checkout>>;
+}
+
+/// The JWT ids already used, for the replay check.
+#[async_trait]
+pub trait JwtIdStore: Send + Sync {
+    /// Records that a partner's JWT id was used, until `expires_at_ms`: `true` the
+    /// first time, `false` while an earlier use is on record (a replay). An id whose
+    /// record has expired counts as new.
+    async fn claim_jti(&self, partner_code: &str, jti: &str, expires_at_ms: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Forgets the JWT ids that expired before `now_ms`; returns how many.
+    async fn prune_jtis(&self, now_ms: i64) -> StoreResult<u64>;
+}
+
+/// Facts about the database itself (`gateway_meta`), such as the mode — sandbox or
+/// production — it was first started in, so that a gateway never starts on a
+/// database of the other mode.
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    /// The value recorded under `key`, if any.
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Records `value` under `key` unless the key already has a value, atomically;
+    /// returns the value stored: `value` the first time, the earlier one ever after.
+    /// Concurrent claims, from any handle on the database, all return the same value.
+    async fn claim_meta(&self, key: &str, value: &str) -> StoreResult<String>;
+}

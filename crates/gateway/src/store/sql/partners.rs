@@ -1,0 +1,78 @@
+//! Partners and sub-accounts: statements, parameters, row decoding.
+
+use super::rows::SqlRow;
+use super::{Sql, Value, values};
+use crate::store::{PartnerRecord, StoreResult, SubAccount};
+
+/// The columns of a partner, in [`partner_from_row`]'s order.
+pub const PARTNER_COLUMNS: &str =
+    "code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, created_at_ms";
+
+/// Inserts a partner ([`partner_params`]); no row if the code exists.
+pub static INSERT_PARTNER: Sql = Sql::new(|| {
+    format!(
+        "INSERT INTO partners ({PARTNER_COLUMNS}) VALUES ({}) ON CONFLICT (code) DO NOTHING",
+        super::placeholders(1, 9)
+    )
+});
+
+/// A partner by code (`$1`).
+pub static GET_PARTNER: Sql = Sql::new(|| format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE code = $1"));
+
+/// Every partner, by code.
+pub static LIST_PARTNERS: Sql = Sql::new(|| format!("SELECT {PARTNER_COLUMNS} FROM partners ORDER BY code"));
+
+/// Sets `locked` (`$1`) of the partner `$2`.
+pub static SET_PARTNER_LOCKED: Sql = Sql::new(|| "UPDATE partners SET locked = $1 WHERE code = $2".into());
+
+/// Inserts a sub-account ([`sub_account_params`]) if its partner exists: no row
+/// otherwise.
+pub static INSERT_SUB_ACCOUNT: Sql = Sql::new(|| {
+    "INSERT INTO sub_accounts (id, partner_code, owner, created_at_ms) \
+     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM partners WHERE code = $2)"
+        .into()
+});
+
+/// A sub-account by id (`$1`).
+pub static GET_SUB_ACCOUNT: Sql =
+    Sql::new(|| "SELECT id, partner_code, owner, created_at_ms FROM sub_accounts WHERE id = $1".into());
+
+/// The parameters of [`INSERT_PARTNER`].
+pub fn partner_params(p: &PartnerRecord) -> Vec<Value<'_>> {
+    values![
+        &p.code,
+        &p.name,
+        &p.api_key,
+        p.secret_enc.as_slice(),
+        p.locked,
+        p.notify_failures,
+        p.amount_min,
+        p.amount_max,
+        p.created_at_ms,
+    ]
+}
+
+/// The parameters of [`INSERT_SUB_ACCOUNT`].
+pub fn sub_account_params(s: &SubAccount) -> Vec<Value<'_>> {
+    values![&s.id, &s.partner_code, s.owner, s.created_at_ms]
+}
+
+/// A row of [`PARTNER_COLUMNS`].
+pub fn partner_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<PartnerRecord> {
+    Ok(PartnerRecord {
+        code: r.text(0)?,
+        name: r.text(1)?,
+        api_key: r.text(2)?,
+        secret_enc: r.bytes(3)?,
+        locked: r.bool(4)?,
+        notify_failures: r.bool(5)?,
+        amount_min: r.int(6)?,
+        amount_max: r.int(7)?,
+        created_at_ms: r.int(8)?,
+    })
+}
+
+/// A row of [`GET_SUB_ACCOUNT`].
+pub fn sub_account_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<SubAccount> {
+    Ok(SubAccount { id: r.text(0)?, partner_code: r.text(1)?, owner: r.bool(2)?, created_at_ms: r.int(3)? })
+}

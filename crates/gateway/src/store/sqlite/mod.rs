@@ -1,0 +1,211 @@
+//! SQLite backend: one writer thread with group commit, a small pool of readers.
+//!
+//! SQLite allows one writer at a time, and a commit costs an fsync-ish barrier. Rather
+//! than have every request fight for the write lock, all writes are sent to one
+//! thread that owns the write connection; it takes every job waiting in its queue,
+//! runs each inside its own savepoint, commits them together, and only then answers
+//! each caller ([`writer`]). Throughput grows with load while every acknowledged
+//! write is committed. Reads run on separate connections (WAL lets them proceed
+//! during writes). Checkpoints run on a thread of their own, and the writer bounds
+//! the WAL ([`checkpoint`]).
+//!
+//! The statements are those of [`crate::store::sql`], with SQLite's placeholders;
+//! [`ports`] runs them. Every write is one writer job, so a port method's statements
+//! are one atomic step of the single writer.
+
+mod checkpoint;
+mod ports;
+mod writer;
+
+use crate::store::sql::{SqlRow, Value};
+use crate::store::{StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, Statement, params, params_from_iter};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::{Semaphore, oneshot};
+use writer::{Closure, Job};
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../../migrations/sqlite/0002_checkout.sql")),
+    (3, include_str!("../../../migrations/sqlite/0003_refunds.sql")),
+    (4, include_str!("../../../migrations/sqlite/0004_jwt_ids.sql")),
+    (5, include_str!("../../../migrations/sqlite/0005_meta.sql")),
+];
+const READERS: usize = 4;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    read_slots: Arc<Semaphore>,
+    /// Dropped with the store, which stops the checkpointer.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Database(e.to_string())
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is durable
+    // across a process crash (kill -9); only an OS crash or power loss can lose the
+    // last commits.
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+    Ok(conn)
+}
+
+/// Applies the migrations not yet applied, each in a transaction of its own that
+/// records it (`BEGIN IMMEDIATE`: two processes opening one file apply each once).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
+    )?;
+    for (version, sql) in MIGRATIONS {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done: Option<i64> = conn
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
+            .optional()?;
+        if done.is_none() {
+            conn.execute_batch(sql)?;
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)",
+                params![version, crate::now_ms()],
+            )?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with(path, checkpoint::WAL_RESTART_FRAMES).await
+    }
+
+    /// [`SqliteStore::open`] with the WAL started over from `restart_frames` frames.
+    async fn open_with(path: &Path, restart_frames: i64) -> StoreResult<SqliteStore> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, restart_frames))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?
+    }
+
+    fn open_blocking(path: &Path, restart_frames: i64) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = connect(path)?;
+        migrate(&conn)?;
+        // The checkpointer thread does it (see the module documentation).
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={};",
+            checkpoint::WAL_SIZE_LIMIT
+        ))?;
+        let checkpoint_conn = connect(path)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let catch_up = Arc::new(AtomicBool::new(false));
+        let writer_catch_up = catch_up.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint::checkpoint_loop(checkpoint_conn, stopped, catch_up, restart_frames))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = connect(path)?;
+            r.execute_batch("PRAGMA query_only=ON;")?;
+            readers.push(r);
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer::writer_loop(conn, rx, writer_catch_up))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(SqliteStore {
+            writer: tx,
+            readers: Arc::new(Mutex::new(readers)),
+            read_slots: Arc::new(Semaphore::new(READERS)),
+            _checkpointer: stop,
+        })
+    }
+
+    /// Runs `f` as one job of the writer; answers once its batch is committed.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(Closure { f, reply });
+        self.writer.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on a reader connection, off the async threads.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let permit = self.read_slots.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(conn) = conn else {
+                return Err(StoreError::Database("no reader connection available".into()));
+            };
+            let result = f(&conn);
+            pool.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?
+    }
+}
+
+/// Runs a statement; returns the number of rows changed.
+fn execute(st: &mut Statement<'_>, args: &[Value<'_>]) -> StoreResult<usize> {
+    Ok(st.execute(params_from_iter(args))?)
+}
+
+/// The first row of a statement, decoded.
+fn first<'s, T>(
+    st: &'s mut Statement<'_>,
+    args: &[Value<'_>],
+    decode: impl FnOnce(&rusqlite::Row<'s>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut rows = st.query(params_from_iter(args))?;
+    rows.next()?.map(decode).transpose()
+}
+
+/// Every row of a statement, decoded.
+fn all<'s, T>(
+    st: &'s mut Statement<'_>,
+    args: &[Value<'_>],
+    decode: impl Fn(&rusqlite::Row<'s>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = st.query(params_from_iter(args))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(decode(r)?);
+    }
+    Ok(out)
+}
+
+/// Whether a statement returns a row.
+fn exists(st: &mut Statement<'_>, args: &[Value<'_>]) -> StoreResult<bool> {
+    first(st, args, |r| r.int_opt(0)).map(|r| r.is_some())
+}
