@@ -1,10 +1,9 @@
 //! The command line: `serve` (default), `partner …`, `migrate`.
 
-use crate::app::now_ms;
 use crate::config::{Config, Overrides};
+use crate::core::Gateway;
 use crate::crypto::random_token;
 use crate::server;
-use crate::store::SubAccount;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -113,10 +112,16 @@ pub async fn run(cli: Cli) -> i32 {
         }
     };
     crate::init_tracing(config.log_json);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        // On standard error: what the commands print on standard output stays
+        // machine-readable. `serve` says it in its banner.
+        eprintln!("mode: {}", config.mode.as_str());
+    }
+    let result = match command {
         Command::Serve => server::serve(config).await.map_err(|e| e.to_string()),
         Command::Migrate => {
-            server::open(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string())
+            server::open_admin(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string())
         }
         Command::Partner(cmd) => partner(config, cmd).await,
     };
@@ -130,7 +135,7 @@ pub async fn run(cli: Cli) -> i32 {
 }
 
 async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
-    let gw = server::open(config).await.map_err(|e| e.to_string())?;
+    let gw = server::open_admin(config).await.map_err(|e| e.to_string())?;
     match cmd {
         PartnerCommand::Create { code, name, notify_failures } => {
             if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -144,7 +149,7 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
             println!("{}", serde_json::json!({"partnerCode": code, "apiKey": api_key, "secretKey": secret}));
         }
         PartnerCommand::List => {
-            for p in gw.store.list_partners().await.map_err(|e| e.to_string())? {
+            for p in gw.partners().await.map_err(|e| e.to_string())? {
                 println!(
                     "{}",
                     serde_json::json!({"partnerCode": p.code, "name": p.name, "apiKey": p.api_key, "locked": p.locked,
@@ -158,23 +163,17 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
         PartnerCommand::Lock { code } => set_locked(&gw, &code, true).await?,
         PartnerCommand::Unlock { code } => set_locked(&gw, &code, false).await?,
         PartnerCommand::SubAccount(SubAccountCommand::Create { partner, owner }) => {
-            let sub = SubAccount {
-                id: uuid::Uuid::new_v4().to_string(),
-                partner_code: partner.clone(),
-                owner,
-                created_at_ms: now_ms(),
-            };
-            if !gw.store.insert_sub_account(&sub).await.map_err(|e| e.to_string())? {
+            let Some(sub) = gw.create_sub_account(&partner, owner).await.map_err(|e| e.to_string())? else {
                 return Err(format!("unknown partner {partner}"));
-            }
+            };
             println!("{}", sub.id);
         }
     }
     Ok(())
 }
 
-async fn set_locked(gw: &crate::app::Gateway, code: &str, locked: bool) -> Result<(), String> {
-    if gw.store.set_partner_locked(code, locked).await.map_err(|e| e.to_string())? {
+async fn set_locked(gw: &Gateway, code: &str, locked: bool) -> Result<(), String> {
+    if gw.set_partner_locked(code, locked).await.map_err(|e| e.to_string())? {
         println!("partner {code} {}", if locked { "locked" } else { "unlocked" });
         Ok(())
     } else {

@@ -22,6 +22,16 @@ pub enum Mode {
     Production,
 }
 
+impl Mode {
+    /// The setting's value (`sandbox`, `production`), as recorded in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sandbox => "sandbox",
+            Mode::Production => "production",
+        }
+    }
+}
+
 /// The raw settings as layered, before checking.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -175,7 +185,6 @@ impl Config {
     }
 
     fn check(raw: RawConfig) -> Result<Config, ConfigError> {
-        let get = |v: &Option<String>| v.clone().unwrap_or_default();
         let listen_s = get(&raw.listen);
         let listen: SocketAddr = listen_s.parse().map_err(|e| bad("listen", &listen_s, e))?;
         let mode_s = get(&raw.mode);
@@ -184,31 +193,9 @@ impl Config {
             "production" => Mode::Production,
             _ => return Err(bad("mode", &mode_s, "expected sandbox or production")),
         };
-        let public_s = get(&raw.public_url);
-        let public_url = if public_s.is_empty() {
-            format!("http://{listen}")
-        } else {
-            let u = url::Url::parse(&public_s).map_err(|e| bad("public_url", &public_s, e))?;
-            if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
-                return Err(bad("public_url", &public_s, "expected an absolute http(s) URL"));
-            }
-            public_s.trim_end_matches('/').to_owned()
-        };
+        let public_url = check_public_url(&get(&raw.public_url), listen)?;
         let data_dir = PathBuf::from(get(&raw.data_dir));
-        let db_s = get(&raw.database_url);
-        let database_url =
-            if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
-        if !(database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url)) {
-            return Err(bad(
-                "database_url",
-                &crate::store::redact_url(&database_url),
-                "expected sqlite://path or postgres://…",
-            ));
-        }
-        let dur = |key: &str, v: &Option<String>| -> Result<Duration, ConfigError> {
-            let s = get(v);
-            parse_duration(&s).map_err(|e| bad(key, &s, e))
-        };
+        let database_url = check_database_url(get(&raw.database_url), &data_dir)?;
         let payment_ttl = dur("payment_ttl", &raw.payment_ttl)?;
         if payment_ttl < Duration::from_secs(1) {
             return Err(bad("payment_ttl", &get(&raw.payment_ttl), "must be at least 1s"));
@@ -217,56 +204,9 @@ impl Config {
         if sandbox_refund_delay > Duration::from_secs(7 * 24 * 3600) {
             return Err(bad("sandbox_refund_delay", &get(&raw.sandbox_refund_delay), "must be at most 7 days"));
         }
-        let sched_s = get(&raw.ipn_retry_schedule);
-        let (ipn_schedule, ipn_jitter) = if sched_s.trim() == "extended" {
-            (EXTENDED_SCHEDULE.iter().map(|s| Duration::from_secs(*s)).collect(), true)
-        } else {
-            let list = sched_s
-                .split(',')
-                .map(parse_duration)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| bad("ipn_retry_schedule", &sched_s, e))?;
-            if list.is_empty() || list.len() > 50 {
-                return Err(bad("ipn_retry_schedule", &sched_s, "expected 1 to 50 delays"));
-            }
-            (list, false)
-        };
-        let ipn_timeout = dur("ipn_timeout", &raw.ipn_timeout)?;
-        if ipn_timeout.is_zero() {
-            return Err(bad("ipn_timeout", &get(&raw.ipn_timeout), "must be positive"));
-        }
-        let ipn_concurrency = raw.ipn_concurrency.unwrap_or(64);
-        if ipn_concurrency == 0 {
-            return Err(bad("ipn_concurrency", "0", "must be positive"));
-        }
-        let allow_s = get(&raw.outbound_allow);
-        let outbound_allow = allow_s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad("outbound_allow", &allow_s, e))?;
-        let master_key = raw.master_key.filter(|k| !k.is_empty());
-        if let Some(k) = &master_key {
-            if k.len() != 64 || hex::decode(k).is_err() {
-                return Err(bad("master_key", "***", "expected 64 hexadecimal digits"));
-            }
-        } else if mode == Mode::Production {
-            return Err(ConfigError(
-                "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into(),
-            ));
-        } else if crate::store::is_postgres_url(&database_url) {
-            // A generated key lives in one node's data directory; nodes sharing a
-            // database must all be given the same key.
-            return Err(ConfigError(
-                "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required with a PostgreSQL database: \
-                 every node on the database must be given the same key"
-                    .into(),
-            ));
-        }
+        let ipn = check_ipn(&raw)?;
+        let master_key = check_master_key(raw.master_key.clone(), mode, &database_url)?;
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
-        let jwt_replay_check = raw.jwt_replay_check.unwrap_or(false);
         let sweep_interval = dur("sweep_interval", &raw.sweep_interval)?;
         if sweep_interval.is_zero() {
             return Err(bad("sweep_interval", &get(&raw.sweep_interval), "must be positive"));
@@ -280,15 +220,7 @@ impl Config {
                 "must be at most 60s (spec: settles within a minute)",
             ));
         }
-        let bin = get(&raw.vietqr_bin);
-        let account = get(&raw.vietqr_account);
-        let name = get(&raw.vietqr_name);
-        let probe = appotapay_protocol::vietqr::VietQr::dynamic(&bin, &account, 1000, "AP000000000000");
-        if let Err(e) = probe.encode() {
-            let (key, value) =
-                if e.to_string().contains("BIN") { ("vietqr_bin", &bin) } else { ("vietqr_account", &account) };
-            return Err(bad(key, value, e));
-        }
+        let collecting = check_collecting(&raw)?;
         let log_s = get(&raw.log_format);
         let log_json = match log_s.as_str() {
             "text" => false,
@@ -303,18 +235,18 @@ impl Config {
             mode,
             payment_ttl,
             sandbox_refund_delay,
-            ipn_schedule,
-            ipn_jitter,
-            ipn_timeout,
-            ipn_concurrency,
-            outbound_allow,
+            ipn_schedule: ipn.schedule,
+            ipn_jitter: ipn.jitter,
+            ipn_timeout: ipn.timeout,
+            ipn_concurrency: ipn.concurrency,
+            outbound_allow: ipn.outbound_allow,
             master_key,
             jwt_leeway_secs,
-            jwt_replay_check,
+            jwt_replay_check: raw.jwt_replay_check.unwrap_or(false),
             sweep_interval,
             partner_cache_ttl,
             sandbox_processing_delay,
-            collecting: CollectingAccount { bin, account, name },
+            collecting,
             log_json,
         })
     }
@@ -325,6 +257,117 @@ impl Config {
             Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
         Config::check(raw)
     }
+}
+
+fn get(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn dur(key: &str, v: &Option<String>) -> Result<Duration, ConfigError> {
+    let s = get(v);
+    parse_duration(&s).map_err(|e| bad(key, &s, e))
+}
+
+fn check_public_url(public_s: &str, listen: SocketAddr) -> Result<String, ConfigError> {
+    if public_s.is_empty() {
+        return Ok(format!("http://{listen}"));
+    }
+    let u = url::Url::parse(public_s).map_err(|e| bad("public_url", public_s, e))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(bad("public_url", public_s, "expected an absolute http(s) URL"));
+    }
+    Ok(public_s.trim_end_matches('/').to_owned())
+}
+
+fn check_database_url(db_s: String, data_dir: &Path) -> Result<String, ConfigError> {
+    let database_url =
+        if db_s.is_empty() { format!("sqlite://{}", data_dir.join("gateway.db").display()) } else { db_s };
+    if !(database_url.starts_with("sqlite:") || crate::store::is_postgres_url(&database_url)) {
+        return Err(bad(
+            "database_url",
+            &crate::store::redact_url(&database_url),
+            "expected sqlite://path or postgres://…",
+        ));
+    }
+    Ok(database_url)
+}
+
+/// The IPN delivery settings, checked.
+struct IpnSettings {
+    schedule: Vec<Duration>,
+    jitter: bool,
+    timeout: Duration,
+    concurrency: usize,
+    outbound_allow: Vec<IpNet>,
+}
+
+fn check_ipn(raw: &RawConfig) -> Result<IpnSettings, ConfigError> {
+    let sched_s = get(&raw.ipn_retry_schedule);
+    let (schedule, jitter) = if sched_s.trim() == "extended" {
+        (EXTENDED_SCHEDULE.iter().map(|s| Duration::from_secs(*s)).collect(), true)
+    } else {
+        let list = sched_s
+            .split(',')
+            .map(parse_duration)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("ipn_retry_schedule", &sched_s, e))?;
+        if list.is_empty() || list.len() > 50 {
+            return Err(bad("ipn_retry_schedule", &sched_s, "expected 1 to 50 delays"));
+        }
+        (list, false)
+    };
+    let timeout = dur("ipn_timeout", &raw.ipn_timeout)?;
+    if timeout.is_zero() {
+        return Err(bad("ipn_timeout", &get(&raw.ipn_timeout), "must be positive"));
+    }
+    let concurrency = raw.ipn_concurrency.unwrap_or(64);
+    if concurrency == 0 {
+        return Err(bad("ipn_concurrency", "0", "must be positive"));
+    }
+    let allow_s = get(&raw.outbound_allow);
+    let outbound_allow = allow_s
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("outbound_allow", &allow_s, e))?;
+    Ok(IpnSettings { schedule, jitter, timeout, concurrency, outbound_allow })
+}
+
+fn check_master_key(key: Option<String>, mode: Mode, database_url: &str) -> Result<Option<String>, ConfigError> {
+    let master_key = key.filter(|k| !k.is_empty());
+    if let Some(k) = &master_key {
+        if k.len() != 64 || hex::decode(k).is_err() {
+            return Err(bad("master_key", "***", "expected 64 hexadecimal digits"));
+        }
+    } else if mode == Mode::Production {
+        return Err(ConfigError(
+            "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required in production mode".into(),
+        ));
+    } else if crate::store::is_postgres_url(database_url) {
+        // A generated key lives in one node's data directory; nodes sharing a
+        // database must all be given the same key.
+        return Err(ConfigError(
+            "setting `master_key` (env APPOTAPAY_MASTER_KEY) is required with a PostgreSQL database: \
+             every node on the database must be given the same key"
+                .into(),
+        ));
+    }
+    Ok(master_key)
+}
+
+fn check_collecting(raw: &RawConfig) -> Result<CollectingAccount, ConfigError> {
+    let bin = get(&raw.vietqr_bin);
+    let account = get(&raw.vietqr_account);
+    let name = get(&raw.vietqr_name);
+    let probe = appotapay_protocol::vietqr::VietQr::dynamic(&bin, &account, 1000, "AP000000000000");
+    if let Err(e) = probe.encode() {
+        let (key, value) =
+            if e.to_string().contains("BIN") { ("vietqr_bin", &bin) } else { ("vietqr_account", &account) };
+        return Err(bad(key, value, e));
+    }
+    Ok(CollectingAccount { bin, account, name })
 }
 
 #[cfg(test)]

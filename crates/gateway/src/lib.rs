@@ -3,34 +3,51 @@
 //! An AppotaPay v1 compatible payment gateway: a merchant's existing AppotaPay
 //! integration works against it by changing only its base URL.
 //!
-//! Layout, outside in:
-//! - [`cli`], [`config`], [`server`]: start-up, layered settings, serving;
-//! - [`api`]: the partner API, the sandbox helpers and the operations endpoints;
-//! - [`checkout`]: the hosted payment pages behind `paymentUrl` and the QR images;
-//! - [`app`]: the core operations every entry point shares; [`ids`]: how
-//!   `appotapayTransId`s are drawn;
-//! - [`payments`]: the order state machine, pure;
-//! - [`acquirer`]: what the banks do (a sandbox here);
-//! - [`notify`]: IPN delivery through a durable outbox;
-//! - [`store`]: persistence behind a trait (SQLite for one node, PostgreSQL for
-//!   several nodes acting as one gateway);
-//! - [`crypto`], [`metrics`].
+//! ## Layout, and the one direction imports go
+//!
+//! ```text
+//! entry points   cli, server, api/, checkout/, jobs/
+//!      │            (HTTP handlers, pages, background jobs, start-up)
+//!      ▼
+//! core/          the only code that changes state: partners, orders, settlement,
+//!      │            results, links, checkout steps, credits, refunds, outbox
+//!      ▼
+//! ports          store/ (traits; adapters store/sqlite, store/postgres)
+//!                acquirer/ (traits; adapters acquirer/sandbox, acquirer/unconnected)
+//!      ▼
+//! domain/        pure types and rules (state machines, cards, records, outbound
+//!                   policy); imports only appotapay-protocol
+//! ```
+//!
+//! - Entry points call the core and nothing beneath it: [`core::Gateway`]'s fields
+//!   are private. Only [`server`] (and [`cli`] through it) assembles a gateway, and
+//!   only it turns the configured mode into adapters: nothing else asks which mode
+//!   the gateway runs in.
+//! - Nothing imports an entry point, except [`cli`] → [`server`] → the others to
+//!   run them.
+//! - Adapters import only the domain and their own port (plus [`metrics`]).
+//! - [`config`] (typed settings), [`crypto`] (keys), [`metrics`] and [`now_ms`] are
+//!   leaves any layer may use.
+//!
+//! `scripts/test` checks these rules on every run (`scripts/check-layers`).
 
 pub mod acquirer;
 pub mod api;
-pub mod app;
 pub mod checkout;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod crypto;
-pub mod ids;
+pub mod domain;
+pub mod jobs;
 pub mod metrics;
-pub mod notify;
-pub mod payments;
 pub mod server;
 pub mod store;
 
-pub use app::now_ms;
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
 
 /// Installs the log subscriber (once; later calls are ignored). `RUST_LOG` filters,
 /// default `info`.

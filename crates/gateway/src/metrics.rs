@@ -2,8 +2,8 @@
 //! attempts, outbox depth, request latency and SQLite's checkpoints. Recorded through
 //! the `metrics` facade; rendered by `/metrics`.
 
-use crate::payments::State;
-use crate::payments::refund::RefundStatus;
+use crate::domain::order::State;
+use crate::domain::refund::RefundStatus;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 

@@ -1,15 +1,26 @@
-//! Running a gateway: the HTTP server with the IPN worker and the expiry sweeper
-//! beside it, and a graceful shutdown that lets in-flight IPN deliveries finish.
+//! Running a gateway: assembling it from its configuration (the store, the keys and
+//! the acquirer adapter, each chosen here once), the checks a node makes before it
+//! serves, and the HTTP server with the background jobs beside it, stopped by one
+//! cancellation token so that in-flight IPN deliveries finish.
+//!
+//! This is the one place that turns the configured mode into behaviour: sandbox mode
+//! picks the sandbox acquirer (and lets IPNs reach the merchant's own machine),
+//! production picks the unconnected one. Nothing after start-up asks the mode again.
 
-use crate::app::{self, Gateway, tokio_util_shutdown};
+use crate::acquirer::{Acquirer, sandbox::SandboxAcquirer, unconnected::Unconnected};
 use crate::config::{Config, Mode};
+use crate::core::{self, Gateway, Parts};
 use crate::crypto::Keys;
+use crate::domain::outbound::OutboundPolicy;
 use crate::store;
 use appotapay_protocol::sandbox_partner;
+use axum::Router;
+use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// A start-up failure.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +33,7 @@ pub enum StartError {
     Key(#[from] crate::crypto::KeyError),
     /// Core failure.
     #[error(transparent)]
-    Core(#[from] app::CoreError),
+    Core(#[from] core::CoreError),
     /// The listener could not bind.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
@@ -32,33 +43,106 @@ pub enum StartError {
          started with the same APPOTAPAY_MASTER_KEY"
     )]
     MasterKeyMismatch(String),
+    /// The database belongs to the other mode.
+    #[error(
+        "this database belongs to a {recorded} gateway, and this node runs in {node} mode: start it with \
+         APPOTAPAY_MODE={recorded} (or --mode {recorded}), or give it a database of its own \
+         (APPOTAPAY_DATABASE_URL)"
+    )]
+    ModeMismatch {
+        /// The mode recorded in the database.
+        recorded: String,
+        /// This node's mode.
+        node: &'static str,
+    },
+    /// Production with partners anyone can sign for.
+    #[error(
+        "partner(s) {} hold the published sandbox secret key, so anyone can sign their requests; production \
+         refuses to start until each is locked: appotapay-gateway --mode production partner lock <CODE>",
+        .0.join(", ")
+    )]
+    PublicSecret(Vec<String>),
 }
 
-/// Opens the store and keys, and in sandbox mode makes sure the public sandbox
-/// partner exists.
-pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
-    let keys = Keys::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
-    let store = store::open(&config.database_url).await?;
-    let gw = Arc::new(Gateway::new(config, store, keys));
-    if gw.sandbox() {
-        gw.create_partner(
-            sandbox_partner::PARTNER_CODE,
-            "AppotaPay Sandbox Merchant",
-            sandbox_partner::API_KEY,
-            sandbox_partner::SECRET_KEY,
-            false,
-        )
-        .await?;
+/// The acquirer adapter and outbound policy of a mode: chosen here, once.
+fn adapters(config: &Config) -> (Arc<dyn Acquirer>, OutboundPolicy) {
+    match config.mode {
+        Mode::Sandbox => (
+            Arc::new(SandboxAcquirer {
+                processing_delay: config.sandbox_processing_delay,
+                refund_delay: config.sandbox_refund_delay,
+            }),
+            OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: true },
+        ),
+        Mode::Production => {
+            (Arc::new(Unconnected), OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: false })
+        }
     }
-    // Nodes sharing a database must share the master key too (partners' secrets and
-    // payment links depend on it): a node with another key would fail every request
-    // of every partner, so it refuses to start instead.
-    if let Some(rec) = gw.store.list_partners().await?.first() {
-        if gw.decrypt_partner(rec).is_err() {
-            return Err(StartError::MasterKeyMismatch(rec.code.clone()));
+}
+
+/// Opens the store and keys for an admin command: it never records the database's
+/// mode nor creates a partner, and refuses a database of the other mode.
+pub async fn open_admin(config: Config) -> Result<Arc<Gateway>, StartError> {
+    let gw = assemble(config).await?;
+    let node = gw.config().mode.as_str();
+    if let Some(recorded) = gw.recorded_mode().await? {
+        if recorded != node {
+            return Err(StartError::ModeMismatch { recorded, node });
+        }
+    }
+    check_master_key(&gw).await?;
+    Ok(gw)
+}
+
+/// Opens a gateway to serve: records the database's mode at its first start (or
+/// refuses a database of the other mode), checks the master key, refuses production
+/// while an unlocked partner holds the published sandbox secret, and in sandbox mode
+/// makes sure the public sandbox partner exists.
+pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
+    let gw = assemble(config).await?;
+    let mode = gw.config().mode;
+    let recorded = gw.claim_mode(mode.as_str()).await?;
+    if recorded != mode.as_str() {
+        return Err(StartError::ModeMismatch { recorded, node: mode.as_str() });
+    }
+    check_master_key(&gw).await?;
+    match mode {
+        Mode::Sandbox => gw.ensure_sandbox_partner().await?,
+        Mode::Production => {
+            let exposed = gw.partners_with_public_secret().await?;
+            if !exposed.is_empty() {
+                return Err(StartError::PublicSecret(exposed));
+            }
         }
     }
     Ok(gw)
+}
+
+async fn assemble(config: Config) -> Result<Arc<Gateway>, StartError> {
+    let keys = Keys::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
+    let store = store::open(&config.database_url).await?;
+    let (acquirer, outbound) = adapters(&config);
+    Ok(Arc::new(Gateway::new(Parts { config, store, keys, acquirer, outbound })))
+}
+
+/// Nodes sharing a database must share the master key too (partners' secrets and
+/// payment links depend on it): a node with another key would fail every request of
+/// every partner, so it refuses to start instead.
+async fn check_master_key(gw: &Gateway) -> Result<(), StartError> {
+    gw.master_key_fits().await?.map_err(StartError::MasterKeyMismatch)
+}
+
+/// The gateway's router: the partner API (with the sandbox helpers when the acquirer
+/// is a simulator), the hosted checkout, the operations endpoints, behind the
+/// common HTTP stack.
+pub fn router(gw: Arc<Gateway>) -> Router {
+    let routes = crate::api::routes(&gw)
+        .merge(crate::checkout::routes(&gw))
+        .route("/healthz", get(crate::api::ops::healthz))
+        .route("/metrics", get(crate::api::ops::metrics))
+        .fallback(crate::api::not_found)
+        .method_not_allowed_fallback(crate::api::method_not_allowed);
+    crate::api::http_stack(routes).with_state(gw)
 }
 
 /// A gateway running in this process.
@@ -68,14 +152,14 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The gateway.
     pub gateway: Arc<Gateway>,
-    trigger: tokio_util_shutdown::Trigger,
+    shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops accepting requests, finishes in-flight requests and IPN deliveries.
     pub async fn shutdown(self) {
-        self.trigger.fire();
+        self.shutdown.cancel();
         for t in self.tasks {
             let _ = t.await;
         }
@@ -84,25 +168,24 @@ impl Running {
 
 /// Starts serving on `listener` with the IPN worker and the sweeper.
 pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, StartError> {
-    let addr = listener.local_addr().map_err(|e| StartError::Bind(gw.config.listen, e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind(gw.config().listen, e))?;
     // Install the metrics recorder before anything is counted.
     let _ = crate::metrics::handle();
     // Leases a previous run of this node left: a single-node store releases them, a
-    // shared one leaves them to run out (see `Store::release_leases`).
-    gw.store.release_leases().await?;
-    let (trigger, shutdown) = tokio_util_shutdown::channel();
-    let router = crate::api::router(gw.clone());
+    // shared one leaves them to run out.
+    gw.release_leases().await?;
+    let shutdown = CancellationToken::new();
+    let app = router(gw.clone());
     let http_shutdown = shutdown.clone();
     let http = tokio::spawn(async move {
-        let result =
-            axum::serve(listener, router).with_graceful_shutdown(async move { http_shutdown.wait().await }).await;
+        let result = axum::serve(listener, app).with_graceful_shutdown(http_shutdown.cancelled_owned()).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "HTTP server failed");
         }
     });
-    let worker = tokio::spawn(crate::notify::run_worker(gw.clone(), shutdown.clone()));
-    let sweeper = tokio::spawn(app::run_sweeper(gw.clone(), shutdown));
-    Ok(Running { addr, gateway: gw, trigger, tasks: vec![http, worker, sweeper] })
+    let worker = tokio::spawn(crate::jobs::ipn::run(gw.clone(), shutdown.clone()));
+    let sweeper = tokio::spawn(crate::jobs::sweeper::run(gw.clone(), shutdown.clone()));
+    Ok(Running { addr, gateway: gw, shutdown, tasks: vec![http, worker, sweeper] })
 }
 
 /// Runs until SIGTERM or Ctrl-C (the `serve` command).
@@ -111,10 +194,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let gw = open(config).await?;
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;
     let running = start(gw.clone(), listener).await?;
-    println!("AppotaPay-compatible gateway listening on {}", gw.config.public_url);
-    println!("  mode: {}", if gw.config.mode == Mode::Sandbox { "sandbox" } else { "production" });
-    println!("  database: {}", store::redact_url(&gw.config.database_url));
-    if gw.sandbox() {
+    println!("AppotaPay-compatible gateway listening on {}", gw.config().public_url);
+    println!("  mode: {}", gw.config().mode.as_str());
+    println!("  bank: {}", gw.acquirer_name());
+    println!("  database: {}", store::redact_url(&gw.config().database_url));
+    if gw.simulator().is_some() {
         println!("  sandbox partner:");
         println!("    PARTNER_CODE = {}", sandbox_partner::PARTNER_CODE);
         println!("    API_KEY      = {}", sandbox_partner::API_KEY);

@@ -1,118 +1,145 @@
-//! The acquiring side: what a bank would do. Here a sandbox stands in for the
-//! issuers and for the collecting bank of QR transfers.
+//! The acquirer port: how the core reaches banks.
+//!
+//! A payment gateway is only the middle of a payment. A card issuer decides whether a
+//! card may pay and confirms the customer with an OTP; a bank executes refunds. The
+//! core asks these questions through the traits here and never knows who answers:
+//!
+//! - [`Issuer`]: card data in, a [`Verdict`] out; then the OTP.
+//! - [`RefundBank`]: a refund handed over, an answer (or "still working") back.
+//! - [`Acquirer`]: both, plus the [`Simulator`] capability that only a simulated
+//!   bank has (the sandbox helpers and the checkout's test-card table exist only
+//!   with it).
+//!
+//! Two adapters exist, and the gateway picks one at start-up from its configuration:
+//! [`sandbox::SandboxAcquirer`] (AppotaPay's published test instruments, the refund
+//! plan, simulated bank transfers) and [`unconnected::Unconnected`] (production
+//! without a bank: cards see "not connected", refunds are refused, and nothing ever
+//! claims money moved). A real bank is a third adapter behind the same traits.
+//!
+//! Adapters import only the domain (and this port). Incoming bank credits for QR
+//! orders are not a question the core asks: they arrive (from the simulator here,
+//! from bank feeds later) and the core matches them (`core::credits`).
 
 pub mod sandbox;
+pub mod unconnected;
 
-use crate::app::{CoreError, Gateway, SettleDetails, Settlement};
-use crate::config::CollectingAccount;
-use crate::payments::Event;
-use crate::payments::refund::RefundEvent;
-use crate::store::OrderKind;
-use appotapay_protocol::vietqr::VietQr;
+use crate::domain::card::{CardData, CardKind, Field, MonthYear};
+use crate::domain::records::Order;
+pub use crate::domain::records::PaymentDetails;
+use crate::domain::refund::RefundEvent;
+use appotapay_protocol::ErrorCode;
+use async_trait::async_trait;
 use std::time::Duration;
 
-/// The VietQR payload of a QR order: the collecting account, the exact amount and
-/// the appotapayTransId as the transfer memo.
-pub fn vietqr_payload(account: &CollectingAccount, amount: i64, trans_id: &str) -> Option<String> {
-    let amount = u64::try_from(amount).ok()?;
-    VietQr::dynamic(&account.bin, &account.account, amount, trans_id).encode().ok()
-}
-
-/// The text in a refund's reason that makes the sandbox bank refuse it.
-pub const REFUND_FAIL_MARKER: &str = "FAIL";
-
-/// How the sandbox bank handles a refund.
+/// The issuer's answer to submitted card data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RefundPlan {
-    /// The bank's answer: [`RefundEvent::BankSucceeded`] or [`RefundEvent::BankFailed`].
-    pub answer: RefundEvent,
-    /// `None`: the bank answers at once (the refund goes straight to its final
-    /// status); `Some(d)`: it stays `processing` for `d` first.
-    pub delay: Option<Duration>,
+pub enum Verdict {
+    /// The data is wrong: show `code` on `field`, let the customer correct it.
+    Invalid(Field, ErrorCode),
+    /// An OTP is sent; after it is confirmed, the payment ends with `outcome`
+    /// (0, a decline code, or 34: processing, then success).
+    SendOtp {
+        /// What confirming the OTP leads to.
+        outcome: ErrorCode,
+    },
+    /// No issuer is connected for this card: nothing can be charged.
+    NotConnected,
 }
 
-impl RefundPlan {
-    /// The events of handing the refund to the bank: submit, and the answer too when
-    /// it comes at once.
-    pub fn at_submission(&self) -> Vec<RefundEvent> {
-        match self.delay {
-            None => vec![RefundEvent::Submit, self.answer],
-            Some(_) => vec![RefundEvent::Submit],
-        }
-    }
-}
-
-/// The sandbox bank's handling of a refund of a payment made with `payment_method`:
-/// card (`CC`) and QR-transfer refunds are answered at once, domestic-card (`ATM`)
-/// refunds after `atm_delay`, like the interbank refunds they stand for. A reason
-/// containing `FAIL` (upper case) makes the bank refuse the refund, so that merchants
-/// can test that path; anything else succeeds.
-pub fn sandbox_refund(payment_method: &str, reason: &str, atm_delay: Duration) -> RefundPlan {
-    let answer = if reason.contains(REFUND_FAIL_MARKER) { RefundEvent::BankFailed } else { RefundEvent::BankSucceeded };
-    let delay = (payment_method == "ATM").then_some(atm_delay);
-    RefundPlan { answer, delay }
-}
-
-/// What the collecting bank's report of an incoming transfer did.
-#[derive(Clone, Debug)]
-pub enum CreditOutcome {
-    /// The memo names a QR order (of the expected partner) and the amount matched:
-    /// the settlement attempt's result.
-    Applied(Box<Settlement>),
-    /// No QR order of the expected partner has this memo as appotapayTransId.
-    UnknownMemo,
-    /// The memo names an order, but the credited amount differs from its amount.
-    AmountMismatch,
-}
-
-/// Applies a credit of `amount` VND with transfer memo `memo` to the collecting
-/// account: the QR order whose appotapayTransId is the memo succeeds when the amount
-/// is exactly its own. `partner` restricts the match to one partner's orders (the
-/// sandbox helper API); the checkout's own "simulate transfer" button passes `None`.
-/// A wrong amount or an unknown memo never completes an order.
-pub async fn bank_credit(
-    gw: &Gateway,
-    partner: Option<&str>,
-    amount: i64,
-    memo: &str,
-) -> Result<CreditOutcome, CoreError> {
-    let order = match gw.store.get_order(memo.trim()).await? {
-        Some(o) if o.kind == OrderKind::Qr && partner.is_none_or(|p| p == o.partner_code) => o,
-        _ => return Ok(CreditOutcome::UnknownMemo),
-    };
-    if amount != order.amount {
-        return Ok(CreditOutcome::AmountMismatch);
-    }
-    match gw.settle(&order.trans_id, Event::Succeed, SettleDetails::default()).await? {
-        Some(s) => Ok(CreditOutcome::Applied(Box::new(s))),
-        None => Ok(CreditOutcome::UnknownMemo),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sandbox_refunds() {
-        let d = Duration::from_secs(10);
-        let cc = sandbox_refund("CC", "Customer returned the goods", d);
-        assert_eq!(cc, RefundPlan { answer: RefundEvent::BankSucceeded, delay: None });
-        assert_eq!(cc.at_submission(), [RefundEvent::Submit, RefundEvent::BankSucceeded]);
-        assert_eq!(sandbox_refund("QR", "x", d).delay, None);
-        let atm = sandbox_refund("ATM", "please FAIL", d);
-        assert_eq!(atm, RefundPlan { answer: RefundEvent::BankFailed, delay: Some(d) });
-        assert_eq!(atm.at_submission(), [RefundEvent::Submit]);
-        assert_eq!(sandbox_refund("CC", "failed delivery", d).answer, RefundEvent::BankSucceeded, "upper case only");
+/// A card issuer.
+#[async_trait]
+pub trait Issuer: Send + Sync {
+    /// The month a card's date is checked against for the number the customer
+    /// typed: `today`, unless the issuer knows better (the sandbox keeps its
+    /// published Mastercard valid after its printed expiry).
+    fn checked_month(&self, _typed_number: &str, today: MonthYear) -> MonthYear {
+        today
     }
 
-    #[test]
-    fn payload_parses_back() {
-        let acc = CollectingAccount { bin: "970415".into(), account: "113366668888".into(), name: "X".into() };
-        let p = vietqr_payload(&acc, 79_000, "AP123456789012").expect("payload");
-        let qr = VietQr::parse(&p).expect("parses");
-        assert_eq!(qr.amount, Some(79_000));
-        assert_eq!(qr.memo.as_deref(), Some("AP123456789012"));
-        assert!(vietqr_payload(&acc, -1, "AP123456789012").is_none());
+    /// What the issuer answers to card data that passed the checkout's checks.
+    async fn authorize(&self, card: &CardData) -> Verdict;
+
+    /// Whether `otp` confirms the payment of the card awaiting it.
+    async fn confirm_otp(&self, otp: &str) -> bool;
+
+    /// How long a payment the issuer answered "processing" (34) stays so before the
+    /// issuer confirms it.
+    fn processing_delay(&self) -> Duration;
+}
+
+/// A refund as the bank sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct RefundOrder<'a> {
+    /// The gateway's refund id.
+    pub refund_id: &'a str,
+    /// The refunded transaction.
+    pub trans_id: &'a str,
+    /// How the payment was made (`ATM`, `CC`, `QR`).
+    pub payment_method: &'a str,
+    /// VND.
+    pub amount: i64,
+    /// The partner's reason.
+    pub reason: &'a str,
+}
+
+/// A bank's answer about a refund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundAnswer {
+    /// Final: [`RefundEvent::BankSucceeded`] or [`RefundEvent::BankFailed`].
+    Done(RefundEvent),
+    /// The bank is working on it; ask again after this long.
+    Working(Duration),
+}
+
+/// The bank that executes refunds.
+#[async_trait]
+pub trait RefundBank: Send + Sync {
+    /// Whether refunds of payments made with `payment_method` can be executed at
+    /// all. `false` refuses the request before anything is recorded.
+    fn executes_refunds(&self, payment_method: &str) -> bool;
+
+    /// Hands a newly admitted refund to the bank.
+    async fn submit_refund(&self, refund: RefundOrder<'_>) -> RefundAnswer;
+
+    /// Asks about a refund the bank is working on.
+    async fn refund_status(&self, refund: RefundOrder<'_>) -> RefundAnswer;
+}
+
+/// One row of a simulator's test-card table, as the card page prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestCard {
+    /// Card number.
+    pub number: &'static str,
+    /// Holder to type (`*` = any).
+    pub holder: &'static str,
+    /// Date to type (`*` = any).
+    pub date: &'static str,
+    /// CVV to type (CC; `*` = any).
+    pub cvv: &'static str,
+    /// Outcome.
+    pub outcome: ErrorCode,
+}
+
+/// What only a simulated bank can do: settle on demand and show its test cards.
+pub trait Simulator: Send + Sync {
+    /// The test cards of a card kind, for the card page.
+    fn test_cards(&self, kind: CardKind) -> &'static [TestCard];
+
+    /// How long the simulated bank takes to refund a domestic-card payment.
+    fn refund_delay(&self) -> Duration;
+
+    /// What a simulated success of `order` records: the method actually used and a
+    /// bank (and card) when the merchant left the choice to the customer.
+    fn success_details(&self, order: &Order) -> PaymentDetails;
+}
+
+/// The banks behind the gateway: one adapter, chosen at start-up.
+pub trait Acquirer: Issuer + RefundBank {
+    /// A short name for logs and the start-up banner (`sandbox`, `unconnected`).
+    fn name(&self) -> &'static str;
+
+    /// The simulator, when this acquirer is one.
+    fn simulator(&self) -> Option<&dyn Simulator> {
+        None
     }
 }

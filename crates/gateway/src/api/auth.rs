@@ -6,7 +6,7 @@
 //! was not used before (401). All answer HTTP 401.
 
 use super::ApiError;
-use crate::app::{Gateway, Partner};
+use crate::core::{Gateway, Partner, now_ms};
 use appotapay_protocol::{ErrorCode, Lang, headers, jwt};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -50,9 +50,9 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
             .partner(&token.claims().iss)
             .await?
             .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
-        let now = crate::app::now_ms() / 1000;
+        let now = now_ms() / 1000;
         let claims = token
-            .verify(&partner.secret, now, gw.config.jwt_leeway_secs)
+            .verify(&partner.secret, now, gw.config().jwt_leeway_secs)
             .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
         if !bool::from(claims.api_key.as_bytes().ct_eq(partner.api_key.as_bytes())) {
             return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
@@ -60,14 +60,14 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
         if partner.locked {
             return Err(fail(ErrorCode::PARTNER_LOCKED, "the partner is locked"));
         }
-        if gw.config.jwt_replay_check {
+        if gw.config().jwt_replay_check {
             let jti = claims
                 .jti
                 .as_deref()
                 .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "jti is required (replay detection is on)"))?;
             // The id is remembered as long as the token could still verify.
-            let until_ms = claims.exp.saturating_add(gw.config.jwt_leeway_secs).saturating_mul(1000);
-            if !gw.store.claim_jti(&partner.code, jti, until_ms, crate::app::now_ms()).await? {
+            let until_ms = claims.exp.saturating_add(gw.config().jwt_leeway_secs).saturating_mul(1000);
+            if !gw.claim_jti(&partner.code, jti, until_ms).await? {
                 return Err(fail(ErrorCode::UNAUTHORIZED, "the token's jti was already used"));
             }
         }

@@ -55,16 +55,9 @@ impl ApiError {
     }
 }
 
-impl From<crate::app::CoreError> for ApiError {
-    fn from(e: crate::app::CoreError) -> ApiError {
+impl From<crate::core::CoreError> for ApiError {
+    fn from(e: crate::core::CoreError) -> ApiError {
         tracing::error!(error = %e, "internal error");
-        ApiError::internal()
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> ApiError {
-        tracing::error!(error = %e, "store error");
         ApiError::internal()
     }
 }

@@ -1,5 +1,5 @@
 //! The partner API (spec §2–§5), the sandbox helpers (spec §7) and the operations
-//! endpoints, as one axum router.
+//! endpoints, and the HTTP stack every route of the gateway runs behind.
 //!
 //! Handlers read bodies as raw JSON values rather than typed structs: the signature is
 //! computed over the values exactly as received, and each wrong field has to map to
@@ -13,7 +13,7 @@ pub mod payments;
 pub mod refunds;
 pub mod sandbox;
 
-use crate::app::Gateway;
+use crate::core::Gateway;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
@@ -35,8 +35,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The `X-Request-ID` header.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static(appotapay_protocol::headers::REQUEST_ID);
 
-/// Builds the gateway's router.
-pub fn router(gw: Arc<Gateway>) -> Router {
+/// The partner API's routes, with the sandbox helpers when the acquirer is a
+/// simulator (they do not exist otherwise: 404 like any unknown path).
+pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
     let mut api = Router::new()
         .route("/api/v1/orders/payment/bank", post(payments::create_bank))
         .route("/api/v1/orders/payment/qr", post(payments::create_qr))
@@ -48,18 +49,12 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/api/v1/transaction/refund/{refund_id}", get(refunds::detail))
         .route("/api/v1/transaction/{order_id}/refund", get(refunds::by_order))
         .route("/api/v1/refunds", get(refunds::list));
-    if gw.sandbox() {
+    if gw.simulator().is_some() {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
     }
-    let routes = api
-        .merge(crate::checkout::routes(&gw))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
-    http_stack(routes).with_state(gw)
+    api
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,
@@ -86,11 +81,13 @@ where
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
 }
 
-async fn not_found() -> ApiError {
+/// The answer to an unknown path.
+pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, appotapay_protocol::ErrorCode::INVALID_PARAMS).detail("no such route")
 }
 
-async fn method_not_allowed() -> ApiError {
+/// The answer to a known path with another method.
+pub async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, appotapay_protocol::ErrorCode::INVALID_PARAMS)
         .detail("method not allowed")
 }

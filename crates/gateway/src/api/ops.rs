@@ -1,6 +1,6 @@
 //! Operations endpoints: health and metrics.
 
-use crate::app::Gateway;
+use crate::core::Gateway;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(gw): State<Arc<Gateway>>) -> Response {
-    match gw.store.ping().await {
+    match gw.ping().await {
         Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");

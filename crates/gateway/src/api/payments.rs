@@ -1,5 +1,5 @@
 //! Payment creation and status (spec §5.1–§5.3). The status of a fully refunded
-//! payment is 40 (see [`crate::payments::refund`]).
+//! payment is 40 (see [`crate::domain::refund`]).
 //!
 //! Checks run in this order, after authentication (`auth.rs`: 401, 11, 14, 13; HTTP
 //! 401) and the body size (HTTP 413, errorCode 1):
@@ -25,10 +25,10 @@
 use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
-use crate::app::{Gateway, NewOrder, Partner};
-use crate::payments::refund::Ledger;
-use crate::payments::{self, Current};
-use crate::store::{Order, OrderKind};
+use crate::core::{Gateway, NewOrder, Partner, now_ms};
+use crate::domain::order::{self, Current};
+use crate::domain::records::{Order, OrderKind};
+use crate::domain::refund::Ledger;
 use appotapay_protocol::messages::{BankPaymentResponse, CardInfo, QrData, QrPaymentResponse, StatusResponse};
 use appotapay_protocol::signing::{self, SignatureSpec, Signed};
 use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod};
@@ -74,10 +74,7 @@ fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>)
     partner.limits.check(Amount::vnd(c.amount)).map_err(|e| f.err(ErrorCode::INVALID_AMOUNT, e.to_string()))?;
     fields::client_ip(f, c.client_ip)?;
     let notify = fields::http_url(f, "notifyUrl", c.notify_url)?;
-    if gw.config.mode == crate::config::Mode::Production {
-        let guard = crate::notify::OutboundGuard { allow: gw.config.outbound_allow.clone(), allow_loopback: false };
-        guard.check_url(&notify).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, format!("notifyUrl: {e}")))?;
-    }
+    gw.check_notify_url(&notify).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, format!("notifyUrl: {e}")))?;
     fields::extra_data(f, c.extra_data)
 }
 
@@ -91,9 +88,9 @@ async fn sub_account(
     let bad = || ApiError::bad(ErrorCode::INVALID_ACCOUNT_REF_ID).lang(lang);
     let id = v.to_str().map_err(|_| bad())?;
     let id = appotapay_protocol::fields::account_ref_id(id).map_err(|_| bad())?;
-    match gw.store.get_sub_account(id).await? {
-        Some(s) if s.partner_code == partner.code => Ok(Some(s.id)),
-        _ => Err(bad().detail("unknown sub-account")),
+    match gw.sub_account(&partner.code, id).await? {
+        Some(s) => Ok(Some(s.id)),
+        None => Err(bad().detail("unknown sub-account")),
     }
 }
 
@@ -216,7 +213,7 @@ pub async fn create_qr(
 /// fully refunded payment answers 40 instead of 0; a partly refunded one still 0.
 pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: Lang) -> StatusResponse {
     let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
-    let code = ledger.status_code(payments::status_code(current, crate::app::now_ms()));
+    let code = ledger.status_code(order::status_code(current, now_ms()));
     let card_info = match (&order.card, order.payment_method.as_str()) {
         (Some(card), "CC") => Some(CardInfo {
             card_number: card.number_masked.clone(),
@@ -259,7 +256,6 @@ pub async fn status(
     verify(&f, &signing::STATUS_REQUEST, &partner, &value)?;
     fields::order_id(&f, order_id)?;
     let order = gw
-        .store
         .find_order(&partner.code, order_id)
         .await?
         .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no such order"))?;

@@ -7,7 +7,7 @@
 //! (36) → refundId is new for the partner (31) → the payment is successful (102) →
 //! the amount fits in what remains (40 when fully refunded, else 103) → the amount is
 //! at least the partner's minimum or exactly the remaining balance (32). The rules
-//! themselves live in [`crate::payments::refund`].
+//! themselves live in [`crate::domain::refund`].
 //!
 //! The answer of a created refund is `errorCode` 0 with the refund's `status`: the
 //! call succeeded even when the bank then refused the refund (`status: error`).
@@ -20,9 +20,9 @@ use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use super::payments::verify;
-use crate::app::{Gateway, NewRefund, Partner};
-use crate::payments::refund::{Ledger, RefundStatus, RefundType};
-use crate::store::{Refund, RefundFilter};
+use crate::core::{Gateway, NewRefund, Partner};
+use crate::domain::records::{Refund, RefundFilter};
+use crate::domain::refund::{Ledger, RefundStatus, RefundType};
 use appotapay_protocol::messages::{
     OrderRefunds, OrderRefundsResponse, RefundData, RefundListMeta, RefundListResponse, RefundResponse,
 };
@@ -107,7 +107,7 @@ pub async fn detail(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(id)) = id else { return Err(not_found(lang).detail("bad refundId")) };
-    let r = gw.store.find_refund(&partner.code, &id).await?.ok_or_else(|| not_found(lang).detail("no such refund"))?;
+    let r = gw.find_refund(&partner.code, &id).await?.ok_or_else(|| not_found(lang).detail("no such refund"))?;
     Ok(signed_answer(&partner, &r, lang))
 }
 
@@ -120,8 +120,8 @@ pub async fn by_order(
 ) -> Result<Response, ApiError> {
     let Ok(Path(order_id)) = id else { return Err(not_found(lang).detail("bad orderId")) };
     let order =
-        gw.store.find_order(&partner.code, &order_id).await?.ok_or_else(|| not_found(lang).detail("no such order"))?;
-    let refunds = gw.store.order_refunds(&order.trans_id).await?;
+        gw.find_order(&partner.code, &order_id).await?.ok_or_else(|| not_found(lang).detail("no such order"))?;
+    let refunds = gw.order_refunds(&order.trans_id).await?;
     let ledger = Ledger::from_refunds(order.amount, refunds.iter().map(|r| (r.status, r.amount)));
     let resp = OrderRefundsResponse {
         error_code: ErrorCode::SUCCESS,
@@ -204,7 +204,7 @@ pub async fn list(
     let q = parse_list_query(query.as_deref().unwrap_or(""))
         .map_err(|why| ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(why))?;
     let offset = u64::from(q.page - 1) * u64::from(q.limit);
-    let page = gw.store.list_refunds(&partner.code, &q.filter, offset, q.limit).await?;
+    let page = gw.list_refunds(&partner.code, &q.filter, offset, q.limit).await?;
     let resp = RefundListResponse {
         error_code: ErrorCode::SUCCESS,
         message: ErrorCode::SUCCESS.message(lang).to_owned(),

@@ -1,15 +1,15 @@
 //! The sandbox test-helper API (spec §7): settle a transaction with any outcome, or
-//! simulate the collecting bank's credit for a QR order. Only routed in sandbox mode.
+//! simulate the collecting bank's credit for a QR order. Only routed when the
+//! acquirer is a simulator; what a simulated success records is the simulator's
+//! (`core::simulate`).
 
 use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
-use crate::acquirer::CreditOutcome;
-use crate::app::{Gateway, Partner, SettleDetails, Settlement};
-use crate::payments::Event;
-use crate::store::{CardRecord, Order};
+use crate::core::simulate::Completion;
+use crate::core::{CreditOutcome, Gateway, Partner, Settlement};
 use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
-use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang};
+use appotapay_protocol::{Amount, ErrorCode, Lang};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -18,16 +18,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
-
-/// The sandbox Mastercard of spec §7, recorded with CC payments settled by the helper.
-pub fn sandbox_card() -> CardRecord {
-    CardRecord {
-        number_masked: "512345******2346".into(),
-        date: "03/27".into(),
-        name: "NGUYEN VAN A".into(),
-        country: "VN".into(),
-    }
-}
 
 /// The answer to a settlement that asked for `asked` (the outcome's code), with its
 /// HTTP status.
@@ -62,32 +52,6 @@ fn answer(
     }
 }
 
-async fn owned_order(gw: &Gateway, partner: &Partner, trans_id: &str, lang: Lang) -> Result<Order, ApiError> {
-    match gw.store.get_order(trans_id).await? {
-        Some(o) if o.partner_code == partner.code => Ok(o),
-        _ => Err(ApiError::bad(ErrorCode::TRANSACTION_NOT_FOUND).lang(lang)),
-    }
-}
-
-/// What a successful sandbox settlement records: the method actually used and a bank
-/// when the merchant left the choice to the customer.
-fn success_details(order: &Order) -> SettleDetails {
-    let method = match order.payment_method.as_str() {
-        "ALL" => BankCode::parse(&order.bank_code).and_then(BankCode::card_method).map_or("ATM", |m| m.as_str()),
-        m => m,
-    };
-    let bank = match (method, order.bank_code.is_empty()) {
-        ("ATM", true) => Some("MB".to_owned()),
-        ("CC", true) => Some("MASTERCARD".to_owned()),
-        _ => None,
-    };
-    SettleDetails {
-        bank_code: bank,
-        payment_method: (method != order.payment_method).then(|| method.to_owned()),
-        card: (method == "CC").then(sandbox_card),
-    }
-}
-
 /// `POST /api/v1/sandbox/transactions/{appotapayTransId}/complete` with
 /// `{"errorCode": N}`.
 pub async fn complete(
@@ -107,16 +71,16 @@ pub async fn complete(
         Some(c) if c <= u64::from(u32::MAX) => ErrorCode(c as u32),
         _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be a non-negative integer")),
     };
-    let order = owned_order(&gw, &partner, &trans_id, lang).await?;
-    let (event, details) = match code {
-        ErrorCode::SUCCESS => (Event::Succeed, success_details(&order)),
-        ErrorCode::CANCELLED => (Event::Cancel, SettleDetails::default()),
-        ErrorCode::PAYMENT_EXPIRED => (Event::Expire, SettleDetails::default()),
-        c if appotapay_protocol::DECLINE_CODES.contains(&c) => (Event::Fail(c), SettleDetails::default()),
-        _ => return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be 0, 38, 77 or a decline code")),
+    let settled = match gw.simulate_completion(&partner, &trans_id, code).await? {
+        Completion::Attempted(settled) => *settled,
+        // The route exists only with a simulator: the same answer as without one.
+        Completion::UnknownTransaction | Completion::NoSimulator => {
+            return Err(ApiError::bad(ErrorCode::TRANSACTION_NOT_FOUND).lang(lang));
+        }
+        Completion::UnsupportedCode => {
+            return Err(f.err(ErrorCode::INVALID_PARAMS, "errorCode must be 0, 38, 77 or a decline code"));
+        }
     };
-    let settled =
-        gw.settle(&order.trans_id, event, details).await?.ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, ""))?;
     let (status, resp) = answer(&gw, &partner, settled, code, lang)?;
     Ok((status, Json(resp)).into_response())
 }
@@ -132,7 +96,7 @@ pub async fn bank_credit(
     let value = fields::json_object(body, lang)?;
     let f = Fields::new(&value, lang);
     let req = BankCreditRequest { amount: Amount::vnd(f.amount()?), memo: f.required("memo")?.to_owned() };
-    match crate::acquirer::bank_credit(&gw, Some(&partner.code), req.amount.value(), &req.memo).await? {
+    match gw.bank_credit(Some(&partner.code), req.amount.value(), &req.memo).await? {
         CreditOutcome::Applied(settled) => {
             let (status, resp) = answer(&gw, &partner, *settled, ErrorCode::SUCCESS, lang)?;
             Ok((status, Json(BankCreditResponse::from(resp))).into_response())

@@ -1,16 +1,15 @@
 //! Cross-site request forgery protection of the checkout's form posts.
 //!
 //! Two independent checks, both required:
-//! - **a token** in every form: `HMAC(link key, "checkout-csrf" ‖ trans_id ‖ purpose)`.
-//!   It is stateless (any node can check it, nothing is stored) and bound to the order
-//!   and to the one action, so a token read from one form cannot drive another
-//!   order or another step;
+//! - **a token** in every form ([`Gateway::form_token`]: an HMAC under the link key of
+//!   the order and the purpose). It is stateless (any node can check it, nothing is
+//!   stored) and bound to the order and to the one action, so a token read from one
+//!   form cannot drive another order or another step;
 //! - **the request's provenance**: a browser that says the post is cross-site
 //!   (`Sec-Fetch-Site`) or comes from a foreign `Origin` is refused, whatever token it
 //!   carries.
 
-use crate::app::Gateway;
-use appotapay_protocol::signing::{hmac_bytes, verify_bytes};
+use crate::core::Gateway;
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 
@@ -34,7 +33,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    /// The name the token covers.
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Method => "method",
             Purpose::Bank => "bank",
@@ -47,18 +47,14 @@ impl Purpose {
     }
 }
 
-fn message(trans_id: &str, purpose: Purpose) -> Vec<u8> {
-    format!("checkout-csrf\n{trans_id}\n{}", purpose.as_str()).into_bytes()
-}
-
 /// The token of `purpose` for the order `trans_id`.
 pub fn token(gw: &Gateway, trans_id: &str, purpose: Purpose) -> String {
-    hex::encode(hmac_bytes(gw.keys.link_key(), &message(trans_id, purpose)))
+    gw.form_token(trans_id, purpose.as_str())
 }
 
 /// Whether `given` is the token of `purpose` for `trans_id` (constant time).
 pub fn token_ok(gw: &Gateway, trans_id: &str, purpose: Purpose, given: &str) -> bool {
-    verify_bytes(gw.keys.link_key(), &message(trans_id, purpose), given).is_ok()
+    gw.verify_form_token(trans_id, purpose.as_str(), given)
 }
 
 /// Whether the request may come from our own page: not declared cross-site by the
@@ -80,7 +76,7 @@ pub fn same_origin(gw: &Gateway, headers: &HeaderMap) -> bool {
         // Includes `Origin: null` (sandboxed frames, privacy redirects).
         return false;
     };
-    let public = url::Url::parse(&gw.config.public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let public = url::Url::parse(&gw.config().public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
     if url.origin().ascii_serialization() == public {
         return true;
     }

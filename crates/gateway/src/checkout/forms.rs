@@ -8,7 +8,7 @@
 //! The form structs hold card data only for the length of a request; their `Debug`
 //! never shows a number or a CVV, so a stray log line cannot leak one.
 
-use crate::acquirer::sandbox::{Brand, CardData, CardKind, Field, MonthYear, brand_of, luhn_valid};
+use crate::domain::card::{Brand, CardData, CardKind, Field, MonthYear, brand_of, luhn_valid};
 use appotapay_protocol::ErrorCode;
 use serde::Deserialize;
 use std::fmt;
@@ -274,6 +274,18 @@ mod tests {
     use super::*;
 
     const TODAY: MonthYear = MonthYear { year: 2026, month: 4 };
+
+    /// The card page checks a card's date against the month the issuer names for its
+    /// number: an expired date passes when that month is its own (the sandbox's
+    /// published Mastercard), and fails against the real month.
+    #[test]
+    fn the_date_is_checked_against_the_month_given() {
+        let f = form("5123456789012346", "NGUYEN VAN A", "03/27", "123");
+        let later = MonthYear { year: 2031, month: 6 };
+        let its_own = MonthYear { year: 2027, month: 3 };
+        assert!(validate_card(CardKind::Cc, "MASTERCARD", &f, its_own).is_ok());
+        assert!(validate_card(CardKind::Cc, "MASTERCARD", &f, later).is_err());
+    }
 
     fn form(number: &str, holder: &str, date: &str, cvv: &str) -> CardForm {
         CardForm {

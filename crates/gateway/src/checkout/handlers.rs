@@ -3,7 +3,6 @@
 //! order's page, a redirect, or the merchant: the decisions live here, the checks
 //! and the rendering elsewhere.
 
-use super::card_details;
 use super::forms::{self, FieldErrors};
 use super::lang::UiLang;
 use super::link::{
@@ -13,11 +12,11 @@ use super::render::{Inline, after_settle, error_text, render};
 use super::respond::{Problem, problem_page, secure_headers, see_other};
 use super::steps::{Step, step};
 use super::views::CardErrors;
-use crate::acquirer::sandbox::{self, CardKind, Verdict};
-use crate::acquirer::{self, CreditOutcome};
-use crate::app::{Gateway, Settlement};
-use crate::payments::{Event, State as OrderState};
-use crate::store::{CardRecord, OrderKind, PendingCard};
+use crate::core::pay::{CardOutcome, OtpOutcome};
+use crate::core::{CreditOutcome, Gateway, Settlement};
+use crate::domain::card::CardKind;
+use crate::domain::order::State as OrderState;
+use crate::domain::records::OrderKind;
 use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -84,17 +83,8 @@ pub async fn choose_method(
     ui: UiLang,
     Posted(ctx, f): Posted<ChooseMethod>,
 ) -> Response {
-    let method = f.choice.parse::<PaymentMethod>().ok().filter(|m| matches!(m, PaymentMethod::Atm | PaymentMethod::Cc));
-    if ctx.order.state != OrderState::Pending || ctx.order.payment_method != "ALL" {
-        return to_page(&ctx, ui);
-    }
-    let Some(method) = method else { return to_page(&ctx, ui) };
-    let mut co = ctx.checkout_or_new();
-    co.method = Some(method.as_str().to_owned());
-    co.bank_code = None;
-    co.card = None;
-    co.updated_at_ms = crate::now_ms();
-    try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
+    let Ok(method) = f.choice.parse::<PaymentMethod>() else { return to_page(&ctx, ui) };
+    try_page!(gw, ui, gw.choose_method(&ctx.order, ctx.checkout.as_ref(), method).await.map_err(Problem::from));
     to_page(&ctx, ui)
 }
 
@@ -104,13 +94,8 @@ pub async fn choose_bank(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(ctx,
         return to_page(&ctx, ui);
     }
     let Step::Bank(method) = step(&ctx.order, ctx.checkout.as_ref()) else { return to_page(&ctx, ui) };
-    let Some(bank) = BankCode::parse(&f.choice).filter(|b| method.accepts(*b)) else {
-        return to_page(&ctx, ui);
-    };
-    let mut co = ctx.checkout_or_new();
-    co.bank_code = Some(bank.as_str().to_owned());
-    co.updated_at_ms = crate::now_ms();
-    try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
+    let Some(bank) = BankCode::parse(&f.choice) else { return to_page(&ctx, ui) };
+    try_page!(gw, ui, gw.choose_bank(&ctx.order, ctx.checkout.as_ref(), method, bank).await.map_err(Problem::from));
     to_page(&ctx, ui)
 }
 
@@ -124,7 +109,7 @@ pub async fn submit_card(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(ctx,
     let t = ui.texts();
     let kind = if method == PaymentMethod::Atm { CardKind::Atm } else { CardKind::Cc };
     let today = forms::vn_month(crate::now_ms());
-    let today = if gw.sandbox() { sandbox::checked_month(&f.card_number, today) } else { today };
+    let today = gw.card_month(&f.card_number, today);
     let errors = |e: FieldErrors| CardErrors {
         number: e.number.map(|c| error_text(t, ui.lang, c)),
         holder: e.holder.map(|c| error_text(t, ui.lang, c)),
@@ -136,32 +121,18 @@ pub async fn submit_card(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(ctx,
         Ok(card) => card,
         Err(e) => return render(&gw, &ctx, ui, Inline::Card(&f, errors(e))),
     };
-    if !gw.sandbox() {
-        // No issuer is connected in production mode: nothing can be charged.
-        let err =
-            CardErrors { form: Some(error_text(t, ui.lang, ErrorCode::BANK_MAINTENANCE)), ..CardErrors::default() };
-        return render(&gw, &ctx, ui, Inline::Card(&f, err));
-    }
-    let outcome = match sandbox::authorize(&card) {
-        Verdict::Invalid(field, code) => {
-            return render(&gw, &ctx, ui, Inline::Card(&f, errors(FieldErrors::one(field, code))));
+    let outcome = gw.submit_card(&ctx.order, ctx.checkout.as_ref(), &card, bank).await;
+    match try_page!(gw, ui, outcome.map_err(Problem::from)) {
+        CardOutcome::OtpSent => to_page(&ctx, ui),
+        CardOutcome::Invalid(field, code) => {
+            render(&gw, &ctx, ui, Inline::Card(&f, errors(FieldErrors::one(field, code))))
         }
-        Verdict::SendOtp { outcome } => outcome,
-    };
-    let mut co = ctx.checkout_or_new();
-    co.card = Some(PendingCard {
-        card: CardRecord {
-            number_masked: sandbox::mask(&card.number),
-            date: card.date.to_string(),
-            name: card.holder.clone(),
-            country: "VN".to_owned(),
-        },
-        bank_code: bank.as_str().to_owned(),
-        outcome,
-    });
-    co.updated_at_ms = crate::now_ms();
-    try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
-    to_page(&ctx, ui)
+        CardOutcome::NotConnected => {
+            let text = format!("{} ({} {})", t.not_connected, t.code_word, ErrorCode::PRODUCT_NOT_ACTIVE.code());
+            let err = CardErrors { form: Some(text), ..CardErrors::default() };
+            render(&gw, &ctx, ui, Inline::Card(&f, err))
+        }
+    }
 }
 
 /// `POST /bank/payment/otp`: a right OTP applies the issuer's outcome; a wrong one
@@ -170,71 +141,34 @@ pub async fn submit_otp(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(mut c
     if ctx.order.state != OrderState::Pending {
         return to_page(&ctx, ui);
     }
-    let Step::Otp(card) = step(&ctx.order, ctx.checkout.as_ref()) else { return to_page(&ctx, ui) };
+    let Step::Otp(_) = step(&ctx.order, ctx.checkout.as_ref()) else { return to_page(&ctx, ui) };
     let Some(mut co) = ctx.checkout.clone() else { return to_page(&ctx, ui) };
-    let details = card_details(&ctx.order, &co);
-    if !sandbox::otp_ok(f.otp.trim()) {
-        let wrong =
-            try_page!(gw, ui, gw.store.add_wrong_otp(&co.trans_id, crate::now_ms()).await.map_err(Problem::from));
-        if wrong >= sandbox::MAX_OTP_ATTEMPTS {
-            let settled = gw.settle(&co.trans_id, Event::Fail(ErrorCode::TOO_MANY_WRONG_OTP), details).await;
-            let settled = try_page!(gw, ui, settled.map_err(Problem::from));
-            return after_settle(&gw, &ctx, settled, ui);
+    match try_page!(gw, ui, gw.submit_otp(&ctx.order, &co, f.otp.trim()).await.map_err(Problem::from)) {
+        OtpOutcome::Settled(settled) => after_settle(&gw, &ctx, settled.map(|s| *s), ui),
+        OtpOutcome::Wrong { used } => {
+            co.otp_failures = used;
+            ctx.checkout = Some(co);
+            let t = ui.texts();
+            render(&gw, &ctx, ui, Inline::Otp(error_text(t, ui.lang, ErrorCode::INVALID_OTP)))
         }
-        co.otp_failures = wrong;
-        ctx.checkout = Some(co);
-        let t = ui.texts();
-        return render(&gw, &ctx, ui, Inline::Otp(error_text(t, ui.lang, ErrorCode::INVALID_OTP)));
     }
-    let event = match card.outcome {
-        ErrorCode::SUCCESS => Event::Succeed,
-        ErrorCode::PROCESSING => {
-            // Due time first: a crash between the two writes must not leave a
-            // processing payment that nothing will ever settle.
-            let now = crate::now_ms();
-            co.process_due_ms = Some(now + gw.config.sandbox_processing_delay.as_millis() as i64);
-            co.updated_at_ms = now;
-            try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
-            Event::StartProcessing
-        }
-        code => Event::Fail(code),
-    };
-    let settled = try_page!(gw, ui, gw.settle(&co.trans_id, event, details).await.map_err(Problem::from));
-    after_settle(&gw, &ctx, settled, ui)
 }
 
 /// `POST /bank/payment/back`: undoes the last step (card awaiting OTP, then the
 /// bank, then the method).
 pub async fn back(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(ctx, _): Posted<Back>) -> Response {
-    if ctx.order.state != OrderState::Pending {
-        return to_page(&ctx, ui);
-    }
-    let Some(mut co) = ctx.checkout.clone() else { return to_page(&ctx, ui) };
-    if co.card.is_some() {
-        co.card = None;
-    } else if co.bank_code.is_some() {
-        co.bank_code = None;
-    } else {
-        co.method = None;
-    }
-    co.updated_at_ms = crate::now_ms();
-    try_page!(gw, ui, gw.store.put_checkout(&co).await.map_err(Problem::from));
+    try_page!(gw, ui, gw.step_back(&ctx.order, ctx.checkout.as_ref()).await.map_err(Problem::from));
     to_page(&ctx, ui)
 }
 
 /// `POST /bank/payment/cancel`: the customer cancels (38) and goes back to the
 /// merchant.
 pub async fn cancel(State(gw): State<Arc<Gateway>>, ui: UiLang, Posted(ctx, _): Posted<Cancel>) -> Response {
-    let details = match &ctx.checkout {
-        Some(co) if co.card.is_some() => card_details(&ctx.order, co),
-        _ => crate::app::SettleDetails::default(),
-    };
-    let settled =
-        try_page!(gw, ui, gw.settle(&ctx.order.trans_id, Event::Cancel, details).await.map_err(Problem::from));
+    let settled = try_page!(gw, ui, gw.cancel(&ctx.order, ctx.checkout.as_ref()).await.map_err(Problem::from));
     after_settle(&gw, &ctx, settled, ui)
 }
 
-/// `POST /bank/payment/qr/simulate` (sandbox only): the collecting bank reports the
+/// `POST /bank/payment/qr/simulate` (with a simulated bank only): the collecting bank reports the
 /// exact transfer of this QR order. Posted by the page's script, it answers JSON and
 /// leaves the page to notice the result by polling; posted as a plain form, it goes on
 /// like any settlement.
@@ -247,7 +181,7 @@ pub async fn simulate_transfer(
     if ctx.order.kind != OrderKind::Qr {
         return problem_page(&gw, ui, Problem::BadRequest);
     }
-    let outcome = acquirer::bank_credit(&gw, None, ctx.order.amount, &ctx.order.trans_id).await;
+    let outcome = gw.bank_credit(None, ctx.order.amount, &ctx.order.trans_id).await;
     let outcome = try_page!(gw, ui, outcome.map_err(Problem::from));
     let wants_json =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
@@ -287,7 +221,7 @@ pub async fn qr_image(
     if !signed {
         return not_found().into_response();
     }
-    let order = match gw.store.get_order(trans_id).await {
+    let order = match gw.order(trans_id).await {
         Ok(Some(o)) if o.kind == OrderKind::Qr => o,
         Ok(_) => return not_found().into_response(),
         Err(e) => {

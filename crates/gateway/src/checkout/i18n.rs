@@ -142,6 +142,8 @@ pub struct Texts {
     pub sandbox_hint: &'static str,
     /// How the sandbox bank answers refunds; `{delay}` is the ATM refund delay.
     pub sandbox_refunds: &'static str,
+    /// A card submitted to a gateway with no card issuer connected.
+    pub not_connected: &'static str,
     /// Column: outcome.
     pub col_outcome: &'static str,
     /// Column: date.
@@ -223,6 +225,9 @@ pub static VI: Texts = Texts {
     sandbox_refunds: "Hoàn tiền trong sandbox: giao dịch thẻ quốc tế (CC) và QR được hoàn ngay; thẻ nội địa (ATM) \
                       chuyển sang đang xử lý rồi thành công sau {delay}; lý do (reason) có chữ FAIL thì hoàn tiền \
                       kết thúc ở trạng thái lỗi (error).",
+    not_connected: "Phương thức thanh toán này chưa được kết nối: cổng thanh toán chưa kết nối ngân hàng phát hành \
+                    thẻ nào, nên không thể thanh toán bằng thẻ. Vui lòng chọn cách thanh toán khác hoặc liên hệ \
+                    người bán.",
     col_outcome: "Kết quả",
     col_date: "Ngày",
     footer: "Thông tin thẻ chỉ được dùng cho giao dịch này và không được lưu trữ.",
@@ -299,6 +304,8 @@ pub static EN: Texts = Texts {
     sandbox_hint: "OTP for every card: 123456. * means any value (expiry dates in the future).",
     sandbox_refunds: "Refunds in the sandbox: CC and QR payments are refunded at once; ATM refunds are processing, \
                       then succeed after {delay}; a refund whose reason contains FAIL ends in error.",
+    not_connected: "This payment method is not connected: no card issuer is connected to this gateway, so cards \
+                    cannot be charged. Please choose another way to pay or contact the merchant.",
     col_outcome: "Outcome",
     col_date: "Date",
     footer: "Card details are used for this payment only and are never stored.",

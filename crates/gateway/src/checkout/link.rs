@@ -11,9 +11,8 @@ use super::csrf::{self, Purpose};
 use super::forms::{CardForm, ChoiceForm, LinkForm, OtpForm};
 use super::lang::UiLang;
 use super::respond::{Problem, problem_page, redirect_origin};
-use crate::app::{Gateway, Partner, Settlement};
-use crate::payments::{Event, State as OrderState};
-use crate::store::{Checkout, Order};
+use crate::core::{Gateway, Partner};
+use crate::domain::records::{Checkout, Order};
 use axum::Form;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
@@ -57,10 +56,6 @@ impl Ctx {
     pub(super) fn form_origin(&self) -> Option<String> {
         redirect_origin(&self.order)
     }
-
-    pub(super) fn checkout_or_new(&self) -> Checkout {
-        self.checkout.clone().unwrap_or_else(|| Checkout::new(&self.order.trans_id, crate::now_ms()))
-    }
 }
 
 /// Verifies the link, loads the order, and finalises it first if its time ran out
@@ -70,20 +65,9 @@ pub(super) async fn load(gw: &Gateway, tran: &str, sign: &str) -> Result<Ctx, Pr
         return Err(Problem::BadLink);
     }
     let trans_id = gw.verify_payment_link(tran, sign).ok_or(Problem::BadLink)?;
-    let mut order = gw.store.get_order(&trans_id).await?.ok_or(Problem::NotFound)?;
+    let order = gw.current_order(&trans_id).await?.ok_or(Problem::NotFound)?;
     let partner = gw.partner(&order.partner_code).await?.ok_or(Problem::NotFound)?;
-    if order.state == OrderState::Pending && crate::now_ms() >= order.expires_at_ms {
-        if let Some(s) = gw.settle(&trans_id, Event::Expire, crate::app::SettleDetails::default()).await? {
-            order = match s {
-                Settlement::Changed(o) | Settlement::Rejected(_, o) => o,
-            };
-        }
-        // A concurrent change may have won: read what is stored now.
-        if order.state == OrderState::Pending {
-            order = gw.store.get_order(&trans_id).await?.ok_or(Problem::NotFound)?;
-        }
-    }
-    let checkout = gw.store.get_checkout(&trans_id).await?;
+    let checkout = gw.checkout(&trans_id).await?;
     Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout })
 }
 

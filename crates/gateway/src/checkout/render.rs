@@ -10,10 +10,10 @@ use super::link::Ctx;
 use super::respond::{Problem, chrome, html, problem_page, see_other};
 use super::steps::{Step, can_back, step};
 use super::views::*;
-use crate::acquirer::sandbox;
-use crate::app::{Gateway, Settlement};
-use crate::payments::State as OrderState;
-use crate::store::{Order, OrderKind, PendingCard};
+use crate::core::{Gateway, Settlement};
+use crate::domain::card::{CardKind, MAX_OTP_ATTEMPTS};
+use crate::domain::order::State as OrderState;
+use crate::domain::records::{Order, OrderKind, PendingCard};
 use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -126,9 +126,12 @@ fn card_page(
         Inline::Card(f, err) => (f.card_number.clone(), f.card_holder.clone(), f.card_date.clone(), err),
         _ => Default::default(),
     };
-    let rows = if atm { sandbox::ATM_TABLE } else { sandbox::CC_TABLE };
-    let table = if gw.sandbox() {
-        rows.iter()
+    let kind = if atm { CardKind::Atm } else { CardKind::Cc };
+    let sim = gw.simulator();
+    let table = match sim {
+        Some(sim) => sim
+            .test_cards(kind)
+            .iter()
             .map(|r| TableRowView {
                 number: group4(r.number),
                 holder: r.holder,
@@ -137,9 +140,8 @@ fn card_page(
                 code: r.outcome.code(),
                 outcome: r.outcome.message(ui.lang),
             })
-            .collect()
-    } else {
-        Vec::new()
+            .collect(),
+        None => Vec::new(),
     };
     CardPage {
         c: order_chrome(gw, ctx, ui, true),
@@ -151,12 +153,9 @@ fn card_page(
         date,
         err,
         pay_label: format!("{} {}", t.pay, Amount::vnd(ctx.order.amount).format_vi()),
-        refund_note: if gw.sandbox() {
-            t.sandbox_refunds
-                .replace("{delay}", &humantime::format_duration(gw.config.sandbox_refund_delay).to_string())
-        } else {
-            String::new()
-        },
+        refund_note: sim.map_or_else(String::new, |sim| {
+            t.sandbox_refunds.replace("{delay}", &humantime::format_duration(sim.refund_delay()).to_string())
+        }),
         table,
     }
 }
@@ -171,7 +170,7 @@ fn otp_page(gw: &Gateway, ctx: &Ctx, ui: UiLang, card: PendingCard, inline: Inli
         c: order_chrome(gw, ctx, ui, true),
         masked: card.card.number_masked.clone(),
         bank_name: BankCode::parse(&card.bank_code).map_or(card.bank_code.clone(), |b| b.name().to_owned()),
-        attempts_left: sandbox::MAX_OTP_ATTEMPTS.saturating_sub(used),
+        attempts_left: MAX_OTP_ATTEMPTS.saturating_sub(used),
         error,
     }
 }
@@ -199,7 +198,7 @@ fn result_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> ResultPage {
 fn qr_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> Option<QrPage> {
     let payload = ctx.order.qr_payload.as_deref()?;
     let png = super::qr::png(payload)?;
-    let acc = &gw.config.collecting;
+    let acc = gw.collecting_account();
     Some(QrPage {
         c: order_chrome(gw, ctx, ui, true),
         qr_src: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png)),

@@ -5,8 +5,8 @@
 use super::assets;
 use super::lang::UiLang;
 use super::views::{Chrome, ErrorPage, FormKeys};
-use crate::app::{CoreError, Gateway};
-use crate::store::Order;
+use crate::core::{CoreError, Gateway};
+use crate::domain::records::Order;
 use appotapay_protocol::ErrorCode;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -30,13 +30,6 @@ pub(super) enum Problem {
 impl From<CoreError> for Problem {
     fn from(e: CoreError) -> Problem {
         tracing::error!(error = %e, "checkout: core operation failed");
-        Problem::Internal
-    }
-}
-
-impl From<crate::store::StoreError> for Problem {
-    fn from(e: crate::store::StoreError) -> Problem {
-        tracing::error!(error = %e, "checkout: store failed");
         Problem::Internal
     }
 }
@@ -104,7 +97,7 @@ pub(super) fn chrome(gw: &Gateway, ui: UiLang, lang_url: Option<String>) -> Chro
         t: ui.texts(),
         lang: ui.lang.code(),
         lang_url,
-        sandbox: gw.sandbox(),
+        sandbox: gw.simulator().is_some(),
         css_url: assets::css_url(),
         js_url: assets::js_url(),
         summary: None,

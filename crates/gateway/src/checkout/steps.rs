@@ -1,8 +1,8 @@
 //! Which step a pending card order is at, computed from the order and its checkout
 //! row alone, so that any node, any reload and any "back" shows the same step.
 
-use super::method_of;
-use crate::store::{Checkout, Order, PendingCard};
+use crate::domain::checkout::method_of;
+use crate::domain::records::{Checkout, Order, PendingCard};
 use appotapay_protocol::{BankCode, PaymentMethod};
 
 /// Where a pending card order stands.

@@ -31,13 +31,12 @@
 //!
 //! Callers import the ports with `use crate::store::prelude::*;`.
 
-pub mod model;
 pub mod ports;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
 
-pub use model::*;
+pub use crate::domain::records::*;
 pub use ports::*;
 
 use std::sync::Arc;

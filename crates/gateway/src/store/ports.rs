@@ -5,7 +5,7 @@
 //! documentation states the part of the contract (see [`super`]) it keeps.
 
 use super::StoreResult;
-use super::model::*;
+use crate::domain::records::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -95,7 +95,7 @@ pub trait OutboxStore: Send + Sync {
 pub trait RefundStore: Send + Sync {
     /// Admits and inserts a refund atomically: the order must exist and belong to
     /// `refund.partner_code` (else 36), the partner's refundId must be new (31), then
-    /// [`crate::payments::refund::admit`] decides against the order's state and the
+    /// [`crate::domain::refund::admit`] decides against the order's state and the
     /// committed sum of its refunds, read in the same transaction as the insert, with
     /// the order row locked so that refunds of one order are serialised.
     async fn create_refund(&self, refund: &Refund, min_amount: i64) -> StoreResult<RefundCreate>;

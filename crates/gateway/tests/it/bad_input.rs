@@ -10,7 +10,7 @@
 //! no answer may be a 5xx, and `/healthz` must still answer.
 
 use crate::harness::*;
-use appotapay_gateway::store::SubAccount;
+use appotapay_gateway::domain::records::SubAccount;
 use appotapay_protocol::signing::{self, SignatureSpec, canonical_data_with, raw_value, sign_data};
 use appotapay_protocol::{ErrorCode, Lang, jwt};
 use base64::Engine;
@@ -1082,15 +1082,15 @@ async fn setup(t: &TestGateway) -> Ctx {
         owner: false,
         created_at_ms: 0,
     };
-    let store = &t.gw().store;
-    assert!(store.insert_sub_account(&sub("3f1c2b9e-0d7a-4c55-9a51-5a8e2f6d7b10", &p.code)).await.expect("sub"));
-    assert!(store.insert_sub_account(&sub("9b2d4e6f-1a3c-4e5f-8a7b-0c1d2e3f4a5b", &other.code)).await.expect("sub"));
+    let gw = t.gw();
+    assert!(gw.add_sub_account(&sub("3f1c2b9e-0d7a-4c55-9a51-5a8e2f6d7b10", &p.code)).await.expect("sub"));
+    assert!(gw.add_sub_account(&sub("9b2d4e6f-1a3c-4e5f-8a7b-0c1d2e3f4a5b", &other.code)).await.expect("sub"));
     // Lock a partner whose record the gateway has already cached: the lock must take
     // effect once the cache entry ages out.
     let (s, v) = t.status(&locked, "none").await;
     assert_eq!((s, v["errorCode"].clone()), (400, json!(36)), "the partner works before the lock");
-    assert!(store.set_partner_locked(&locked.code, true).await.expect("lock"));
-    tokio::time::sleep(t.gw().config.partner_cache_ttl + Duration::from_millis(50)).await;
+    assert!(gw.set_partner_locked(&locked.code, true).await.expect("lock"));
+    tokio::time::sleep(t.gw().config().partner_cache_ttl + Duration::from_millis(50)).await;
     Ctx {
         p,
         other,
@@ -1132,7 +1132,7 @@ async fn every_bad_input_gets_its_documented_answer_and_the_server_keeps_serving
     // The fixtures are untouched by all of that: nothing settled, nothing locked out.
     let (s, st) = t.status(&ctx.p, &ctx.existing).await;
     assert_eq!((s, st["errorCode"].clone()), (200, json!(35)));
-    let qr = t.gw().store.get_order(&ctx.qr).await.expect("get").expect("order");
+    let qr = t.gw().order(&ctx.qr).await.expect("get").expect("order");
     assert_eq!(qr.code, ErrorCode::PENDING, "no bad credit completed the QR order");
     // And a valid request still succeeds.
     t.create_bank(&ctx.p, "after-bad-input", 10_000, "ATM", "VCB", "http://127.0.0.1:9/ipn").await;

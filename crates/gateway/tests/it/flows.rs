@@ -1,7 +1,7 @@
 //! Whole payment flows through the partner API and the sandbox helpers.
 
 use crate::harness::*;
-use appotapay_gateway::payments::State;
+use appotapay_gateway::domain::order::State;
 use appotapay_protocol::signing::{self, canonical_data_with};
 use appotapay_protocol::vietqr::VietQr;
 use appotapay_protocol::{DECLINE_CODES, ErrorCode, jwt};
@@ -138,7 +138,7 @@ async fn qr_payment_by_bank_credit(backend: Backend) {
     assert_eq!(qr_url, t.gw().qr_code_url(&trans_id), "the same URL for the order every time");
     let expiry = created["qrData"]["qrCodeExpiryIn"].as_i64().expect("expiry");
     assert!((before + 899..=before + 902).contains(&expiry), "unix time of expiry: {expiry}");
-    let order = t.gw().store.get_order(&trans_id).await.expect("get").expect("order");
+    let order = t.gw().order(&trans_id).await.expect("get").expect("order");
     let qr = VietQr::parse(order.qr_payload.as_deref().expect("payload")).expect("valid VietQR");
     assert_eq!(qr.amount, Some(79_000));
     assert_eq!(qr.memo.as_deref(), Some(trans_id.as_str()));
@@ -234,7 +234,7 @@ async fn expiry_is_reported_at_once_and_swept(backend: Backend) {
     let ipns = m.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(ipns.len(), 1);
     assert_eq!(ipns[0].body["errorCode"], 77);
-    let order = t.gw().store.get_order(&id).await.expect("get").expect("order");
+    let order = t.gw().order(&id).await.expect("get").expect("order");
     assert_eq!(order.state, State::Expired);
     let (s, v) = t.complete(&p, &id, 0).await;
     assert_eq!((s, v["errorCode"].clone()), (400, json!(77)));
@@ -359,19 +359,19 @@ async fn sub_accounts(backend: Backend) {
     let m = Merchant::start(vec![], Answer::Ok).await;
     let p = t.sandbox();
     let other = t.partner("OTHER", false).await;
-    let sub = appotapay_gateway::store::SubAccount {
+    let sub = appotapay_gateway::domain::records::SubAccount {
         id: "9723f73b-9295-4acb-884b-ab6310c2e653".into(),
         partner_code: "APPOTAPAY".into(),
         owner: true,
         created_at_ms: 0,
     };
-    assert!(t.gw().store.insert_sub_account(&sub).await.expect("insert"));
+    assert!(t.gw().add_sub_account(&sub).await.expect("insert"));
     let body = p.qr_request("sub-1", 10_000, &m.url, "").to_string().into_bytes();
     let (s, v, _) =
         t.post_raw("/api/v1/orders/payment/qr", Some(&p.token()), body, &[("X-Account-Ref-ID", &sub.id)]).await;
     assert_eq!(s, 200, "{v}");
     let id = v["appotapayTransId"].as_str().expect("id");
-    let order = t.gw().store.get_order(id).await.expect("get").expect("order");
+    let order = t.gw().order(id).await.expect("get").expect("order");
     assert_eq!(order.sub_account.as_deref(), Some(sub.id.as_str()));
     let body = p.qr_request("sub-2", 10_000, &m.url, "").to_string().into_bytes();
     let (s, v, _) =

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use crate::pg::{MASTER_KEY, TestDb};
-use appotapay_gateway::app::Gateway;
 use appotapay_gateway::config::Config;
+use appotapay_gateway::core::Gateway;
 use appotapay_gateway::server::{self, Running};
 use appotapay_protocol::signing::{self, SignatureSpec};
 use appotapay_protocol::{SecretKey, jwt, sandbox_partner};
@@ -79,7 +79,22 @@ impl TestGateway {
         Self::start_at(Some(db), tweak).await
     }
 
+    /// A gateway on an existing database (`url`), keeping its files in `data_dir`.
+    pub async fn start_on_url(url: &str, data_dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> TestGateway {
+        let (url, data_dir) = (url.to_owned(), data_dir.to_path_buf());
+        Self::start_with_config(None, move |c| {
+            c.database_url = url;
+            c.data_dir = data_dir;
+            tweak(c)
+        })
+        .await
+    }
+
     async fn start_at(db: Option<Arc<TestDb>>, tweak: impl FnOnce(&mut Config)) -> TestGateway {
+        Self::start_with_config(db, tweak).await
+    }
+
+    async fn start_with_config(db: Option<Arc<TestDb>>, tweak: impl FnOnce(&mut Config)) -> TestGateway {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::defaults().expect("defaults");
         config.data_dir = dir.path().to_path_buf();

@@ -26,7 +26,7 @@ async fn retries_until_ok_with_the_configured_delays(backend: Backend) {
     assert!(gap2 >= Duration::from_millis(700) && gap2 < Duration::from_millis(1_800), "second retry after {gap2:?}");
     assert!(got.iter().all(|r| r.body == got[0].body), "the same body each time");
 
-    let deliveries = t.gw().store.deliveries(&id).await.expect("deliveries");
+    let deliveries = t.gw().deliveries(&id).await.expect("deliveries");
     assert_eq!(deliveries.len(), 1);
     let d = &deliveries[0];
     assert_eq!(d.status, "delivered");
@@ -53,7 +53,7 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
     t.complete(&p, &id, 0).await;
     let mut d = Vec::new();
     for _ in 0..100 {
-        d = t.gw().store.deliveries(&id).await.expect("deliveries");
+        d = t.gw().deliveries(&id).await.expect("deliveries");
         if d.first().is_some_and(|d| d.status == "failed") {
             break;
         }
@@ -67,7 +67,7 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
         assert!(a.latency_ms >= 250, "{a:?}");
     }
     assert_eq!(m.received().len(), 3);
-    assert_eq!(t.gw().store.outbox_depth().await.expect("depth"), 0);
+    assert_eq!(t.gw().outbox_depth().await.expect("depth"), 0);
 
     // Connection refused is an attempt too.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -77,7 +77,7 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
     let id = t.trans_id_of(created["paymentUrl"].as_str().expect("url"));
     t.complete(&p, &id, 0).await;
     for _ in 0..100 {
-        d = t.gw().store.deliveries(&id).await.expect("deliveries");
+        d = t.gw().deliveries(&id).await.expect("deliveries");
         if d.first().is_some_and(|d| d.status == "failed") {
             break;
         }
@@ -121,7 +121,7 @@ async fn production_mode_refuses_private_targets_unless_allow_listed(backend: Ba
     assert_eq!(s, 200, "allow-listed loopback: {v}");
     // Settle through the core (no helpers in production) and check the IPN arrives.
     let id = t.trans_id_of(v["paymentUrl"].as_str().expect("url"));
-    t.gw().settle(&id, appotapay_gateway::payments::Event::Succeed, Default::default()).await.expect("settle");
+    t.gw().settle(&id, appotapay_gateway::domain::order::Event::Succeed, Default::default()).await.expect("settle");
     assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
     t.shutdown().await;
 }

@@ -5,7 +5,7 @@
 use crate::harness::*;
 use crate::pg::TestDb;
 use appotapay_gateway::config::Config;
-use appotapay_gateway::payments::Event;
+use appotapay_gateway::domain::order::Event;
 use appotapay_gateway::server::{self, StartError};
 use appotapay_protocol::signing;
 use serde_json::json;

@@ -329,7 +329,7 @@ async fn concurrent_over_refunds_have_exactly_one_winner(backend: Backend) {
         });
         let results = futures_util::future::join_all(tries).await;
         assert_eq!(results.iter().filter(|(s, _)| *s == 200).count(), 2, "round {round}: {results:?}");
-        let refunds = t.gw().store.order_refunds(&id).await.expect("refunds");
+        let refunds = t.gw().order_refunds(&id).await.expect("refunds");
         assert_eq!(refunds.iter().map(|r| r.amount).sum::<i64>(), 100_000);
     }
     // The same refundId sent twice at once: one refund.

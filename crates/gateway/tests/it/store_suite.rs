@@ -3,7 +3,7 @@
 //! `name::postgres`.
 
 use crate::pg::TestDb;
-use appotapay_gateway::payments::State;
+use appotapay_gateway::domain::order::State;
 use appotapay_gateway::store::{
     self, AttemptRecord, CardRecord, CreateOutcome, NewOutbox, NextStep, Order, OrderKind, PartnerRecord, StateChange,
     Store, SubAccount,

@@ -13,7 +13,7 @@
 //!   a node that died are claimed again by another once the lease has run out;
 //! - queuing an IPN sends `NOTIFY appotapay_outbox` in the same transaction; every
 //!   node `LISTEN`s and wakes its worker (polling stays as the fallback, so a lost
-//!   notification only delays a delivery; see [`listen`]).
+//!   notification only delays a delivery; see `listen`).
 //!
 //! Leases are not released at start (see
 //! [`OutboxStore::release_leases`](crate::store::OutboxStore::release_leases)): another
@@ -27,8 +27,8 @@
 //! (default [`DEFAULT_MAX_CONNECTIONS`]).
 //!
 //! PostgreSQL text cannot hold NUL: a lookup by a key holding one finds nothing
-//! ([`impossible_key`]), and text from outside is stored with NUL replaced
-//! ([`storable`]). The statements are those of [`crate::store::sql`]; [`ports`]
+//! (`impossible_key`), and text from outside is stored with NUL replaced
+//! (`storable`). The statements are those of [`crate::store::sql`]; `ports`
 //! runs them, adding the clauses only PostgreSQL has.
 
 mod listen;

@@ -4,9 +4,9 @@
 //! `pg_notify`, statements chained in one `WITH`, and the NUL rules of [`super`].
 
 use super::{PgStore, all, execute, exists, first, impossible_key, storable, storable_value};
-use crate::payments::refund::Refusal;
+use crate::domain::records::*;
+use crate::domain::refund::Refusal;
 use crate::store::StoreResult;
-use crate::store::model::*;
 use crate::store::ports::*;
 use crate::store::sql::{Sql, SqlRow, args, checkout, jwt_ids, meta, orders, outbox, partners, refunds};
 use async_trait::async_trait;

@@ -2,7 +2,7 @@
 
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
-use crate::payments::State;
+use crate::domain::order::State;
 use crate::store::{CardRecord, Order, OrderKind, StateChange, StoreResult};
 use appotapay_protocol::ErrorCode;
 

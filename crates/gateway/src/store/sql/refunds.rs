@@ -10,8 +10,8 @@
 
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
-use crate::payments::State;
-use crate::payments::refund::{self, Ledger, RefundStatus, RefundType, Refusal};
+use crate::domain::order::State;
+use crate::domain::refund::{self, Ledger, RefundStatus, RefundType, Refusal};
 use crate::store::{Refund, RefundChange, RefundCreate, RefundFilter, RefundTotals, StoreResult};
 
 /// The columns of a refund, in [`refund_from_row`]'s and [`refund_params`]' order.

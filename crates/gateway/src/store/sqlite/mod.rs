@@ -4,13 +4,13 @@
 //! than have every request fight for the write lock, all writes are sent to one
 //! thread that owns the write connection; it takes every job waiting in its queue,
 //! runs each inside its own savepoint, commits them together, and only then answers
-//! each caller ([`writer`]). Throughput grows with load while every acknowledged
+//! each caller (`writer`). Throughput grows with load while every acknowledged
 //! write is committed. Reads run on separate connections (WAL lets them proceed
 //! during writes). Checkpoints run on a thread of their own, and the writer bounds
-//! the WAL ([`checkpoint`]).
+//! the WAL (`checkpoint`).
 //!
 //! The statements are those of [`crate::store::sql`], with SQLite's placeholders;
-//! [`ports`] runs them. Every write is one writer job, so a port method's statements
+//! `ports` runs them. Every write is one writer job, so a port method's statements
 //! are one atomic step of the single writer.
 
 mod checkpoint;

@@ -3,8 +3,8 @@
 //! writer (so the statements of one write are one atomic step).
 
 use super::{SqliteStore, all, execute, exists, first};
+use crate::domain::records::*;
 use crate::store::StoreResult;
-use crate::store::model::*;
 use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;

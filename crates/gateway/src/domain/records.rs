@@ -1,7 +1,9 @@
-//! Rows as the rest of the gateway sees them.
+//! The records the gateway keeps (partners, orders, outbox rows and attempts,
+//! refunds, checkout progress), as every part of it sees them: the store maps them
+//! to rows, the core decides about them, the entry points show them.
 
-use crate::payments::State;
-use crate::payments::refund::{RefundStatus, RefundType, Refusal};
+use crate::domain::order::State;
+use crate::domain::refund::{RefundStatus, RefundType, Refusal};
 use appotapay_protocol::ErrorCode;
 
 /// A partner as stored: the secret key stays encrypted here.
@@ -89,6 +91,18 @@ pub struct CardRecord {
     pub name: String,
     /// Issuing country.
     pub country: String,
+}
+
+/// What a settlement records besides the state: the method and bank used, and the
+/// masked card.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PaymentDetails {
+    /// Bank or brand code.
+    pub bank_code: Option<String>,
+    /// The method used, when it differs from the order's (`ALL` orders).
+    pub payment_method: Option<String>,
+    /// Masked card data.
+    pub card: Option<CardRecord>,
 }
 
 /// An order.
@@ -299,7 +313,7 @@ pub struct RefundChange {
     pub due_at_ms: Option<i64>,
 }
 
-/// The sums of a transaction's refunds (see [`crate::payments::refund::Ledger`]).
+/// The sums of a transaction's refunds (see [`crate::domain::refund::Ledger`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RefundTotals {
     /// Sum of the refunds not in `error`.

@@ -1,16 +1,16 @@
-//! Which addresses outbound IPN requests may reach.
+//! Which addresses outbound IPN requests may reach: the policy, pure (the resolver
+//! that applies it to names lives with the IPN worker, `jobs::ipn`).
 //!
 //! A partner chooses its `notifyUrl`, so without a guard the gateway could be made to
 //! POST into its own private network (SSRF). Private, loopback, link-local and other
 //! non-public addresses are refused unless allow-listed; sandbox mode allows loopback
 //! so merchants can test IPN handlers on their own machine. IP literals are checked
 //! here before a request is made (the HTTP client does not resolve them), and names
-//! are checked after resolution by [`GuardedResolver`], so a name that resolves to a
+//! are checked after resolution by the IPN worker's resolver, so a name that resolves to a
 //! private address is refused too.
 
 use ipnet::IpNet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The outbound policy.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +19,34 @@ pub struct OutboundGuard {
     pub allow: Vec<IpNet>,
     /// Whether loopback addresses are allowed (sandbox mode).
     pub allow_loopback: bool,
+}
+
+/// Where the gateway lets merchants point IPNs, chosen once at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct OutboundPolicy {
+    /// Networks IPNs may reach although they are not public.
+    pub allow: Vec<IpNet>,
+    /// Merchant endpoints on this machine are targets: the sandbox, where merchants
+    /// test IPN handlers on their own machine. `notifyUrl` is then taken as given
+    /// at order creation, and deliveries may reach loopback addresses.
+    pub local_merchants: bool,
+}
+
+impl OutboundPolicy {
+    /// The guard of IPN deliveries.
+    pub fn delivery_guard(&self) -> OutboundGuard {
+        OutboundGuard { allow: self.allow.clone(), allow_loopback: self.local_merchants }
+    }
+
+    /// Checks an order's `notifyUrl` when the order is created: `Err` explains a
+    /// refusal. Without local merchants, a destination that deliveries would refuse
+    /// is refused now, when the merchant can still see why.
+    pub fn check_notify_url(&self, url: &url::Url) -> Result<(), String> {
+        if self.local_merchants {
+            return Ok(());
+        }
+        OutboundGuard { allow: self.allow.clone(), allow_loopback: false }.check_url(url)
+    }
 }
 
 fn normalise(ip: IpAddr) -> IpAddr {
@@ -87,26 +115,6 @@ impl OutboundGuard {
             None => return Err("the URL has no host".into()),
         };
         if self.permits(ip) { Ok(()) } else { Err(format!("destination {ip} is not allowed")) }
-    }
-}
-
-/// A DNS resolver that drops every address the guard refuses.
-#[derive(Clone, Debug)]
-pub struct GuardedResolver(pub Arc<OutboundGuard>);
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let guard = self.0.clone();
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| guard.permits(a.ip())).collect();
-            if allowed.is_empty() {
-                return Err(format!("{host} resolves to no allowed address").into());
-            }
-            let it: reqwest::dns::Addrs = Box::new(allowed.into_iter());
-            Ok(it)
-        })
     }
 }
 

@@ -31,7 +31,7 @@
 //!
 //! A positive amount is checked by the API before anything else (≤ 0 → 32).
 
-use crate::payments::State;
+use crate::domain::order::State;
 use appotapay_protocol::ErrorCode;
 pub use appotapay_protocol::messages::{RefundStatus, RefundType};
 
@@ -140,6 +140,8 @@ pub enum Refusal {
     /// The amount is not positive, or below the partner's minimum without being the
     /// exact remaining balance (32).
     InvalidAmount,
+    /// No bank that could execute the refund is connected (15, docs §12).
+    NotConnected,
 }
 
 impl Refusal {
@@ -152,6 +154,7 @@ impl Refusal {
             Refusal::AlreadyRefunded => ErrorCode::ALREADY_REFUNDED,
             Refusal::ExceedsPaid => ErrorCode::REFUND_EXCEEDS_AMOUNT,
             Refusal::InvalidAmount => ErrorCode::INVALID_AMOUNT,
+            Refusal::NotConnected => ErrorCode::PRODUCT_NOT_ACTIVE,
         }
     }
 
@@ -164,6 +167,7 @@ impl Refusal {
             Refusal::AlreadyRefunded => "the transaction is fully refunded",
             Refusal::ExceedsPaid => "the refunds would exceed the paid amount",
             Refusal::InvalidAmount => "the amount is below the minimum and not the remaining balance",
+            Refusal::NotConnected => "no bank is connected to execute refunds",
         }
     }
 }

@@ -11,9 +11,7 @@
 //! concurrent attempts cannot both win. A final state never changes.
 //!
 //! Refunds of a successful payment have their own machine beside this one, in
-//! [`refund`]; they never change the payment's state.
-
-pub mod refund;
+//! [`super::refund`]; they never change the payment's state.
 
 use appotapay_protocol::ErrorCode;
 use std::fmt;

@@ -1,15 +1,15 @@
 //! The IPN outbox worker.
 
-use super::guard::{GuardedResolver, OutboundGuard};
-use crate::app::{Gateway, now_ms, tokio_util_shutdown::Shutdown};
-use crate::config::Mode;
+use super::resolver::GuardedResolver;
+use crate::core::{Gateway, now_ms};
+use crate::domain::outbound::OutboundGuard;
+use crate::domain::records::{AttemptRecord, OutboxItem};
 use crate::metrics;
-use crate::store::{AttemptRecord, NextStep, OutboxItem};
-use rand::Rng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Bytes of an answer kept with the attempt.
 const HEAD_BYTES: usize = 1024;
@@ -29,15 +29,12 @@ struct Outcome {
 /// Builds the guarded HTTP client of IPN deliveries: no proxy, no redirects, a
 /// timeout per attempt, and a resolver that refuses non-allowed addresses.
 pub fn client(gw: &Gateway) -> Result<(reqwest::Client, Arc<OutboundGuard>), reqwest::Error> {
-    let guard = Arc::new(OutboundGuard {
-        allow: gw.config.outbound_allow.clone(),
-        allow_loopback: gw.config.mode == Mode::Sandbox,
-    });
+    let guard = Arc::new(gw.outbound().delivery_guard());
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(gw.config.ipn_timeout)
-        .connect_timeout(gw.config.ipn_timeout)
+        .timeout(gw.config().ipn_timeout)
+        .connect_timeout(gw.config().ipn_timeout)
         .user_agent(concat!("appotapay-gateway/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
         .build()?;
@@ -121,28 +118,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn next_step(gw: &Gateway, attempt: u32, delivered: bool) -> NextStep {
-    if delivered {
-        return NextStep::Delivered;
-    }
-    let Some(delay) = gw.config.ipn_schedule.get(attempt as usize) else {
-        return NextStep::GiveUp;
-    };
-    let mut ms = delay.as_millis() as i64;
-    if gw.config.ipn_jitter && ms > 0 {
-        let j = rand::thread_rng().gen_range(-0.2..=0.2);
-        ms += (ms as f64 * j) as i64;
-    }
-    NextStep::RetryAt(now_ms() + ms)
-}
-
 async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundGuard>, item: OutboxItem) {
     let at_ms = now_ms();
     let started = Instant::now();
     let out = post(&client, &guard, &item.url, &item.body).await;
     let latency_ms = started.elapsed().as_millis() as i64;
     metrics::ipn_attempt(out.label);
-    let next = next_step(&gw, item.attempt, out.delivered);
+    let next = gw.next_ipn_step(item.attempt, out.delivered);
     tracing::info!(
         trans_id = %item.trans_id,
         attempt = item.attempt,
@@ -161,14 +143,14 @@ async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundG
         latency_ms,
         response_head: out.head,
     };
-    if let Err(e) = gw.store.finish_attempt(&record, next).await {
+    if let Err(e) = gw.record_ipn_attempt(&record, next).await {
         // The lease runs out and the row is claimed again: at-least-once.
         tracing::error!(trans_id = %item.trans_id, error = %e, "could not record an IPN attempt");
     }
 }
 
 /// Runs the worker until `shutdown` fires, then waits for deliveries in flight.
-pub async fn run(gw: Arc<Gateway>, shutdown: Shutdown) {
+pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
     let (client, guard) = match client(&gw) {
         Ok(c) => c,
         Err(e) => {
@@ -176,20 +158,20 @@ pub async fn run(gw: Arc<Gateway>, shutdown: Shutdown) {
             return;
         }
     };
-    let slots = Arc::new(Semaphore::new(gw.config.ipn_concurrency));
-    let lease_ms = gw.config.ipn_timeout.as_millis() as i64 + 5_000;
+    let slots = Arc::new(Semaphore::new(gw.config().ipn_concurrency));
+    let lease_ms = gw.config().ipn_timeout.as_millis() as i64 + 5_000;
+    let wake = gw.outbox_wake();
     let mut tasks = JoinSet::new();
     let mut last_gauge = Instant::now() - Duration::from_secs(60);
     loop {
-        if shutdown.fired() {
+        if shutdown.is_cancelled() {
             break;
         }
         while tasks.try_join_next().is_some() {}
         let free = slots.available_permits().min(256);
         let mut full_batch = false;
         if free > 0 {
-            let now = now_ms();
-            match gw.store.claim_outbox(now, now + lease_ms, free as u32).await {
+            match gw.claim_ipns(now_ms() + lease_ms, free as u32).await {
                 Ok(items) => {
                     full_batch = items.len() == free;
                     for item in items {
@@ -205,7 +187,7 @@ pub async fn run(gw: Arc<Gateway>, shutdown: Shutdown) {
             }
         }
         if last_gauge.elapsed() >= Duration::from_secs(5) {
-            if let Ok(depth) = gw.store.outbox_depth().await {
+            if let Ok(depth) = gw.outbox_depth().await {
                 metrics::outbox_depth(depth);
             }
             last_gauge = Instant::now();
@@ -216,15 +198,15 @@ pub async fn run(gw: Arc<Gateway>, shutdown: Shutdown) {
         let wait_ms = if slots.available_permits() == 0 {
             20
         } else {
-            match gw.store.next_outbox_due().await {
+            match gw.next_ipn_due().await {
                 Ok(Some(due)) => (due - now_ms()).clamp(0, 1_000),
                 _ => 1_000,
             }
         };
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
-            _ = gw.outbox_wake.notified() => {}
-            _ = shutdown.wait() => {}
+            _ = wake.notified() => {}
+            _ = shutdown.cancelled() => {}
         }
     }
     // Graceful shutdown: finish (and record) the deliveries in flight.

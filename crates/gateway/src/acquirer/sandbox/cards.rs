@@ -13,164 +13,12 @@
 //! - [`Verdict::SendOtp`]: the issuer sends an OTP; once the customer confirms it the
 //!   stored outcome applies (success, a decline, or processing then success).
 
+pub use crate::acquirer::{TestCard, Verdict};
+pub use crate::domain::card::*;
 use appotapay_protocol::ErrorCode;
-use std::fmt;
 
 /// The one OTP every sandbox instrument accepts.
 pub const SANDBOX_OTP: &str = "123456";
-
-/// Wrong OTPs allowed before the payment fails with 39.
-pub const MAX_OTP_ATTEMPTS: u32 = 3;
-
-/// A card network, detected from the number's prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Brand {
-    /// Domestic NAPAS card (`9704…`), paid with method `ATM`.
-    Napas,
-    /// Visa (`4…`).
-    Visa,
-    /// Mastercard (`51`–`55`, `2221`–`2720`).
-    Mastercard,
-    /// JCB (`35…`).
-    Jcb,
-}
-
-impl Brand {
-    /// The `bankCode` of an international brand (`VISA`, `MASTERCARD`, `JCB`).
-    pub fn cc_bank_code(self) -> Option<&'static str> {
-        match self {
-            Brand::Napas => None,
-            Brand::Visa => Some("VISA"),
-            Brand::Mastercard => Some("MASTERCARD"),
-            Brand::Jcb => Some("JCB"),
-        }
-    }
-}
-
-/// The brand of a card number (digits only), `None` when no supported prefix matches.
-pub fn brand_of(number: &str) -> Option<Brand> {
-    let prefix = |n: usize| number.get(..n).and_then(|p| p.parse::<u32>().ok());
-    if number.starts_with("9704") {
-        Some(Brand::Napas)
-    } else if number.starts_with('4') {
-        Some(Brand::Visa)
-    } else if matches!(prefix(2), Some(51..=55)) || matches!(prefix(4), Some(2221..=2720)) {
-        Some(Brand::Mastercard)
-    } else if number.starts_with("35") {
-        Some(Brand::Jcb)
-    } else {
-        None
-    }
-}
-
-/// The Luhn (mod 10) check of a string of ASCII digits; `false` for anything else or
-/// an empty string.
-pub fn luhn_valid(number: &str) -> bool {
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = number
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let dd = d * 2;
-                if dd > 9 { dd - 9 } else { dd }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
-/// A card month, `MM/YY` on the card.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MonthYear {
-    /// Full year (2027).
-    pub year: i32,
-    /// Month, 1–12.
-    pub month: u32,
-}
-
-impl fmt::Display for MonthYear {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}/{:02}", self.month, self.year.rem_euclid(100))
-    }
-}
-
-/// Whether the card is a domestic ATM card or an international credit card.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CardKind {
-    /// Number, holder, issue date.
-    Atm,
-    /// Number, holder, expiry, CVV.
-    Cc,
-}
-
-/// Card data as the checkout validated it: digits only, the holder in upper-case
-/// ASCII, a well-formed date. `Debug` masks the number and hides the CVV.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CardData {
-    /// ATM or CC.
-    pub kind: CardKind,
-    /// Digits only.
-    pub number: String,
-    /// Upper-case ASCII letters and single spaces.
-    pub holder: String,
-    /// Issue date (ATM) or expiry (CC).
-    pub date: MonthYear,
-    /// CVV (CC only).
-    pub cvv: Option<String>,
-}
-
-impl fmt::Debug for CardData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CardData")
-            .field("kind", &self.kind)
-            .field("number", &mask(&self.number))
-            .field("date", &self.date)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A card number masked to its first 6 and last 4 digits (`512345******2346`); what
-/// the gateway may keep of a card.
-pub fn mask(number: &str) -> String {
-    let n = number.len();
-    if n < 10 || !number.is_ascii() {
-        return "*".repeat(n.min(19));
-    }
-    format!("{}{}{}", &number[..6], "*".repeat(n - 10), &number[n - 4..])
-}
-
-/// Which form field an [`Verdict::Invalid`] answer is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    /// Card number.
-    Number,
-    /// Holder name.
-    Holder,
-    /// Issue or expiry date.
-    Date,
-    /// CVV.
-    Cvv,
-}
-
-/// The issuer's answer to submitted card data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The data is wrong: show `code` on `field`, let the customer correct it.
-    Invalid(Field, ErrorCode),
-    /// An OTP is sent; after it is confirmed, the payment ends with `outcome`
-    /// (0, a decline code, or 34: processing, then success).
-    SendOtp {
-        /// What confirming the OTP leads to.
-        outcome: ErrorCode,
-    },
-}
 
 enum DateRule {
     Any,
@@ -260,27 +108,12 @@ pub fn otp_ok(otp: &str) -> bool {
     otp.len() == SANDBOX_OTP.len() && bool::from(otp.as_bytes().ct_eq(SANDBOX_OTP.as_bytes()))
 }
 
-/// One row of the instrument table printed on the sandbox checkout page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TableRow {
-    /// Card number.
-    pub number: &'static str,
-    /// Holder to type.
-    pub holder: &'static str,
-    /// Date to type (`any` rows show an example).
-    pub date: &'static str,
-    /// CVV to type (CC).
-    pub cvv: &'static str,
-    /// Outcome.
-    pub outcome: ErrorCode,
-}
-
-const fn row(number: &'static str, holder: &'static str, date: &'static str, cvv: &'static str, code: u32) -> TableRow {
-    TableRow { number, holder, date, cvv, outcome: ErrorCode(code) }
+const fn row(number: &'static str, holder: &'static str, date: &'static str, cvv: &'static str, code: u32) -> TestCard {
+    TestCard { number, holder, date, cvv, outcome: ErrorCode(code) }
 }
 
 /// The ATM instruments of spec §7, as printed on the page (`*` = any value).
-pub const ATM_TABLE: &[TableRow] = &[
+pub const ATM_TABLE: &[TestCard] = &[
     row("9704229306604047", "ARTURO MOEN", "01/23", "", 0),
     row("9704000000000018", "NGUYEN VAN A", "*", "", 0),
     row("9704000000000034", "*", "*", "", 34),
@@ -293,7 +126,7 @@ pub const ATM_TABLE: &[TableRow] = &[
 
 /// The CC instruments of spec §7, as printed on the page (`*` = any value; dates
 /// must lie in the future).
-pub const CC_TABLE: &[TableRow] = &[
+pub const CC_TABLE: &[TestCard] = &[
     row("5123456789012346", "NGUYEN VAN A", "03/27", "123", 0),
     row("5123450000000008", "NGUYEN VAN A", "*", "*", 0),
     row("4000000000001075", "NGUYEN VAN A", "*", "*", 0),
@@ -311,23 +144,12 @@ mod tests {
 
     #[test]
     fn the_published_mastercard_outlives_its_expiry() {
-        use crate::checkout::forms::{CardForm, validate_card};
         let later = MonthYear { year: 2031, month: 6 };
         assert_eq!(checked_month("5123 4567 8901 2346", later), MonthYear { year: 2027, month: 3 });
         assert_eq!(checked_month("5123450000000008", later), later, "no fixed date");
         assert_eq!(checked_month("5123456789012346", MonthYear { year: 2026, month: 12 }).year, 2026);
-        let form = |date: &str| CardForm {
-            card_number: "5123456789012346".into(),
-            card_holder: "NGUYEN VAN A".into(),
-            card_date: date.into(),
-            card_cvv: "123".into(),
-            ..CardForm::default()
-        };
-        let today = checked_month("5123456789012346", later);
-        let card = validate_card(CardKind::Cc, "MASTERCARD", &form("03/27"), today).expect("valid");
+        let card = card(CardKind::Cc, "5123456789012346", "NGUYEN VAN A", (3, 2027), Some("123"));
         assert!(matches!(authorize(&card), Verdict::SendOtp { outcome: ErrorCode::SUCCESS }));
-        // Any other card is still checked against the real month.
-        assert!(validate_card(CardKind::Cc, "MASTERCARD", &form("03/27"), later).is_err());
     }
 
     fn card(kind: CardKind, number: &str, holder: &str, date: (u32, i32), cvv: Option<&str>) -> CardData {
@@ -344,37 +166,8 @@ mod tests {
         match v {
             Verdict::SendOtp { outcome } => outcome.code(),
             Verdict::Invalid(_, code) => 1000 + code.code(),
+            Verdict::NotConnected => u32::MAX,
         }
-    }
-
-    #[test]
-    fn luhn_and_brands() {
-        for row in ATM_TABLE.iter().chain(CC_TABLE) {
-            assert!(luhn_valid(row.number), "{}", row.number);
-        }
-        assert!(!luhn_valid("9704000000000019"));
-        assert!(!luhn_valid(""));
-        assert!(!luhn_valid("4000 0000"));
-        assert_eq!(brand_of("9704229306604047"), Some(Brand::Napas));
-        assert_eq!(brand_of("4000000000001075"), Some(Brand::Visa));
-        assert_eq!(brand_of("5123456789012346"), Some(Brand::Mastercard));
-        assert_eq!(brand_of("2221000000000009"), Some(Brand::Mastercard));
-        assert_eq!(brand_of("2720990000000007"), Some(Brand::Mastercard));
-        assert_eq!(brand_of("2721000000000004"), None);
-        assert_eq!(brand_of("5612345678901234"), None);
-        assert_eq!(brand_of("3530111333300000"), Some(Brand::Jcb));
-        assert_eq!(brand_of("6011111111111117"), None);
-        assert_eq!(Brand::Visa.cc_bank_code(), Some("VISA"));
-    }
-
-    #[test]
-    fn masking_keeps_six_and_four() {
-        assert_eq!(mask("5123456789012346"), "512345******2346");
-        assert_eq!(mask("9704000000000000018"), "970400*********0018");
-        assert_eq!(mask("123"), "***");
-        let c = card(CardKind::Cc, "5123456789012346", "X", (3, 2027), Some("123"));
-        let dbg = format!("{c:?}");
-        assert!(!dbg.contains("5123456789012346") && !dbg.contains("123\""), "{dbg}");
     }
 
     #[test]

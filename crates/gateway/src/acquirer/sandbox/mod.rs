@@ -1,0 +1,120 @@
+//! The sandbox acquirer: a simulated bank that answers like AppotaPay's sandbox.
+//!
+//! - Cards ([`cards`]): AppotaPay's published test instruments succeed, "magic"
+//!   last four digits select each decline (or the slow `…0034` success), OTP
+//!   `123456` confirms.
+//! - Refunds ([`refunds`]): card and QR refunds answer at once, domestic-card refunds
+//!   after a delay, and `FAIL` in the reason makes the bank refuse.
+//! - As a [`Simulator`] it also lets merchants settle transactions on demand and
+//!   shows its test cards on the card page.
+//!
+//! It is chosen at start-up in sandbox mode, and only then: no other code asks
+//! which mode the gateway runs in.
+
+pub mod cards;
+pub mod refunds;
+
+use super::{Acquirer, Issuer, PaymentDetails, RefundAnswer, RefundBank, RefundOrder, Simulator, TestCard, Verdict};
+use crate::domain::card::{CardData, CardKind, MonthYear};
+use crate::domain::records::{CardRecord, Order};
+use appotapay_protocol::BankCode;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// The simulated bank.
+#[derive(Clone, Copy, Debug)]
+pub struct SandboxAcquirer {
+    /// How long a `…0034` card payment stays processing.
+    pub processing_delay: Duration,
+    /// How long a domestic-card (`ATM`) refund stays processing.
+    pub refund_delay: Duration,
+}
+
+/// The sandbox Mastercard of spec §7, recorded with CC payments settled by the helper.
+pub fn sandbox_card() -> CardRecord {
+    CardRecord {
+        number_masked: "512345******2346".into(),
+        date: "03/27".into(),
+        name: "NGUYEN VAN A".into(),
+        country: "VN".into(),
+    }
+}
+
+#[async_trait]
+impl Issuer for SandboxAcquirer {
+    fn checked_month(&self, typed_number: &str, today: MonthYear) -> MonthYear {
+        cards::checked_month(typed_number, today)
+    }
+
+    async fn authorize(&self, card: &CardData) -> Verdict {
+        cards::authorize(card)
+    }
+
+    async fn confirm_otp(&self, otp: &str) -> bool {
+        cards::otp_ok(otp)
+    }
+
+    fn processing_delay(&self) -> Duration {
+        self.processing_delay
+    }
+}
+
+#[async_trait]
+impl RefundBank for SandboxAcquirer {
+    fn executes_refunds(&self, _payment_method: &str) -> bool {
+        true
+    }
+
+    async fn submit_refund(&self, refund: RefundOrder<'_>) -> RefundAnswer {
+        let plan = refunds::plan(refund.payment_method, refund.reason, self.refund_delay);
+        match plan.delay {
+            None => RefundAnswer::Done(plan.answer),
+            Some(d) => RefundAnswer::Working(d),
+        }
+    }
+
+    async fn refund_status(&self, refund: RefundOrder<'_>) -> RefundAnswer {
+        // The delay has passed (the core asks when it was due): the planned answer.
+        RefundAnswer::Done(refunds::plan(refund.payment_method, refund.reason, self.refund_delay).answer)
+    }
+}
+
+impl Simulator for SandboxAcquirer {
+    fn test_cards(&self, kind: CardKind) -> &'static [TestCard] {
+        match kind {
+            CardKind::Atm => cards::ATM_TABLE,
+            CardKind::Cc => cards::CC_TABLE,
+        }
+    }
+
+    fn refund_delay(&self) -> Duration {
+        self.refund_delay
+    }
+
+    fn success_details(&self, order: &Order) -> PaymentDetails {
+        let method = match order.payment_method.as_str() {
+            "ALL" => BankCode::parse(&order.bank_code).and_then(BankCode::card_method).map_or("ATM", |m| m.as_str()),
+            m => m,
+        };
+        let bank = match (method, order.bank_code.is_empty()) {
+            ("ATM", true) => Some("MB".to_owned()),
+            ("CC", true) => Some("MASTERCARD".to_owned()),
+            _ => None,
+        };
+        PaymentDetails {
+            bank_code: bank,
+            payment_method: (method != order.payment_method).then(|| method.to_owned()),
+            card: (method == "CC").then(sandbox_card),
+        }
+    }
+}
+
+impl Acquirer for SandboxAcquirer {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn simulator(&self) -> Option<&dyn Simulator> {
+        Some(self)
+    }
+}

@@ -1,0 +1,153 @@
+//! The core: the only code that changes the gateway's state.
+//!
+//! Every entry point (the partner API, the hosted checkout, the background jobs, the
+//! command line) calls the methods of [`Gateway`] and nothing else: its fields are
+//! private, so no handler can reach the store or a bank around the rules here. The
+//! core itself reaches the world only through two ports, chosen once at start-up:
+//! the store ([`crate::store::Store`]: SQLite or PostgreSQL) and the acquirer
+//! ([`crate::acquirer::Acquirer`]: the sandbox bank, or none in production). The
+//! rules it applies are the domain's pure functions ([`crate::domain`]).
+//!
+//! One module per resource:
+//! - [`partners`]: partners (cached, secrets decrypted), sub-accounts, JWT ids;
+//! - [`orders`]: order creation and lookups; [`ids`]: how `appotapayTransId`s are
+//!   drawn;
+//! - [`settle`]: every state change of an order, through the one state machine,
+//!   with the IPN queued in the same transaction; the expiry sweep;
+//! - [`results`]: the signed IPN body and redirect URL of a final order;
+//! - [`links`]: payment links, QR image URLs and the checkout's form tokens;
+//! - [`pay`]: what the hosted checkout's steps do (choices, card, OTP, cancel);
+//! - [`credits`]: VietQR payloads and matching a bank credit to its QR order;
+//! - [`simulate`]: settlements on demand, with a simulated bank only;
+//! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
+//! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
+//! - [`startup`]: the checks a node makes before it serves.
+
+pub mod credits;
+pub mod ids;
+pub mod links;
+pub mod orders;
+pub mod outbox;
+pub mod partners;
+pub mod pay;
+pub mod refunds;
+pub mod results;
+pub mod settle;
+pub mod simulate;
+pub mod startup;
+
+pub use credits::CreditOutcome;
+pub use orders::NewOrder;
+pub use partners::Partner;
+pub use refunds::NewRefund;
+pub use settle::{SettleDetails, Settlement};
+
+use crate::acquirer::{Acquirer, Simulator};
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::domain::outbound::OutboundPolicy;
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// A failure of a core operation.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored secret does not decrypt.
+    #[error("partner {0}: stored secret does not decrypt under the master key")]
+    Key(String),
+}
+
+pub use crate::now_ms;
+
+/// The ports and settings a gateway is assembled from (see [`Gateway::new`]).
+pub struct Parts {
+    /// Checked configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Keys.
+    pub keys: Keys,
+    /// The banks.
+    pub acquirer: Arc<dyn Acquirer>,
+    /// Where IPNs may go.
+    pub outbound: OutboundPolicy,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts").field("config", &self.config).field("acquirer", &self.acquirer.name()).finish()
+    }
+}
+
+/// A running gateway's state, shared by every entry point.
+pub struct Gateway {
+    config: Config,
+    store: Arc<dyn Store>,
+    keys: Keys,
+    acquirer: Arc<dyn Acquirer>,
+    outbound: OutboundPolicy,
+    /// Wakes the IPN worker when a row is queued: by this node, or by another one
+    /// when the store is shared (`outbox_signal`).
+    outbox_wake: Arc<Notify>,
+    partners: RwLock<HashMap<String, (Arc<Partner>, Instant)>>,
+    trans_ids: ids::TransIds,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("config", &self.config)
+            .field("acquirer", &self.acquirer.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Assembles a gateway from its ports.
+    pub fn new(parts: Parts) -> Gateway {
+        let Parts { config, store, keys, acquirer, outbound } = parts;
+        let outbox_wake = store.outbox_signal().unwrap_or_else(|| Arc::new(Notify::new()));
+        Gateway {
+            config,
+            store,
+            keys,
+            acquirer,
+            outbound,
+            outbox_wake,
+            partners: RwLock::new(HashMap::new()),
+            trans_ids: Default::default(),
+        }
+    }
+
+    /// The configuration the gateway runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The simulated bank's extra powers, when the acquirer is a simulator (the
+    /// sandbox): the helper routes and the test-card table exist only then.
+    pub fn simulator(&self) -> Option<&dyn Simulator> {
+        self.acquirer.simulator()
+    }
+
+    /// The name of the acquirer in use (`sandbox`, `unconnected`).
+    pub fn acquirer_name(&self) -> &'static str {
+        self.acquirer.name()
+    }
+
+    /// Where IPNs may go.
+    pub fn outbound(&self) -> &OutboundPolicy {
+        &self.outbound
+    }
+
+    /// Answers when the database does (`/healthz`).
+    pub async fn ping(&self) -> Result<(), CoreError> {
+        Ok(self.store.ping().await?)
+    }
+}

@@ -1,0 +1,108 @@
+//! Orders: creation (drawing a fresh `appotapayTransId`, with the VietQR payload of a
+//! QR order) and lookups.
+
+use super::{CoreError, Gateway, now_ms};
+use crate::domain::order::State;
+use crate::domain::records::{CreateOutcome, Order, OrderKind};
+use crate::metrics;
+use crate::store::StoreError;
+use appotapay_protocol::ErrorCode;
+
+/// A new order as validated by the API.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    /// Partner.
+    pub partner_code: String,
+    /// The partner's id.
+    pub order_id: String,
+    /// Bank or QR.
+    pub kind: OrderKind,
+    /// Method (`QR` for QR orders).
+    pub payment_method: String,
+    /// Bank code or empty.
+    pub bank_code: String,
+    /// VND.
+    pub amount: i64,
+    /// Description.
+    pub order_info: String,
+    /// Customer IP.
+    pub client_ip: String,
+    /// IPN URL.
+    pub notify_url: String,
+    /// Redirect URL or empty.
+    pub redirect_url: String,
+    /// Extra data.
+    pub extra_data: String,
+    /// Sub-account.
+    pub sub_account: Option<String>,
+}
+
+impl Gateway {
+    /// Whether IPNs may be sent to `url`, checked when an order names it: `Err`
+    /// explains a refusal (see [`crate::domain::outbound::OutboundPolicy`]).
+    pub fn check_notify_url(&self, url: &url::Url) -> Result<(), String> {
+        self.outbound.check_notify_url(url)
+    }
+
+    /// Creates an order, drawing a fresh appotapayTransId. `Ok(None)` means the
+    /// partner already used this order id (errorCode 30).
+    pub async fn create_order(&self, new: NewOrder) -> Result<Option<Order>, CoreError> {
+        let now = now_ms();
+        let ttl = self.config.payment_ttl.as_millis() as i64;
+        for _ in 0..16 {
+            let Some(trans_id) = self.trans_ids.next(now) else { continue };
+            let qr_payload = match new.kind {
+                OrderKind::Qr => super::credits::vietqr_payload(&self.config.collecting, new.amount, trans_id.as_str()),
+                OrderKind::Bank => None,
+            };
+            let order = Order {
+                trans_id: trans_id.to_string(),
+                partner_code: new.partner_code.clone(),
+                order_id: new.order_id.clone(),
+                kind: new.kind,
+                payment_method: new.payment_method.clone(),
+                bank_code: new.bank_code.clone(),
+                amount: new.amount,
+                order_info: new.order_info.clone(),
+                client_ip: new.client_ip.clone(),
+                notify_url: new.notify_url.clone(),
+                redirect_url: new.redirect_url.clone(),
+                extra_data: new.extra_data.clone(),
+                sub_account: new.sub_account.clone(),
+                state: State::Pending,
+                code: ErrorCode::PENDING,
+                card: None,
+                qr_payload,
+                created_at_ms: now,
+                expires_at_ms: now + ttl,
+                updated_at_ms: now,
+                settled_at_ms: None,
+            };
+            match self.store.create_order(&order).await? {
+                CreateOutcome::Created => {
+                    metrics::order_created(&order.payment_method);
+                    return Ok(Some(order));
+                }
+                CreateOutcome::DuplicateOrderId => return Ok(None),
+                CreateOutcome::TransIdTaken => self.trans_ids.taken(),
+            }
+        }
+        Err(CoreError::Store(StoreError::Database("could not draw a free appotapayTransId".into())))
+    }
+
+    /// An order by appotapayTransId.
+    pub async fn order(&self, trans_id: &str) -> Result<Option<Order>, CoreError> {
+        Ok(self.store.get_order(trans_id).await?)
+    }
+
+    /// An order of `partner_code` by appotapayTransId; `None` also for another
+    /// partner's order.
+    pub async fn partner_order(&self, partner_code: &str, trans_id: &str) -> Result<Option<Order>, CoreError> {
+        Ok(self.store.get_order(trans_id).await?.filter(|o| o.partner_code == partner_code))
+    }
+
+    /// An order by the partner's order id.
+    pub async fn find_order(&self, partner_code: &str, order_id: &str) -> Result<Option<Order>, CoreError> {
+        Ok(self.store.find_order(partner_code, order_id).await?)
+    }
+}

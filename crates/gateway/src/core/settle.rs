@@ -1,0 +1,159 @@
+//! Settlement: every change of an order's state, from any entry point (checkout,
+//! sandbox helpers, bank credits, the sweeper), goes through [`Gateway::settle`].
+//!
+//! It decides with the pure state machine ([`crate::domain::order::decide`]) and has
+//! the store apply the decision as a compare-and-set on the state it was decided
+//! from, writing the IPN into the outbox in the same transaction as a final state:
+//! of two concurrent settlements exactly one wins, and a paid order can never lose
+//! its notification. A lost race is decided again from the row as it then is.
+
+use super::{CoreError, Gateway, now_ms};
+use crate::domain::order::{self, Current, Decision, Event, State};
+use crate::domain::records::{NewOutbox, Order, StateChange};
+use crate::metrics;
+use appotapay_protocol::ErrorCode;
+
+/// Details recorded with a settlement besides the state: the bank and method the
+/// customer used, and the masked card.
+pub type SettleDetails = crate::acquirer::PaymentDetails;
+
+/// What a settlement attempt did.
+#[derive(Clone, Debug)]
+pub enum Settlement {
+    /// The order changed; this is its new row.
+    Changed(Order),
+    /// Nothing changed; answer this code (41 for a paid order, the final code for
+    /// another final order, 34 while processing…).
+    Rejected(ErrorCode, Order),
+}
+
+impl Settlement {
+    /// The order as the attempt left it.
+    pub fn order(&self) -> &Order {
+        match self {
+            Settlement::Changed(o) | Settlement::Rejected(_, o) => o,
+        }
+    }
+}
+
+impl Gateway {
+    /// Applies `event` to an order through [`order::decide`], retrying the decision
+    /// when another request changed the order first. A final state queues the IPN in
+    /// the same transaction (successes always, failures for partners that opted in).
+    /// `Ok(None)`: no such order.
+    pub async fn settle(
+        &self,
+        trans_id: &str,
+        event: Event,
+        details: SettleDetails,
+    ) -> Result<Option<Settlement>, CoreError> {
+        loop {
+            let Some(order) = self.store.get_order(trans_id).await? else {
+                return Ok(None);
+            };
+            let now = now_ms();
+            let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
+            let (state, code) = match order::decide(current, event, now) {
+                Decision::Reject(code) => return Ok(Some(Settlement::Rejected(code, order))),
+                Decision::Change { state, code } => (state, code),
+            };
+            // Details describe a payment attempt; an expiry decided instead keeps none.
+            let details = if state == State::Expired { SettleDetails::default() } else { details.clone() };
+            let updated = changed(&order, state, code, now, &details);
+            let outbox = self.outbox_row(&updated, now).await?;
+            let queued = outbox.is_some();
+            let change = StateChange {
+                trans_id: order.trans_id.clone(),
+                from: order.state,
+                to: state,
+                code,
+                now_ms: now,
+                bank_code: details.bank_code,
+                payment_method: details.payment_method,
+                card: details.card,
+                outbox,
+            };
+            if self.store.apply_change(&change).await? {
+                if state.is_final() {
+                    metrics::order_settled(&updated.payment_method, state);
+                }
+                if queued {
+                    self.outbox_wake.notify_one();
+                }
+                return Ok(Some(Settlement::Changed(updated)));
+            }
+            // Lost a race: decide again from the row as it is now.
+        }
+    }
+
+    /// The IPN a change to `updated` queues: for a final state, successes always and
+    /// failures for partners that opted in.
+    async fn outbox_row(&self, updated: &Order, now: i64) -> Result<Option<NewOutbox>, CoreError> {
+        let state = updated.state;
+        if !state.is_final() {
+            return Ok(None);
+        }
+        let Some(p) = self.partner(&updated.partner_code).await? else { return Ok(None) };
+        if state != State::Success && !p.notify_failures {
+            return Ok(None);
+        }
+        let body = serde_json::to_string(&self.notification(&p, updated)).unwrap_or_default();
+        Ok(Some(NewOutbox {
+            partner_code: p.code.clone(),
+            url: updated.notify_url.clone(),
+            body,
+            first_attempt_at_ms: now + self.config.ipn_schedule.first().map_or(0, |d| d.as_millis() as i64),
+        }))
+    }
+
+    /// Finalises overdue pending orders; returns how many it expired.
+    pub async fn sweep_expired(&self) -> Result<usize, CoreError> {
+        let overdue = self.store.overdue_orders(now_ms(), 500).await?;
+        let mut n = 0;
+        for o in overdue {
+            if let Some(Settlement::Changed(_)) =
+                self.settle(&o.trans_id, Event::Expire, SettleDetails::default()).await?
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// An order as a reader should see it now: one past its lifetime is expired
+    /// first (the sweeper would a moment later; a customer must not see a payable
+    /// page), and a concurrent change that won is read back.
+    pub async fn current_order(&self, trans_id: &str) -> Result<Option<Order>, CoreError> {
+        let Some(mut order) = self.store.get_order(trans_id).await? else { return Ok(None) };
+        if order.state == State::Pending && now_ms() >= order.expires_at_ms {
+            if let Some(s) = self.settle(trans_id, Event::Expire, SettleDetails::default()).await? {
+                order = s.order().clone();
+            }
+            if order.state == State::Pending {
+                return Ok(self.store.get_order(trans_id).await?);
+            }
+        }
+        Ok(Some(order))
+    }
+}
+
+/// `order` as a change to `state` leaves it.
+fn changed(order: &Order, state: State, code: ErrorCode, now: i64, details: &SettleDetails) -> Order {
+    let mut updated = order.clone();
+    updated.state = state;
+    updated.code = code;
+    updated.updated_at_ms = now;
+    if state.is_final() {
+        updated.settled_at_ms = Some(now);
+    }
+    if let Some(b) = &details.bank_code {
+        updated.bank_code.clone_from(b);
+    }
+    if let Some(m) = &details.payment_method {
+        updated.payment_method.clone_from(m);
+    }
+    if details.card.is_some() {
+        updated.card.clone_from(&details.card);
+    }
+    updated
+}

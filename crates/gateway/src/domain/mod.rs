@@ -1,0 +1,18 @@
+//! The domain: the gateway's types and rules, pure.
+//!
+//! Nothing here does I/O, reads a clock or knows an entry point; everything here may
+//! be used by every other part of the gateway, and it imports only
+//! `appotapay-protocol` (and small pure crates). The rules that decide about money
+//! live here once, so they can be property-tested without a database or HTTP:
+//! - [`order`]: the order state machine ([`order::decide`]);
+//! - [`refund`]: the refund state machine, the ledger and the admission rule;
+//! - [`card`]: card brands, Luhn, the card month, masking;
+//! - [`records`]: the records the store keeps and the core decides about;
+//! - [`outbound`]: which addresses IPNs may reach.
+
+pub mod card;
+pub mod checkout;
+pub mod order;
+pub mod outbound;
+pub mod records;
+pub mod refund;
