@@ -13,6 +13,8 @@ use std::str::FromStr;
 /// assert_eq!(id.number(), 221434473737);
 /// assert_eq!(AppotapayTransId::from_number(42).unwrap().as_str(), "AP000000000042");
 /// assert!("AP12".parse::<AppotapayTransId>().is_err());
+/// assert_eq!(id, "AP221434473737");
+/// assert!(id.starts_with("AP"), "reads as text");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -65,6 +67,38 @@ impl TryFrom<String> for AppotapayTransId {
 impl From<AppotapayTransId> for String {
     fn from(id: AppotapayTransId) -> String {
         id.0
+    }
+}
+
+/// An id reads as its text wherever text is expected (`&id` as a `&str`).
+impl std::ops::Deref for AppotapayTransId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for AppotapayTransId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for AppotapayTransId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for AppotapayTransId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for AppotapayTransId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 

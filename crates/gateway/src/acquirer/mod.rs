@@ -27,7 +27,7 @@ use crate::domain::card::{CardData, CardKind, Field, MonthYear};
 use crate::domain::records::Order;
 pub use crate::domain::records::PaymentDetails;
 use crate::domain::refund::RefundEvent;
-use appotapay_protocol::ErrorCode;
+use appotapay_protocol::{ErrorCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ pub struct RefundOrder<'a> {
     /// The refunded transaction.
     pub trans_id: &'a str,
     /// How the payment was made (`ATM`, `CC`, `QR`).
-    pub payment_method: &'a str,
+    pub payment_method: PaymentMethod,
     /// VND.
     pub amount: i64,
     /// The partner's reason.
@@ -96,7 +96,7 @@ pub enum RefundAnswer {
 pub trait RefundBank: Send + Sync {
     /// Whether refunds of payments made with `payment_method` can be executed at
     /// all. `false` refuses the request before anything is recorded.
-    fn executes_refunds(&self, payment_method: &str) -> bool;
+    fn executes_refunds(&self, payment_method: PaymentMethod) -> bool;
 
     /// Hands a newly admitted refund to the bank.
     async fn submit_refund(&self, refund: RefundOrder<'_>) -> RefundAnswer;

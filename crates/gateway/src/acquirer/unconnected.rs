@@ -8,6 +8,7 @@
 
 use super::{Acquirer, Issuer, RefundAnswer, RefundBank, RefundOrder, Verdict};
 use crate::domain::card::CardData;
+use appotapay_protocol::PaymentMethod;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ impl Issuer for Unconnected {
 
 #[async_trait]
 impl RefundBank for Unconnected {
-    fn executes_refunds(&self, _payment_method: &str) -> bool {
+    fn executes_refunds(&self, _payment_method: PaymentMethod) -> bool {
         false
     }
 
@@ -72,8 +73,9 @@ mod tests {
         };
         assert_eq!(a.authorize(&card).await, Verdict::NotConnected);
         assert!(!a.confirm_otp("123456").await);
-        assert!(!a.executes_refunds("CC") && !a.executes_refunds("ATM") && !a.executes_refunds("QR"));
-        let r = RefundOrder { refund_id: "RF1", trans_id: "AP1", payment_method: "CC", amount: 1, reason: "" };
+        assert!(PaymentMethod::ALL_METHODS.into_iter().all(|m| !a.executes_refunds(m)));
+        let r =
+            RefundOrder { refund_id: "RF1", trans_id: "AP1", payment_method: PaymentMethod::Cc, amount: 1, reason: "" };
         assert!(matches!(a.submit_refund(r).await, RefundAnswer::Working(_)));
         assert!(matches!(a.refund_status(r).await, RefundAnswer::Working(_)));
         assert!(a.simulator().is_none());

@@ -120,12 +120,16 @@ pub async fn create_bank(
     if !method.is_card_method() {
         return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, "this gateway offers ATM, CC and ALL"));
     }
-    if !bank_code.is_empty() {
-        let bank = BankCode::parse(bank_code).ok_or_else(|| f.err(ErrorCode::BANK_NOT_FOUND, "unknown bankCode"))?;
-        if !method.accepts(bank) {
-            return Err(f.err(ErrorCode::BANK_NOT_FOUND, format!("bankCode {bank_code} is not valid for {method}")));
+    let bank = match bank_code {
+        "" => None,
+        code => {
+            let bank = BankCode::parse(code).ok_or_else(|| f.err(ErrorCode::BANK_NOT_FOUND, "unknown bankCode"))?;
+            if !method.accepts(bank) {
+                return Err(f.err(ErrorCode::BANK_NOT_FOUND, format!("bankCode {code} is not valid for {method}")));
+            }
+            Some(bank)
         }
-    }
+    };
     let sub = sub_account(&gw, &headers, &partner, lang).await?;
     let order = insert(
         &gw,
@@ -134,8 +138,8 @@ pub async fn create_bank(
             partner_code: partner.code.clone(),
             order_id: c.order_id.to_owned(),
             kind: OrderKind::Bank,
-            payment_method: method.as_str().to_owned(),
-            bank_code: bank_code.to_owned(),
+            payment_method: method,
+            bank_code: bank,
             amount: c.amount,
             order_info: c.order_info.to_owned(),
             client_ip: c.client_ip.to_owned(),
@@ -183,8 +187,8 @@ pub async fn create_qr(
             partner_code: partner.code.clone(),
             order_id: c.order_id.to_owned(),
             kind: OrderKind::Qr,
-            payment_method: PaymentMethod::Qr.as_str().to_owned(),
-            bank_code: String::new(),
+            payment_method: PaymentMethod::Qr,
+            bank_code: None,
             amount: c.amount,
             order_info: c.order_info.to_owned(),
             client_ip: c.client_ip.to_owned(),
@@ -201,7 +205,7 @@ pub async fn create_qr(
         order_id: order.order_id.clone(),
         amount: Amount::vnd(order.amount),
         payment_url: gw.payment_url(&order),
-        appotapay_trans_id: order.trans_id.clone(),
+        appotapay_trans_id: order.trans_id.to_string(),
         qr_data: QrData { qr_code_url: gw.qr_code_url(&order.trans_id), qr_code_expiry_in: order.expires_at_ms / 1000 },
         signature: String::new(),
     }
@@ -214,8 +218,8 @@ pub async fn create_qr(
 pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: Lang) -> StatusResponse {
     let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
     let code = ledger.status_code(order::status_code(current, now_ms()));
-    let card_info = match (&order.card, order.payment_method.as_str()) {
-        (Some(card), "CC") => Some(CardInfo {
+    let card_info = match (&order.card, order.payment_method) {
+        (Some(card), PaymentMethod::Cc) => Some(CardInfo {
             card_number: card.number_masked.clone(),
             card_date: card.date.clone(),
             card_name: card.name.clone(),
@@ -231,10 +235,10 @@ pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: 
         amount: Amount::vnd(order.amount),
         currency: appotapay_protocol::CURRENCY.to_owned(),
         order_id: order.order_id.clone(),
-        bank_code: order.bank_code.clone(),
-        payment_method: order.payment_method.clone(),
+        bank_code: order.bank_code_text().to_owned(),
+        payment_method: order.payment_method.as_str().to_owned(),
         payment_type: appotapay_protocol::PAYMENT_TYPE.to_owned(),
-        appotapay_trans_id: order.trans_id.clone(),
+        appotapay_trans_id: order.trans_id.to_string(),
         transaction_ts: order.settled_at_ms.unwrap_or(order.updated_at_ms) / 1000,
         extra_data: order.extra_data.clone(),
         card_info,

@@ -43,7 +43,7 @@ pub const MAX_LIMIT: u32 = 100;
 /// A stored refund as the wire shows it. `transactionTs` is the time of its last change.
 pub fn refund_data(r: &Refund) -> RefundData {
     RefundData {
-        appotapay_trans_id: r.trans_id.clone(),
+        appotapay_trans_id: r.trans_id.to_string(),
         refund_id: r.refund_id.clone(),
         refund_original_id: r.refund_original_id.clone(),
         amount: Amount::vnd(r.amount),
@@ -127,13 +127,13 @@ pub async fn by_order(
         error_code: ErrorCode::SUCCESS,
         message: ErrorCode::SUCCESS.message(lang).to_owned(),
         data: OrderRefunds {
-            appotapay_trans_id: order.trans_id.clone(),
+            appotapay_trans_id: order.trans_id.to_string(),
             order_id: order.order_id.clone(),
             order_info: order.order_info.clone(),
             partner_code: partner.code.clone(),
             amount: Amount::vnd(order.amount),
-            bank_code: order.bank_code.clone(),
-            payment_method: order.payment_method.clone(),
+            bank_code: order.bank_code_text().to_owned(),
+            payment_method: order.payment_method.as_str().to_owned(),
             refund_type: ledger.refund_type(),
             transaction_ts: order.settled_at_ms.unwrap_or(order.updated_at_ms) / 1000,
             refund_transactions: refunds.iter().map(refund_data).collect(),

@@ -97,10 +97,7 @@ pub(super) fn render(gw: &Gateway, ctx: &Ctx, ui: UiLang, inline: Inline<'_>) ->
 }
 
 fn method_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> MethodPage {
-    let preselect = BankCode::parse(&ctx.order.bank_code)
-        .and_then(BankCode::card_method)
-        .map_or("", PaymentMethod::as_str)
-        .to_owned();
+    let preselect = ctx.order.bank_code.and_then(BankCode::card_method).map_or("", PaymentMethod::as_str).to_owned();
     MethodPage { c: order_chrome(gw, ctx, ui, true), preselect }
 }
 
@@ -169,7 +166,7 @@ fn otp_page(gw: &Gateway, ctx: &Ctx, ui: UiLang, card: PendingCard, inline: Inli
     OtpPage {
         c: order_chrome(gw, ctx, ui, true),
         masked: card.card.number_masked.clone(),
-        bank_name: BankCode::parse(&card.bank_code).map_or(card.bank_code.clone(), |b| b.name().to_owned()),
+        bank_name: card.bank_code.name().to_owned(),
         attempts_left: MAX_OTP_ATTEMPTS.saturating_sub(used),
         error,
     }
@@ -189,7 +186,7 @@ fn result_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> ResultPage {
         heading,
         message: ctx.order.code.message(ui.lang),
         code: ctx.order.code.code(),
-        trans_id: ctx.order.trans_id.clone(),
+        trans_id: ctx.order.trans_id.to_string(),
         back_url: gw.redirect_url(&ctx.partner, &ctx.order),
         merchant: ctx.partner.name.clone(),
     }
@@ -204,7 +201,7 @@ fn qr_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> Option<QrPage> {
         qr_src: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png)),
         qr_size: 280,
         amount: Amount::vnd(ctx.order.amount).format_vi(),
-        memo: ctx.order.trans_id.clone(),
+        memo: ctx.order.trans_id.to_string(),
         bank_name: bin_bank_name(&acc.bin).map_or_else(|| format!("BIN {}", acc.bin), str::to_owned),
         account: acc.account.clone(),
         account_name: acc.name.clone(),

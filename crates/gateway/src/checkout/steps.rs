@@ -14,9 +14,8 @@ pub(super) enum Step {
 }
 
 fn bank_of(order: &Order, co: Option<&Checkout>, method: PaymentMethod) -> Option<BankCode> {
-    let chosen = co.and_then(|c| c.bank_code.as_deref()).and_then(BankCode::parse);
-    let given = BankCode::parse(&order.bank_code);
-    chosen.or(given).filter(|b| method.accepts(*b))
+    let chosen = co.and_then(|c| c.bank_code);
+    chosen.or(order.bank_code).filter(|b| method.accepts(*b))
 }
 
 pub(super) fn step(order: &Order, co: Option<&Checkout>) -> Step {

@@ -6,7 +6,7 @@ use crate::domain::order::State;
 use crate::domain::records::{CreateOutcome, Order, OrderKind};
 use crate::metrics;
 use crate::store::StoreError;
-use appotapay_protocol::ErrorCode;
+use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 
 /// A new order as validated by the API.
 #[derive(Clone, Debug)]
@@ -18,9 +18,9 @@ pub struct NewOrder {
     /// Bank or QR.
     pub kind: OrderKind,
     /// Method (`QR` for QR orders).
-    pub payment_method: String,
-    /// Bank code or empty.
-    pub bank_code: String,
+    pub payment_method: PaymentMethod,
+    /// Bank code, if the merchant chose one.
+    pub bank_code: Option<BankCode>,
     /// VND.
     pub amount: i64,
     /// Description.
@@ -56,12 +56,12 @@ impl Gateway {
                 OrderKind::Bank => None,
             };
             let order = Order {
-                trans_id: trans_id.to_string(),
+                trans_id,
                 partner_code: new.partner_code.clone(),
                 order_id: new.order_id.clone(),
                 kind: new.kind,
-                payment_method: new.payment_method.clone(),
-                bank_code: new.bank_code.clone(),
+                payment_method: new.payment_method,
+                bank_code: new.bank_code,
                 amount: new.amount,
                 order_info: new.order_info.clone(),
                 client_ip: new.client_ip.clone(),
@@ -80,7 +80,7 @@ impl Gateway {
             };
             match self.store.create_order(&order).await? {
                 CreateOutcome::Created => {
-                    metrics::order_created(&order.payment_method);
+                    metrics::order_created(order.payment_method.as_str());
                     return Ok(Some(order));
                 }
                 CreateOutcome::DuplicateOrderId => return Ok(None),

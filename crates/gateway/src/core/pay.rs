@@ -61,11 +61,11 @@ impl Gateway {
         method: PaymentMethod,
     ) -> Result<bool, CoreError> {
         let card_method = matches!(method, PaymentMethod::Atm | PaymentMethod::Cc);
-        if order.state != State::Pending || order.payment_method != "ALL" || !card_method {
+        if order.state != State::Pending || order.payment_method != PaymentMethod::All || !card_method {
             return Ok(false);
         }
         let mut co = progress(order, checkout);
-        co.method = Some(method.as_str().to_owned());
+        co.method = Some(method);
         co.bank_code = None;
         co.card = None;
         self.save_progress(co).await?;
@@ -84,7 +84,7 @@ impl Gateway {
             return Ok(false);
         }
         let mut co = progress(order, checkout);
-        co.bank_code = Some(bank.as_str().to_owned());
+        co.bank_code = Some(bank);
         self.save_progress(co).await?;
         Ok(true)
     }
@@ -117,7 +117,7 @@ impl Gateway {
                 name: card.holder.clone(),
                 country: "VN".to_owned(),
             },
-            bank_code: bank.as_str().to_owned(),
+            bank_code: bank,
             outcome,
         });
         self.save_progress(co).await?;

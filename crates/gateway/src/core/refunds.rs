@@ -13,6 +13,7 @@ use crate::domain::records::{Order, Refund, RefundChange, RefundCreate, RefundFi
 use crate::domain::refund::{self, Ledger, RefundEvent, RefundStatus, Refusal};
 use crate::metrics;
 use crate::store::StoreError;
+use appotapay_protocol::PaymentMethod;
 use rand::Rng;
 
 /// A refund request as validated by the API.
@@ -43,7 +44,7 @@ impl Gateway {
         let Some(order) = self.partner_order(&partner.code, &new.trans_id).await? else {
             return Ok(Err(Refusal::UnknownTransaction));
         };
-        if !self.acquirer.executes_refunds(&order.payment_method) {
+        if !self.acquirer.executes_refunds(order.payment_method) {
             return Ok(Err(Refusal::NotConnected));
         }
         let now = now_ms();
@@ -62,8 +63,8 @@ impl Gateway {
             };
             match self.store.create_refund(&refund, partner.limits.min).await? {
                 RefundCreate::Created => {
-                    metrics::refund_created(&order.payment_method);
-                    return Ok(Ok(self.advance_refund(refund, &order.payment_method, now).await?));
+                    metrics::refund_created(order.payment_method.as_str());
+                    return Ok(Ok(self.advance_refund(refund, order.payment_method, now).await?));
                 }
                 RefundCreate::Refused(r) => return Ok(Err(r)),
                 RefundCreate::RefundIdTaken => continue,
@@ -75,7 +76,7 @@ impl Gateway {
     /// Moves a pending or processing refund on as the bank answers, through
     /// [`refund::fold`] and a compare-and-set; returns the refund as it then is. A
     /// final refund is returned unchanged.
-    async fn advance_refund(&self, r: Refund, payment_method: &str, now: i64) -> Result<Refund, CoreError> {
+    async fn advance_refund(&self, r: Refund, payment_method: PaymentMethod, now: i64) -> Result<Refund, CoreError> {
         let asked = RefundOrder {
             refund_id: &r.refund_id,
             trans_id: &r.trans_id,
@@ -107,7 +108,7 @@ impl Gateway {
         let change = RefundChange { refund_id: r.refund_id.clone(), from: r.status, to, now_ms: now, due_at_ms };
         if self.store.update_refund(&change).await? {
             if refund::is_final(to) {
-                metrics::refund_finished(payment_method, to);
+                metrics::refund_finished(payment_method.as_str(), to);
             }
             return Ok(Refund { status: to, updated_at_ms: now, due_at_ms, ..r });
         }
@@ -140,7 +141,7 @@ impl Gateway {
         for r in due {
             let Some(order) = self.store.get_order(&r.trans_id).await? else { continue };
             let before = r.status;
-            if self.advance_refund(r, &order.payment_method, now).await?.status != before {
+            if self.advance_refund(r, order.payment_method, now).await?.status != before {
                 n += 1;
             }
         }

@@ -75,7 +75,7 @@ impl Gateway {
             };
             if self.store.apply_change(&change).await? {
                 if state.is_final() {
-                    metrics::order_settled(&updated.payment_method, state);
+                    metrics::order_settled(updated.payment_method.as_str(), state);
                 }
                 if queued {
                     self.outbox_wake.notify_one();
@@ -146,11 +146,11 @@ fn changed(order: &Order, state: State, code: ErrorCode, now: i64, details: &Set
     if state.is_final() {
         updated.settled_at_ms = Some(now);
     }
-    if let Some(b) = &details.bank_code {
-        updated.bank_code.clone_from(b);
+    if let Some(b) = details.bank_code {
+        updated.bank_code = Some(b);
     }
-    if let Some(m) = &details.payment_method {
-        updated.payment_method.clone_from(m);
+    if let Some(m) = details.payment_method {
+        updated.payment_method = m;
     }
     if details.card.is_some() {
         updated.card.clone_from(&details.card);

@@ -10,11 +10,11 @@ pub fn method_of(order: &Order, checkout: Option<&Checkout>) -> Option<PaymentMe
     if order.kind == OrderKind::Qr {
         return None;
     }
-    let m = match order.payment_method.as_str() {
-        "ALL" => checkout.and_then(|c| c.method.as_deref())?,
+    let m = match order.payment_method {
+        PaymentMethod::All => checkout.and_then(|c| c.method)?,
         m => m,
     };
-    m.parse::<PaymentMethod>().ok().filter(|m| matches!(m, PaymentMethod::Atm | PaymentMethod::Cc))
+    matches!(m, PaymentMethod::Atm | PaymentMethod::Cc).then_some(m)
 }
 
 /// What a settlement by the checkout records: the method used (for `ALL` orders),
@@ -23,8 +23,8 @@ pub fn card_details(order: &Order, checkout: &Checkout) -> PaymentDetails {
     let method = method_of(order, Some(checkout));
     let card = checkout.card.as_ref();
     PaymentDetails {
-        bank_code: card.map(|c| c.bank_code.clone()),
-        payment_method: method.filter(|m| m.as_str() != order.payment_method).map(|m| m.as_str().to_owned()),
+        bank_code: card.map(|c| c.bank_code),
+        payment_method: method.filter(|m| *m != order.payment_method),
         card: card.map(|c| c.card.clone()),
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::domain::order::State;
 use crate::domain::refund::{RefundStatus, RefundType, Refusal};
-use appotapay_protocol::ErrorCode;
+use appotapay_protocol::{AppotapayTransId, BankCode, ErrorCode, PaymentMethod};
 
 /// A partner as stored: the secret key stays encrypted here.
 #[derive(Clone)]
@@ -98,9 +98,9 @@ pub struct CardRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PaymentDetails {
     /// Bank or brand code.
-    pub bank_code: Option<String>,
+    pub bank_code: Option<BankCode>,
     /// The method used, when it differs from the order's (`ALL` orders).
-    pub payment_method: Option<String>,
+    pub payment_method: Option<PaymentMethod>,
     /// Masked card data.
     pub card: Option<CardRecord>,
 }
@@ -109,7 +109,7 @@ pub struct PaymentDetails {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     /// appotapayTransId.
-    pub trans_id: String,
+    pub trans_id: AppotapayTransId,
     /// Owning partner.
     pub partner_code: String,
     /// The partner's order id.
@@ -117,9 +117,9 @@ pub struct Order {
     /// Bank or QR.
     pub kind: OrderKind,
     /// `ATM`, `CC`, `ALL` (until the customer chooses) or `QR`.
-    pub payment_method: String,
-    /// Bank code, empty until chosen.
-    pub bank_code: String,
+    pub payment_method: PaymentMethod,
+    /// Bank code, `None` until chosen.
+    pub bank_code: Option<BankCode>,
     /// VND.
     pub amount: i64,
     /// Description.
@@ -152,6 +152,13 @@ pub struct Order {
     pub settled_at_ms: Option<i64>,
 }
 
+impl Order {
+    /// The `bankCode` as the wire shows it: empty while none is chosen.
+    pub fn bank_code_text(&self) -> &'static str {
+        self.bank_code.map_or("", BankCode::as_str)
+    }
+}
+
 /// Result of inserting an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CreateOutcome {
@@ -167,7 +174,7 @@ pub enum CreateOutcome {
 #[derive(Clone, Debug)]
 pub struct StateChange {
     /// The order.
-    pub trans_id: String,
+    pub trans_id: AppotapayTransId,
     /// The state the change was decided from.
     pub from: State,
     /// New state.
@@ -177,9 +184,9 @@ pub struct StateChange {
     /// Time of the change.
     pub now_ms: i64,
     /// Bank code chosen by the customer, if any.
-    pub bank_code: Option<String>,
+    pub bank_code: Option<BankCode>,
     /// Method chosen by the customer, if any.
-    pub payment_method: Option<String>,
+    pub payment_method: Option<PaymentMethod>,
     /// Card data, if any.
     pub card: Option<CardRecord>,
     /// IPN to queue with the change.
@@ -205,7 +212,7 @@ pub struct OutboxItem {
     /// Row id.
     pub id: i64,
     /// The transaction.
-    pub trans_id: String,
+    pub trans_id: AppotapayTransId,
     /// Partner.
     pub partner_code: String,
     /// Target URL.
@@ -246,6 +253,67 @@ pub enum NextStep {
     GiveUp,
 }
 
+/// Where an IPN's delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Not delivered yet; attempts are due.
+    Pending,
+    /// The merchant answered `{"status":"ok"}`.
+    Delivered,
+    /// The retry schedule ran out.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [DeliveryStatus; 3] = [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Failed];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// How one IPN attempt ended, as metrics and logs name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IpnOutcome {
+    /// HTTP 200 with `{"status":"ok"}`.
+    Delivered,
+    /// The outbound policy refused the destination (or the URL is invalid).
+    Blocked,
+    /// No answer in time (connecting, sending or reading).
+    Timeout,
+    /// The connection failed.
+    ConnectError,
+    /// HTTP 200 with another body.
+    BadBody,
+    /// Another HTTP status.
+    HttpError,
+}
+
+impl IpnOutcome {
+    /// The label of `appotapay_ipn_attempts_total{outcome}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpnOutcome::Delivered => "delivered",
+            IpnOutcome::Blocked => "blocked",
+            IpnOutcome::Timeout => "timeout",
+            IpnOutcome::ConnectError => "connect_error",
+            IpnOutcome::BadBody => "bad_body",
+            IpnOutcome::HttpError => "http_error",
+        }
+    }
+}
+
 /// An outbox row with its attempts.
 #[derive(Clone, Debug)]
 pub struct Delivery {
@@ -255,8 +323,8 @@ pub struct Delivery {
     pub url: String,
     /// JSON body.
     pub body: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    /// Where the delivery stands.
+    pub status: DeliveryStatus,
     /// Attempts, oldest first.
     pub attempts: Vec<AttemptRecord>,
 }
@@ -271,7 +339,7 @@ pub struct Refund {
     /// The partner's refundId, unique per partner.
     pub refund_original_id: String,
     /// The refunded transaction (appotapayTransId).
-    pub trans_id: String,
+    pub trans_id: AppotapayTransId,
     /// VND, positive.
     pub amount: i64,
     /// The partner's reason.
@@ -364,7 +432,7 @@ pub struct PendingCard {
     /// The card as it will be recorded with the order (number masked).
     pub card: CardRecord,
     /// The `bankCode` the payment is recorded with (the bank, or the card brand for CC).
-    pub bank_code: String,
+    pub bank_code: BankCode,
     /// What confirming the OTP leads to: 0, a decline code, or 34 (processing, then
     /// success).
     pub outcome: ErrorCode,
@@ -374,11 +442,11 @@ pub struct PendingCard {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkout {
     /// The order.
-    pub trans_id: String,
+    pub trans_id: AppotapayTransId,
     /// Method the customer chose (`ATM` or `CC`), when the order left it open.
-    pub method: Option<String>,
+    pub method: Option<PaymentMethod>,
     /// Bank or brand the customer chose, when the order left it open.
-    pub bank_code: Option<String>,
+    pub bank_code: Option<BankCode>,
     /// Card waiting for its OTP.
     pub card: Option<PendingCard>,
     /// Wrong OTPs entered for this transaction (with any card): the third fails it (39).
@@ -391,9 +459,9 @@ pub struct Checkout {
 
 impl Checkout {
     /// A fresh row for an order.
-    pub fn new(trans_id: &str, now_ms: i64) -> Checkout {
+    pub fn new(trans_id: &AppotapayTransId, now_ms: i64) -> Checkout {
         Checkout {
-            trans_id: trans_id.to_owned(),
+            trans_id: trans_id.clone(),
             method: None,
             bank_code: None,
             card: None,
@@ -401,5 +469,18 @@ impl Checkout {
             process_due_ms: None,
             updated_at_ms: now_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_statuses_round_trip() {
+        for d in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(DeliveryStatus::parse("done"), None);
     }
 }

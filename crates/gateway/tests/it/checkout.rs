@@ -359,7 +359,7 @@ async fn bad_expired_and_final_links() {
     }
     // A valid signature for an order that does not exist.
     let mut ghost = t.gw().order(&t.trans_id_of(&url)).await.expect("get").expect("order");
-    ghost.trans_id = "AP999999999999".into();
+    ghost.trans_id = "AP999999999999".parse().expect("id");
     let page = get(&t, &t.gw().payment_url(&ghost)).await;
     assert_eq!(page.status, 404);
     assert!(!page.body.contains("<form"));

@@ -18,8 +18,8 @@ async fn order(gw: &Gateway, partner: &str, id: &str, method: &str, bank: &str) 
         partner_code: partner.into(),
         order_id: id.into(),
         kind: OrderKind::Bank,
-        payment_method: method.into(),
-        bank_code: bank.into(),
+        payment_method: method.parse().expect("a method"),
+        bank_code: BankCode::parse(bank),
         amount: 120_000,
         order_info: "core rules".into(),
         client_ip: "203.0.113.7".into(),
@@ -91,12 +91,12 @@ async fn a_simulated_success_records_what_a_customer_would_have_used(backend: Ba
         other => panic!("{other:?}"),
     };
     let o = settled(gw.simulate_completion(&p, &all.trans_id, ErrorCode::SUCCESS).await.expect("complete"));
-    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str(), o.card.is_none()), ("ATM", "MB", true));
+    assert_eq!((o.payment_method.as_str(), o.bank_code_text(), o.card.is_none()), ("ATM", "MB", true));
     let o = settled(gw.simulate_completion(&p, &cc.trans_id, ErrorCode::SUCCESS).await.expect("complete"));
-    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", "MASTERCARD"));
+    assert_eq!((o.payment_method.as_str(), o.bank_code_text()), ("CC", "MASTERCARD"));
     assert_eq!(o.card.expect("card").number_masked, "512345******2346");
     let o = settled(gw.simulate_completion(&p, &visa.trans_id, ErrorCode::SUCCESS).await.expect("complete"));
-    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", "VISA"));
+    assert_eq!((o.payment_method.as_str(), o.bank_code_text()), ("CC", "VISA"));
     // Another partner's transaction, and codes that are no outcome.
     let other = gw.partner(&t.partner("OTHER", false).await.code).await.expect("lookup").expect("partner");
     let fresh = order(gw, &p.code, "sim-2", "ATM", "").await;

@@ -421,7 +421,10 @@ async fn sigkill_loses_no_acknowledged_order_settlement_or_ipn() {
     assert_eq!(store.outbox_depth().await.expect("depth"), 0, "{summary}");
     for id in paid.keys() {
         let d = store.deliveries(id).await.expect("deliveries");
-        assert!(d.iter().any(|d| d.status == "delivered"), "{id}: {d:?}");
+        assert!(
+            d.iter().any(|d| d.status == appotapay_gateway::domain::records::DeliveryStatus::Delivered),
+            "{id}: {d:?}"
+        );
     }
 }
 
@@ -450,7 +453,11 @@ async fn sigterm_finishes_and_records_the_delivery_in_flight() {
     let store = appotapay_gateway::store::open(&db_url(&data)).await.expect("open the store");
     let d = store.deliveries(&id).await.expect("deliveries");
     assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].status, "delivered", "the attempt was recorded before exiting: {d:?}");
+    assert_eq!(
+        d[0].status,
+        appotapay_gateway::domain::records::DeliveryStatus::Delivered,
+        "the attempt was recorded before exiting: {d:?}"
+    );
     assert_eq!(d[0].attempts.len(), 1);
     assert_eq!(d[0].attempts[0].http_status, Some(200));
     assert!(d[0].attempts[0].latency_ms >= 1_000, "{:?}", d[0].attempts[0]);

@@ -29,7 +29,7 @@ async fn retries_until_ok_with_the_configured_delays(backend: Backend) {
     let deliveries = t.gw().deliveries(&id).await.expect("deliveries");
     assert_eq!(deliveries.len(), 1);
     let d = &deliveries[0];
-    assert_eq!(d.status, "delivered");
+    assert_eq!(d.status, appotapay_gateway::domain::records::DeliveryStatus::Delivered);
     let statuses: Vec<Option<u16>> = d.attempts.iter().map(|a| a.http_status).collect();
     assert_eq!(statuses, vec![Some(500), Some(200), Some(200)]);
     assert_eq!(d.attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -54,12 +54,12 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
     let mut d = Vec::new();
     for _ in 0..100 {
         d = t.gw().deliveries(&id).await.expect("deliveries");
-        if d.first().is_some_and(|d| d.status == "failed") {
+        if d.first().is_some_and(|d| d.status == appotapay_gateway::domain::records::DeliveryStatus::Failed) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(d[0].status, "failed", "given up after the schedule");
+    assert_eq!(d[0].status, appotapay_gateway::domain::records::DeliveryStatus::Failed, "given up after the schedule");
     assert_eq!(d[0].attempts.len(), 3);
     for a in &d[0].attempts {
         assert_eq!(a.http_status, None);
@@ -78,7 +78,7 @@ async fn a_merchant_that_never_answers_exhausts_the_schedule(backend: Backend) {
     t.complete(&p, &id, 0).await;
     for _ in 0..100 {
         d = t.gw().deliveries(&id).await.expect("deliveries");
-        if d.first().is_some_and(|d| d.status == "failed") {
+        if d.first().is_some_and(|d| d.status == appotapay_gateway::domain::records::DeliveryStatus::Failed) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

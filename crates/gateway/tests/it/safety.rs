@@ -183,3 +183,46 @@ async fn a_sandbox_node_cannot_join_a_production_database_postgres() {
     assert_eq!(prod.gw().order(&id).await.expect("get").expect("order").code.code(), 35);
     prod.shutdown().await;
 }
+
+/// The admin commands of the real binary say which mode they ran in (on standard
+/// error, so standard output stays machine-readable) and never create the public
+/// sandbox partner.
+#[tokio::test]
+async fn admin_commands_print_their_mode_and_create_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_appotapay-gateway"))
+            .args(args)
+            .env("APPOTAPAY_DATABASE_URL", format!("sqlite://{}", dir.path().join("gateway.db").display()))
+            .env("APPOTAPAY_DATA_DIR", dir.path())
+            .env_remove("APPOTAPAY_MODE")
+            .output()
+            .expect("run the binary");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(&["migrate"]);
+    assert!(ok && stderr.contains("mode: sandbox"), "{stdout} {stderr}");
+    let (ok, stdout, stderr) = run(&["partner", "list"]);
+    assert!(ok && stderr.contains("mode: sandbox"), "{stderr}");
+    assert_eq!(stdout.trim(), "", "no partner, the public one included");
+    let (ok, stdout, _) = run(&["partner", "create", "--code", "SHOP1", "--name", "Shop 1"]);
+    assert!(ok && stdout.contains("\"partnerCode\":\"SHOP1\""), "{stdout}");
+    let (ok, stdout, _) = run(&["partner", "list"]);
+    assert!(ok && stdout.contains("SHOP1") && !stdout.contains(sandbox_partner::PARTNER_CODE), "{stdout}");
+    // A production admin command says so too, even when it then refuses: this
+    // database's secrets were sealed under the generated sandbox key.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appotapay-gateway"))
+        .args(["--mode", "production", "partner", "list"])
+        .env("APPOTAPAY_DATABASE_URL", format!("sqlite://{}", dir.path().join("gateway.db").display()))
+        .env("APPOTAPAY_DATA_DIR", dir.path())
+        .env("APPOTAPAY_MASTER_KEY", "22".repeat(32))
+        .output()
+        .expect("run the binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mode: production"), "{stderr}");
+    assert!(!out.status.success() && stderr.contains("APPOTAPAY_MASTER_KEY"), "{stderr}");
+}

@@ -5,10 +5,10 @@
 use crate::pg::TestDb;
 use appotapay_gateway::domain::order::State;
 use appotapay_gateway::store::{
-    self, AttemptRecord, CardRecord, CreateOutcome, NewOutbox, NextStep, Order, OrderKind, PartnerRecord, StateChange,
-    Store, SubAccount,
+    self, AttemptRecord, CardRecord, CreateOutcome, DeliveryStatus, NewOutbox, NextStep, Order, OrderKind,
+    PartnerRecord, StateChange, Store, SubAccount,
 };
-use appotapay_protocol::ErrorCode;
+use appotapay_protocol::{AppotapayTransId, BankCode, ErrorCode, PaymentMethod};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,14 +82,23 @@ fn partner(code: &str) -> PartnerRecord {
     }
 }
 
+/// A test's appotapayTransId, written as text.
+fn tid(s: &str) -> AppotapayTransId {
+    s.parse().expect("an appotapayTransId")
+}
+
+fn bank(code: &str) -> BankCode {
+    BankCode::parse(code).expect("a bank code")
+}
+
 fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
     Order {
-        trans_id: trans_id.into(),
+        trans_id: tid(trans_id),
         partner_code: partner_code.into(),
         order_id: order_id.into(),
         kind: OrderKind::Bank,
-        payment_method: "ALL".into(),
-        bank_code: String::new(),
+        payment_method: PaymentMethod::All,
+        bank_code: None,
         amount: 150_000,
         order_info: "Thanh toán đơn hàng & <test>".into(),
         client_ip: "103.53.171.140".into(),
@@ -119,13 +128,13 @@ fn outbox(trans_id: &str, due: i64) -> NewOutbox {
 
 fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
     StateChange {
-        trans_id: trans_id.into(),
+        trans_id: tid(trans_id),
         from: State::Pending,
         to: State::Success,
         code: ErrorCode::SUCCESS,
         now_ms: now,
-        bank_code: Some("VCB".into()),
-        payment_method: Some("ATM".into()),
+        bank_code: Some(bank("VCB")),
+        payment_method: Some(PaymentMethod::Atm),
         card: None,
         outbox: ob,
     }
@@ -248,7 +257,7 @@ async fn orders_round_trip(db: Db) {
 
     let mut full = order("AP100000000002", "P1", "o-2");
     full.kind = OrderKind::Qr;
-    full.payment_method = "QR".into();
+    full.payment_method = PaymentMethod::Qr;
     full.sub_account = Some("sub-1".into());
     full.qr_payload = Some("00020101021238570010A000000727".into());
     full.card = Some(CardRecord {
@@ -327,13 +336,13 @@ async fn compare_and_set(db: Db) {
 
     // A non-final change keeps details not given and sets no settlement time.
     let processing = StateChange {
-        trans_id: id.into(),
+        trans_id: tid(id),
         from: State::Pending,
         to: State::Processing,
         code: ErrorCode::PROCESSING,
         now_ms: T0 + 20,
         bank_code: None,
-        payment_method: Some("CC".into()),
+        payment_method: Some(PaymentMethod::Cc),
         card: Some(CardRecord {
             number_masked: "411111******1111".into(),
             date: "01/30".into(),
@@ -348,18 +357,18 @@ async fn compare_and_set(db: Db) {
         (o.state, o.code, o.updated_at_ms, o.settled_at_ms),
         (State::Processing, ErrorCode::PROCESSING, T0 + 20, None)
     );
-    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", ""));
+    assert_eq!((o.payment_method.as_str(), o.bank_code_text()), ("CC", ""));
     assert_eq!(o.card.as_ref().map(|c| c.number_masked.as_str()), Some("411111******1111"));
 
     // The final change, decided from the current state, with its IPN.
     let mut fin = succeed(id, T0 + 30, Some(outbox(id, T0 + 30)));
     fin.from = State::Processing;
-    fin.bank_code = Some("VISA".into());
+    fin.bank_code = Some(bank("VISA"));
     fin.payment_method = None;
     assert!(s.apply_change(&fin).await.expect("apply"));
     let o = s.get_order(id).await.expect("get").expect("row");
     assert_eq!((o.state, o.code, o.settled_at_ms), (State::Success, ErrorCode::SUCCESS, Some(T0 + 30)));
-    assert_eq!((o.payment_method.as_str(), o.bank_code.as_str()), ("CC", "VISA"), "kept and set");
+    assert_eq!((o.payment_method.as_str(), o.bank_code_text()), ("CC", "VISA"), "kept and set");
     assert_eq!(o.card.as_ref().map(|c| c.name.as_str()), Some("TRAN THI B"));
     // Replaying it changes nothing.
     assert!(!s.apply_change(&fin).await.expect("replay"));
@@ -378,6 +387,28 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
         (State::Failed, ErrorCode(61)),
         (State::Cancelled, ErrorCode::CANCELLED),
     ];
+    // Sixteen distinct banks, one per contender, to tell the winner's change.
+    let banks = [
+        "VCB",
+        "MB",
+        "ACB",
+        "BIDV",
+        "VIETINBANK",
+        "TECHCOMBANK",
+        "TPBANK",
+        "VPBANK",
+        "SACOMBANK",
+        "HDBANK",
+        "SHB",
+        "VIB",
+        "OCB",
+        "EXIMBANK",
+        "SEABANK",
+        "AGRIBANK",
+    ];
+    let banks: Vec<BankCode> = banks.into_iter().map(bank).collect();
+    const BANKS_N: usize = 16;
+    assert_eq!(banks.len(), BANKS_N);
     for round in 0..10usize {
         let id = format!("AP{:012}", 300_000_000_000 + round);
         db.store.create_order(&order(&id, "P1", &format!("cas-{round}"))).await.expect("create");
@@ -386,12 +417,12 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
             let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
             let (to, code) = finals[i % finals.len()];
             let change = StateChange {
-                trans_id: id.clone(),
+                trans_id: tid(&id),
                 from: State::Pending,
                 to,
                 code,
                 now_ms: T0 + i as i64,
-                bank_code: Some(format!("BANK{i}")),
+                bank_code: Some(banks[i]),
                 payment_method: None,
                 card: None,
                 outbox: Some(NewOutbox { body: format!("winner {i}"), ..outbox(&id, T0) }),
@@ -409,7 +440,7 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
         let w = winners[0];
         let o = db.store.get_order(&id).await.expect("get").expect("row");
         assert_eq!((o.state, o.code), finals[w % finals.len()], "the row is the winner's");
-        assert_eq!(o.bank_code, format!("BANK{w}"));
+        assert_eq!(o.bank_code, Some(banks[w]));
         let d = db.store.deliveries(&id).await.expect("deliveries");
         assert_eq!(d.len(), 1, "one IPN");
         assert_eq!(d[0].body, format!("winner {w}"));
@@ -450,7 +481,7 @@ async fn outbox_lifecycle(db: Db) {
 
     let d = s.deliveries(&id).await.expect("deliveries");
     assert_eq!(d.len(), 1);
-    assert_eq!(d[0].status, "delivered");
+    assert_eq!(d[0].status, DeliveryStatus::Delivered);
     assert_eq!(d[0].attempts, vec![attempt(item.id, 2, Some(500)), attempt(item.id, 3, Some(200))]);
 
     // Giving up ends a row too.
@@ -473,7 +504,7 @@ async fn claims_are_ordered_and_limited(db: Db) {
     assert_eq!(s.next_outbox_due().await.expect("due"), Some(T0 + 100));
     assert_eq!(s.outbox_depth().await.expect("depth"), 3);
     let first = s.claim_outbox(T0 + 1_000, T0 + 5_000, 2).await.expect("claim");
-    let ids: HashSet<String> = first.iter().map(|i| i.trans_id.clone()).collect();
+    let ids: HashSet<String> = first.iter().map(|i| i.trans_id.to_string()).collect();
     assert_eq!(ids, HashSet::from([early, middle]), "the two due first");
     let rest = s.claim_outbox(T0 + 1_000, T0 + 5_000, 2).await.expect("claim");
     assert_eq!(rest.iter().map(|i| i.trans_id.clone()).collect::<Vec<_>>(), [late]);
@@ -524,7 +555,7 @@ async fn a_late_attempt_never_undoes_a_newer_one(db: Db) {
     // A's late failure does not reschedule the row B holds.
     s.finish_attempt(&attempt(row, 1, Some(500)), NextStep::RetryAt(T0 + 200)).await.expect("finish");
     assert!(s.claim_outbox(T0 + 5_000, T0 + 20_000, 10).await.expect("claim").is_empty(), "B's lease stands");
-    assert_eq!(s.deliveries(&id).await.expect("d")[0].status, "pending");
+    assert_eq!(s.deliveries(&id).await.expect("d")[0].status, DeliveryStatus::Pending);
     // B's outcome applies.
     node_b.finish_attempt(&attempt(row, 2, Some(500)), NextStep::RetryAt(T0 + 20_000)).await.expect("finish");
     assert_eq!(s.next_outbox_due().await.expect("due"), Some(T0 + 20_000));
@@ -538,7 +569,7 @@ async fn a_late_attempt_never_undoes_a_newer_one(db: Db) {
     node_b.finish_attempt(&attempt(row, 4, Some(500)), NextStep::RetryAt(T0 + 40_000)).await.expect("finish");
     node_b.finish_attempt(&attempt(row, 4, None), NextStep::GiveUp).await.expect("finish");
     let rows = s.deliveries(&id).await.expect("deliveries");
-    assert_eq!(rows[0].status, "delivered");
+    assert_eq!(rows[0].status, DeliveryStatus::Delivered);
     assert_eq!(rows[0].attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3, 4, 4], "all recorded");
     assert_eq!(s.outbox_depth().await.expect("depth"), 0);
     assert!(s.claim_outbox(T0 + 100_000, T0 + 200_000, 10).await.expect("claim").is_empty());
@@ -570,7 +601,7 @@ async fn overdue_orders(db: Db) {
     // A settled order is never overdue.
     assert!(s.apply_change(&succeed("AP400000000003", T0, None)).await.expect("apply"));
     let got: Vec<String> =
-        s.overdue_orders(T0 + 300, 10).await.expect("overdue").into_iter().map(|o| o.trans_id).collect();
+        s.overdue_orders(T0 + 300, 10).await.expect("overdue").into_iter().map(|o| o.trans_id.to_string()).collect();
     assert_eq!(got, ["AP400000000002", "AP400000000001"], "pending, earliest first");
     let got = s.overdue_orders(T0 + 300, 1).await.expect("overdue");
     assert_eq!(got.len(), 1);
@@ -596,7 +627,7 @@ async fn keys_and_answers_with_nul(db: Db) {
     s.finish_attempt(&rec, NextStep::Delivered).await.expect("recorded");
     let d = s.deliveries(&id).await.expect("deliveries");
     assert!(d[0].attempts[0].response_head.starts_with("ok") && d[0].attempts[0].response_head.ends_with("tail"));
-    assert_eq!(d[0].status, "delivered");
+    assert_eq!(d[0].status, DeliveryStatus::Delivered);
 }
 
 store_test!(queued_ipns_signal_other_nodes);

@@ -17,7 +17,7 @@ pub mod refunds;
 use super::{Acquirer, Issuer, PaymentDetails, RefundAnswer, RefundBank, RefundOrder, Simulator, TestCard, Verdict};
 use crate::domain::card::{CardData, CardKind, MonthYear};
 use crate::domain::records::{CardRecord, Order};
-use appotapay_protocol::BankCode;
+use appotapay_protocol::{BankCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ impl Issuer for SandboxAcquirer {
 
 #[async_trait]
 impl RefundBank for SandboxAcquirer {
-    fn executes_refunds(&self, _payment_method: &str) -> bool {
+    fn executes_refunds(&self, _payment_method: PaymentMethod) -> bool {
         true
     }
 
@@ -92,19 +92,19 @@ impl Simulator for SandboxAcquirer {
     }
 
     fn success_details(&self, order: &Order) -> PaymentDetails {
-        let method = match order.payment_method.as_str() {
-            "ALL" => BankCode::parse(&order.bank_code).and_then(BankCode::card_method).map_or("ATM", |m| m.as_str()),
+        let method = match order.payment_method {
+            PaymentMethod::All => order.bank_code.and_then(BankCode::card_method).unwrap_or(PaymentMethod::Atm),
             m => m,
         };
-        let bank = match (method, order.bank_code.is_empty()) {
-            ("ATM", true) => Some("MB".to_owned()),
-            ("CC", true) => Some("MASTERCARD".to_owned()),
+        let bank = match (method, order.bank_code) {
+            (PaymentMethod::Atm, None) => BankCode::parse("MB"),
+            (PaymentMethod::Cc, None) => BankCode::parse("MASTERCARD"),
             _ => None,
         };
         PaymentDetails {
             bank_code: bank,
-            payment_method: (method != order.payment_method).then(|| method.to_owned()),
-            card: (method == "CC").then(sandbox_card),
+            payment_method: (method != order.payment_method).then_some(method),
+            card: (method == PaymentMethod::Cc).then(sandbox_card),
         }
     }
 }

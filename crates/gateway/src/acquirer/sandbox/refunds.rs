@@ -4,6 +4,7 @@
 //! that merchants can test that path; anything else succeeds.
 
 use crate::domain::refund::RefundEvent;
+use appotapay_protocol::PaymentMethod;
 use std::time::Duration;
 
 /// The text in a refund's reason that makes the sandbox bank refuse it.
@@ -20,9 +21,9 @@ pub struct RefundPlan {
 }
 
 /// The sandbox bank's handling of a refund of a payment made with `payment_method`.
-pub fn plan(payment_method: &str, reason: &str, atm_delay: Duration) -> RefundPlan {
+pub fn plan(payment_method: PaymentMethod, reason: &str, atm_delay: Duration) -> RefundPlan {
     let answer = if reason.contains(REFUND_FAIL_MARKER) { RefundEvent::BankFailed } else { RefundEvent::BankSucceeded };
-    let delay = (payment_method == "ATM").then_some(atm_delay);
+    let delay = (payment_method == PaymentMethod::Atm).then_some(atm_delay);
     RefundPlan { answer, delay }
 }
 
@@ -33,11 +34,11 @@ mod tests {
     #[test]
     fn sandbox_refunds() {
         let d = Duration::from_secs(10);
-        let cc = plan("CC", "Customer returned the goods", d);
+        let cc = plan(PaymentMethod::Cc, "Customer returned the goods", d);
         assert_eq!(cc, RefundPlan { answer: RefundEvent::BankSucceeded, delay: None });
-        assert_eq!(plan("QR", "x", d).delay, None);
-        let atm = plan("ATM", "please FAIL", d);
+        assert_eq!(plan(PaymentMethod::Qr, "x", d).delay, None);
+        let atm = plan(PaymentMethod::Atm, "please FAIL", d);
         assert_eq!(atm, RefundPlan { answer: RefundEvent::BankFailed, delay: Some(d) });
-        assert_eq!(plan("CC", "failed delivery", d).answer, RefundEvent::BankSucceeded, "upper case only");
+        assert_eq!(plan(PaymentMethod::Cc, "failed delivery", d).answer, RefundEvent::BankSucceeded, "upper case only");
     }
 }

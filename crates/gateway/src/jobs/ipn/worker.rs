@@ -3,7 +3,7 @@
 use super::resolver::GuardedResolver;
 use crate::core::{Gateway, now_ms};
 use crate::domain::outbound::OutboundGuard;
-use crate::domain::records::{AttemptRecord, OutboxItem};
+use crate::domain::records::{AttemptRecord, IpnOutcome, OutboxItem};
 use crate::metrics;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ struct Outcome {
     http_status: Option<u16>,
     error: Option<String>,
     head: String,
-    label: &'static str,
+    outcome: IpnOutcome,
 }
 
 /// Builds the guarded HTTP client of IPN deliveries: no proxy, no redirects, a
@@ -42,19 +42,19 @@ pub fn client(gw: &Gateway) -> Result<(reqwest::Client, Arc<OutboundGuard>), req
 }
 
 async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: &str) -> Outcome {
-    let fail = |label, error: String| Outcome {
+    let fail = |outcome, error: String| Outcome {
         delivered: false,
         http_status: None,
         error: Some(error),
         head: String::new(),
-        label,
+        outcome,
     };
     let parsed = match url::Url::parse(url) {
         Ok(u) => u,
-        Err(e) => return fail("blocked", format!("invalid URL: {e}")),
+        Err(e) => return fail(IpnOutcome::Blocked, format!("invalid URL: {e}")),
     };
     if let Err(e) = guard.check_url(&parsed) {
-        return fail("blocked", e);
+        return fail(IpnOutcome::Blocked, e);
     }
     let resp = client
         .post(parsed)
@@ -64,8 +64,8 @@ async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: 
         .await;
     let mut resp = match resp {
         Ok(r) => r,
-        Err(e) if e.is_timeout() => return fail("timeout", "timed out".into()),
-        Err(e) => return fail("connect_error", error_chain(&e)),
+        Err(e) if e.is_timeout() => return fail(IpnOutcome::Timeout, "timed out".into()),
+        Err(e) => return fail(IpnOutcome::ConnectError, error_chain(&e)),
     };
     let status = resp.status().as_u16();
     let mut buf: Vec<u8> = Vec::new();
@@ -83,26 +83,34 @@ async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: 
     }
     let head = String::from_utf8_lossy(&buf[..buf.len().min(HEAD_BYTES)]).into_owned();
     if let Some(e) = read_error {
-        return Outcome { delivered: false, http_status: Some(status), error: Some(e), head, label: "timeout" };
+        return Outcome {
+            delivered: false,
+            http_status: Some(status),
+            error: Some(e),
+            head,
+            outcome: IpnOutcome::Timeout,
+        };
     }
     let ok_body = serde_json::from_slice::<serde_json::Value>(&buf)
         .ok()
         .is_some_and(|v| v.get("status").and_then(|s| s.as_str()) == Some("ok"));
     match (status, ok_body) {
-        (200, true) => Outcome { delivered: true, http_status: Some(200), error: None, head, label: "delivered" },
+        (200, true) => {
+            Outcome { delivered: true, http_status: Some(200), error: None, head, outcome: IpnOutcome::Delivered }
+        }
         (200, false) => Outcome {
             delivered: false,
             http_status: Some(200),
             error: Some("the answer is not {\"status\":\"ok\"}".into()),
             head,
-            label: "bad_body",
+            outcome: IpnOutcome::BadBody,
         },
         (s, _) => Outcome {
             delivered: false,
             http_status: Some(s),
             error: Some(format!("HTTP {s}")),
             head,
-            label: "http_error",
+            outcome: IpnOutcome::HttpError,
         },
     }
 }
@@ -123,12 +131,12 @@ async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundG
     let started = Instant::now();
     let out = post(&client, &guard, &item.url, &item.body).await;
     let latency_ms = started.elapsed().as_millis() as i64;
-    metrics::ipn_attempt(out.label);
+    metrics::ipn_attempt(out.outcome.as_str());
     let next = gw.next_ipn_step(item.attempt, out.delivered);
     tracing::info!(
         trans_id = %item.trans_id,
         attempt = item.attempt,
-        outcome = out.label,
+        outcome = out.outcome.as_str(),
         http_status = out.http_status,
         latency_ms,
         next = ?next,

@@ -75,7 +75,7 @@ pub fn checkout_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<Checkout> {
                 name: r.text_opt(5)?.unwrap_or_default(),
                 country: r.text_opt(6)?.unwrap_or_default(),
             },
-            bank_code: r.text_opt(7)?.unwrap_or_default(),
+            bank_code: r.bank_opt(7)?.ok_or_else(|| corrupt("card_bank"))?,
             outcome: ErrorCode(
                 r.int_opt(8)?.and_then(|c| u32::try_from(c).ok()).ok_or_else(|| corrupt("card_outcome"))?,
             ),
@@ -83,9 +83,9 @@ pub fn checkout_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<Checkout> {
         None => None,
     };
     Ok(Checkout {
-        trans_id: r.text(0)?,
-        method: r.text_opt(1)?,
-        bank_code: r.text_opt(2)?,
+        trans_id: r.trans_id(0)?,
+        method: r.method_opt(1)?,
+        bank_code: r.bank_opt(2)?,
         card,
         otp_failures: r.u32(9, "otp_failures")?,
         process_due_ms: r.int_opt(10)?,

@@ -4,7 +4,7 @@ use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
 use crate::domain::order::State;
 use crate::store::{CardRecord, Order, OrderKind, StateChange, StoreResult};
-use appotapay_protocol::ErrorCode;
+use appotapay_protocol::{BankCode, ErrorCode};
 
 /// The columns of an order, in [`order_from_row`]'s and [`order_params`]' order.
 pub const ORDER_COLUMNS: &str = "trans_id, partner_code, order_id, kind, payment_method, bank_code, amount, \
@@ -63,8 +63,8 @@ pub fn order_params(o: &Order) -> Vec<Value<'_>> {
         &o.partner_code,
         &o.order_id,
         o.kind.as_str(),
-        &o.payment_method,
-        &o.bank_code,
+        o.payment_method,
+        o.bank_code.map_or("", BankCode::as_str),
         o.amount,
         &o.order_info,
         &o.client_ip,
@@ -117,12 +117,12 @@ pub fn order_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<Order> {
         None => None,
     };
     Ok(Order {
-        trans_id: r.text(0)?,
+        trans_id: r.trans_id(0)?,
         partner_code: r.text(1)?,
         order_id: r.text(2)?,
         kind: OrderKind::parse(&r.text(3)?).ok_or_else(|| corrupt("kind"))?,
-        payment_method: r.text(4)?,
-        bank_code: r.text(5)?,
+        payment_method: r.method(4)?,
+        bank_code: r.bank_opt(5)?,
         amount: r.int(6)?,
         order_info: r.text(7)?,
         client_ip: r.text(8)?,

@@ -6,7 +6,7 @@
 
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
-use crate::store::{AttemptRecord, Delivery, NewOutbox, NextStep, OutboxItem, StoreResult};
+use crate::store::{AttemptRecord, Delivery, DeliveryStatus, NewOutbox, NextStep, OutboxItem, StoreResult};
 
 /// Queues an IPN ([`outbox_params`]).
 pub static INSERT_OUTBOX: Sql = Sql::new(|| {
@@ -69,10 +69,10 @@ pub fn outbox_params<'a>(trans_id: &'a str, ob: &'a NewOutbox, now_ms: i64) -> V
 /// (all ten): the attempt, then its row's status, next attempt and end, `now_ms`
 /// being the time the attempt is recorded.
 pub fn attempt_params(a: &AttemptRecord, next: NextStep, now_ms: i64) -> Vec<Value<'_>> {
-    let (status, next_at, finished): (&str, Option<i64>, Option<i64>) = match next {
-        NextStep::Delivered => ("delivered", None, Some(now_ms)),
-        NextStep::RetryAt(t) => ("pending", Some(t), None),
-        NextStep::GiveUp => ("failed", None, Some(now_ms)),
+    let (status, next_at, finished) = match next {
+        NextStep::Delivered => (DeliveryStatus::Delivered, None, Some(now_ms)),
+        NextStep::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
+        NextStep::GiveUp => (DeliveryStatus::Failed, None, Some(now_ms)),
     };
     values![
         a.outbox_id,
@@ -82,7 +82,7 @@ pub fn attempt_params(a: &AttemptRecord, next: NextStep, now_ms: i64) -> Vec<Val
         a.error.as_deref(),
         a.latency_ms,
         a.response_head.as_str(),
-        status,
+        status.as_str(),
         next_at,
         finished,
     ]
@@ -92,7 +92,7 @@ pub fn attempt_params(a: &AttemptRecord, next: NextStep, now_ms: i64) -> Vec<Val
 pub fn claimed_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<OutboxItem> {
     Ok(OutboxItem {
         id: r.int(0)?,
-        trans_id: r.text(1)?,
+        trans_id: r.trans_id(1)?,
         partner_code: r.text(2)?,
         url: r.text(3)?,
         body: r.text(4)?,
@@ -116,7 +116,8 @@ pub fn attempt_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<AttemptRecord>
 
 /// A row of [`DELIVERIES`], its attempts still to be added.
 pub fn delivery_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<Delivery> {
-    Ok(Delivery { id: r.int(0)?, url: r.text(1)?, body: r.text(2)?, status: r.text(3)?, attempts: Vec::new() })
+    let status = DeliveryStatus::parse(&r.text(3)?).ok_or_else(|| corrupt("delivery status"))?;
+    Ok(Delivery { id: r.int(0)?, url: r.text(1)?, body: r.text(2)?, status, attempts: Vec::new() })
 }
 
 /// The deliveries with their attempts (each already in order).

@@ -6,6 +6,7 @@
 //! are bound as 64-bit: PostgreSQL casts them on assignment to its `INTEGER`
 //! columns and compares across widths.
 
+use appotapay_protocol::{AppotapayTransId, BankCode, PaymentMethod};
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query;
@@ -110,6 +111,57 @@ impl<'a> From<&'a Option<String>> for Value<'a> {
 impl<'a> From<&'a [u8]> for Value<'a> {
     fn from(v: &'a [u8]) -> Self {
         Value::Bytes(Cow::Borrowed(v))
+    }
+}
+
+// The domain's typed values go to the database as their wire text: the one place
+// where they become strings.
+
+impl<'a> From<&'a AppotapayTransId> for Value<'a> {
+    fn from(v: &'a AppotapayTransId) -> Self {
+        Value::Text(Some(Cow::Borrowed(v.as_str())))
+    }
+}
+
+impl From<PaymentMethod> for Value<'_> {
+    fn from(v: PaymentMethod) -> Self {
+        Value::Text(Some(Cow::Borrowed(v.as_str())))
+    }
+}
+
+impl From<&PaymentMethod> for Value<'_> {
+    fn from(v: &PaymentMethod) -> Self {
+        Value::from(*v)
+    }
+}
+
+impl From<&Option<PaymentMethod>> for Value<'_> {
+    fn from(v: &Option<PaymentMethod>) -> Self {
+        Value::Text(v.map(|m| Cow::Borrowed(m.as_str())))
+    }
+}
+
+impl From<BankCode> for Value<'_> {
+    fn from(v: BankCode) -> Self {
+        Value::Text(Some(Cow::Borrowed(v.as_str())))
+    }
+}
+
+impl From<&BankCode> for Value<'_> {
+    fn from(v: &BankCode) -> Self {
+        Value::from(*v)
+    }
+}
+
+impl From<&Option<BankCode>> for Value<'_> {
+    fn from(v: &Option<BankCode>) -> Self {
+        Value::Text(v.map(|b| Cow::Borrowed(b.as_str())))
+    }
+}
+
+impl From<Option<BankCode>> for Value<'_> {
+    fn from(v: Option<BankCode>) -> Self {
+        Value::from(&v)
     }
 }
 

@@ -7,6 +7,7 @@
 //! `bool` either way.
 
 use crate::store::{StoreError, StoreResult};
+use appotapay_protocol::{AppotapayTransId, BankCode, PaymentMethod};
 use sqlx::postgres::PgRow;
 use sqlx::{Column, Row, TypeInfo};
 
@@ -34,6 +35,30 @@ pub trait SqlRow {
     /// A non-negative integer column that fits a `u32`; `what` names it in the error.
     fn u32(&self, i: usize, what: &str) -> StoreResult<u32> {
         u32::try_from(self.int(i)?).map_err(|_| corrupt(what))
+    }
+
+    /// An `appotapayTransId` column.
+    fn trans_id(&self, i: usize) -> StoreResult<AppotapayTransId> {
+        self.text(i)?.parse().map_err(|_| corrupt("appotapayTransId"))
+    }
+
+    /// A payment method column (`ATM`, `CC`, `ALL`, `QR`), NULL as `None`.
+    fn method_opt(&self, i: usize) -> StoreResult<Option<PaymentMethod>> {
+        self.text_opt(i)?.map(|m| m.parse().map_err(|_| corrupt("payment method"))).transpose()
+    }
+
+    /// A payment method column that is never NULL.
+    fn method(&self, i: usize) -> StoreResult<PaymentMethod> {
+        self.method_opt(i)?.ok_or_else(|| null(i))
+    }
+
+    /// A bank code column; NULL and the empty text are `None`.
+    fn bank_opt(&self, i: usize) -> StoreResult<Option<BankCode>> {
+        match self.text_opt(i)? {
+            None => Ok(None),
+            Some(b) if b.is_empty() => Ok(None),
+            Some(b) => BankCode::parse(&b).map(Some).ok_or_else(|| corrupt("bank code")),
+        }
     }
 }
 
