@@ -1,7 +1,7 @@
 //! The command line: `serve` (default), `partner …`, `migrate`.
 
 use crate::config::{Config, Overrides};
-use crate::core::Gateway;
+use crate::core::{Gateway, Rotated};
 use crate::crypto::random_token;
 use crate::server;
 use clap::{Args, Parser, Subcommand};
@@ -75,6 +75,22 @@ enum PartnerCommand {
     Unlock {
         /// Partner code.
         code: String,
+    },
+    /// Give a partner a new API key and secret, printed as JSON. With --grace the
+    /// old ones keep working, and keep signing responses and IPNs, for that long.
+    #[command(name = "rotate-keys")]
+    RotateKeys {
+        /// Partner code.
+        #[arg(long)]
+        code: String,
+        /// How long the old credentials stay valid (e.g. 24h, 30m); none: they stop
+        /// at once.
+        #[arg(long, value_parser = crate::config::parse_duration)]
+        grace: Option<std::time::Duration>,
+        /// Rotate even while an earlier rotation's grace period runs: that period's
+        /// old credentials stop at once.
+        #[arg(long)]
+        force: bool,
     },
     /// Manage sub-accounts.
     #[command(subcommand, name = "sub-account")]
@@ -161,6 +177,9 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
             return Err("a partner code is required".into());
         }
         PartnerCommand::Lock { code } => set_locked(&gw, &code, true).await?,
+        PartnerCommand::RotateKeys { code, grace, force } => {
+            rotate(&gw, &code, grace.unwrap_or_default(), force).await?
+        }
         PartnerCommand::Unlock { code } => set_locked(&gw, &code, false).await?,
         PartnerCommand::SubAccount(SubAccountCommand::Create { partner, owner }) => {
             let Some(sub) = gw.create_sub_account(&partner, owner).await.map_err(|e| e.to_string())? else {
@@ -179,4 +198,29 @@ async fn set_locked(gw: &Gateway, code: &str, locked: bool) -> Result<(), String
     } else {
         Err(format!("unknown partner {code}"))
     }
+}
+
+async fn rotate(gw: &Gateway, code: &str, grace: std::time::Duration, force: bool) -> Result<(), String> {
+    match gw.rotate_partner_keys(code, grace, force).await.map_err(|e| e.to_string())? {
+        Rotated::Done { keys, grace_until_ms } => {
+            println!(
+                "{}",
+                serde_json::json!({"partnerCode": code, "apiKey": keys.api_key, "secretKey": keys.secret.expose(),
+                    "oldKeysValidUntil": grace_until_ms.map(rfc3339)})
+            );
+            Ok(())
+        }
+        Rotated::UnknownPartner => Err(format!("unknown partner {code}")),
+        Rotated::InGrace { until_ms } => Err(format!(
+            "partner {code}'s previous rotation keeps its old keys valid until {}: rotate again after that, or \
+             now with --force (those old keys then stop at once)",
+            rfc3339(until_ms)
+        )),
+    }
+}
+
+/// A Unix time in milliseconds as RFC 3339 (UTC, seconds).
+fn rfc3339(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or_default());
+    humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -58,7 +58,8 @@ pub enum StartError {
     /// Production with partners anyone can sign for.
     #[error(
         "partner(s) {} hold the published sandbox secret key, so anyone can sign their requests; production \
-         refuses to start until each is locked: appotapay-gateway --mode production partner lock <CODE>",
+         refuses to start until each is locked (appotapay-gateway --mode production partner lock <CODE>) or \
+         has new keys without a grace period (appotapay-gateway --mode production partner rotate-keys --code <CODE>)",
         .0.join(", ")
     )]
     PublicSecret(Vec<String>),

@@ -4,6 +4,9 @@
 //! signature and expiry under that partner's secret (401) → `api_key` (14) → the
 //! partner is not locked (13) → with `jwt_replay_check` on, the `jti` is present and
 //! was not used before (401). All answer HTTP 401.
+//!
+//! During a key rotation's grace period the token may be signed with either secret
+//! and carry either API key ([`Partner::accepted`]).
 
 use super::ApiError;
 use crate::core::{Gateway, Partner, now_ms};
@@ -11,7 +14,6 @@ use appotapay_protocol::{ErrorCode, Lang, headers, jwt};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
 /// The request's language (`X-Language`).
 #[derive(Clone, Copy, Debug)]
@@ -51,10 +53,9 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
             .await?
             .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
         let now = now_ms() / 1000;
-        let claims = token
-            .verify(&partner.secret, now, gw.config().jwt_leeway_secs)
+        let claims = verify_any(&partner, &token, now, gw.config().jwt_leeway_secs)
             .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
-        if !bool::from(claims.api_key.as_bytes().ct_eq(partner.api_key.as_bytes())) {
+        if !partner.accepts_api_key(&claims.api_key) {
             return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
         }
         if partner.locked {
@@ -73,4 +74,24 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
         }
         Ok(AuthPartner(partner))
     }
+}
+
+/// The token's claims under the first accepted secret it verifies with. Otherwise
+/// the error of a secret whose signature matched (an expired token), if any: the
+/// signature error only when none did.
+fn verify_any(
+    partner: &Partner,
+    token: &jwt::UnverifiedJwt,
+    now: i64,
+    leeway: i64,
+) -> Result<jwt::Claims, jwt::JwtError> {
+    let mut first_err = None;
+    for keys in partner.accepted() {
+        match token.clone().verify(&keys.secret, now, leeway) {
+            Ok(claims) => return Ok(claims),
+            Err(e) if first_err.is_none() || first_err == Some(jwt::JwtError::Signature) => first_err = Some(e),
+            Err(_) => {}
+        }
+    }
+    Err(first_err.unwrap_or(jwt::JwtError::Signature))
 }

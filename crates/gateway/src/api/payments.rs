@@ -44,7 +44,15 @@ use std::sync::Arc;
 /// Checks a request's `signature` (missing → 2 as well as wrong → 2).
 pub(super) fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
     f.signature()?;
-    signing::verify_json(spec, &partner.secret, body).map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
+    // Any accepted secret (the replaced one too during a rotation's grace period).
+    let mut result = Ok(());
+    for keys in partner.accepted() {
+        result = signing::verify_json(spec, &keys.secret, body);
+        if result.is_ok() {
+            break;
+        }
+    }
+    result.map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
 }
 
 /// The fields both creation APIs share, checked.
@@ -158,7 +166,7 @@ pub async fn create_bank(
         payment_url: gw.payment_url(&order),
         signature: String::new(),
     }
-    .signed(&partner.secret);
+    .signed(&partner.signing().secret);
     Ok(Json(resp).into_response())
 }
 
@@ -209,7 +217,7 @@ pub async fn create_qr(
         qr_data: QrData { qr_code_url: gw.qr_code_url(&order.trans_id), qr_code_expiry_in: order.expires_at_ms / 1000 },
         signature: String::new(),
     }
-    .signed(&partner.secret);
+    .signed(&partner.signing().secret);
     Ok(Json(resp).into_response())
 }
 
@@ -231,7 +239,7 @@ pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: 
         error_code: code,
         message: code.message(lang).to_owned(),
         partner_code: partner.code.clone(),
-        api_key: partner.api_key.clone(),
+        api_key: partner.signing().api_key.clone(),
         amount: Amount::vnd(order.amount),
         currency: appotapay_protocol::CURRENCY.to_owned(),
         order_id: order.order_id.clone(),
@@ -244,7 +252,7 @@ pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: 
         card_info,
         signature: String::new(),
     }
-    .signed(&partner.secret)
+    .signed(&partner.signing().secret)
 }
 
 /// `POST /api/v1/orders/transaction/bank/status`.

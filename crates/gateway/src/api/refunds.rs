@@ -60,7 +60,7 @@ fn signed_answer(partner: &Partner, r: &Refund, lang: Lang) -> Response {
         data: refund_data(r),
         signature: String::new(),
     }
-    .signed(&partner.secret);
+    .signed(&partner.signing().secret);
     Json(resp).into_response()
 }
 

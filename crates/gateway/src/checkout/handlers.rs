@@ -56,6 +56,7 @@ pub async fn status(
             serde_json::json!({"state": ctx.order.state.as_str(), "final": ctx.order.state.is_final()}),
         ),
         Err(Problem::Internal) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({"error": "internal"})),
+        Err(Problem::Locked) => (StatusCode::FORBIDDEN, serde_json::json!({"error": "locked"})),
         Err(_) => (StatusCode::NOT_FOUND, serde_json::json!({"error": "not found"})),
     };
     let mut resp = (code, axum::Json(body)).into_response();
@@ -206,8 +207,8 @@ pub struct QrQuery {
 
 /// `GET /qr/{appotapayTransId}.png?sign=…`: the QR image of a QR order, as its
 /// `qrCodeUrl` names it (404 for anything else, a missing or wrong signature
-/// included, so that a guess learns nothing). The payload of an order never changes,
-/// so the image may be cached.
+/// included, so that a guess learns nothing); 403 while the order's partner is
+/// locked. The payload of an order never changes, so the image may be cached.
 pub async fn qr_image(
     State(gw): State<Arc<Gateway>>,
     Path(file): Path<String>,
@@ -229,6 +230,20 @@ pub async fn qr_image(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
+    match gw.partner(&order.partner_code).await {
+        Ok(Some(p)) if !p.locked => {}
+        Ok(Some(_)) => {
+            // No code to pay into for a merchant that cannot take payments now.
+            let text = "this merchant cannot take payments now";
+            return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text)
+                .into_response();
+        }
+        Ok(None) => return not_found().into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "qr image: store failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     match order.qr_payload.as_deref().and_then(qr_png) {
         Some(png) => (
             [

@@ -132,6 +132,10 @@ pub struct Texts {
     pub forbidden_title: &'static str,
     /// Refused post text.
     pub forbidden_text: &'static str,
+    /// Locked merchant heading.
+    pub locked_title: &'static str,
+    /// Locked merchant text.
+    pub locked_text: &'static str,
     /// Generic error heading.
     pub error_title: &'static str,
     /// Generic error text.
@@ -218,6 +222,9 @@ pub static VI: Texts = Texts {
     not_found_text: "Không tìm thấy giao dịch của liên kết này.",
     forbidden_title: "Yêu cầu bị từ chối",
     forbidden_text: "Yêu cầu này không được gửi từ trang thanh toán. Vui lòng mở lại liên kết thanh toán và thử lại.",
+    locked_title: "Cửa hàng tạm ngừng nhận thanh toán",
+    locked_text: "Cửa hàng này hiện không thể nhận thanh toán. Không có khoản tiền nào bị trừ. Vui lòng liên hệ \
+                  cửa hàng hoặc thử lại sau.",
     error_title: "Đã có lỗi xảy ra",
     error_text: "Hệ thống đang bận. Vui lòng thử lại sau ít phút.",
     sandbox_title: "Thẻ thử nghiệm",
@@ -298,6 +305,9 @@ pub static EN: Texts = Texts {
     not_found_text: "There is no transaction for this link.",
     forbidden_title: "Request refused",
     forbidden_text: "This request did not come from the payment page. Please open the payment link again and retry.",
+    locked_title: "Payments paused",
+    locked_text: "This merchant cannot take payments now. Nothing has been charged. Please contact the shop or try \
+                  again later.",
     error_title: "Something went wrong",
     error_text: "The system is busy. Please try again in a few minutes.",
     sandbox_title: "Sandbox test cards",

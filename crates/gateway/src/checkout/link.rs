@@ -6,6 +6,8 @@
 //! loaded ([`Viewed`]); a form post is parsed, checked for provenance and for the
 //! CSRF token of its action, and only then is its order loaded ([`Posted`]). Any
 //! failure answers the problem page, so a handler starts with an order it may act on.
+//! An order of a locked partner is one no page may act on: every page and post
+//! answers the "cannot take payments now" page instead ([`Problem::Locked`]).
 
 use super::csrf::{self, Purpose};
 use super::forms::{CardForm, ChoiceForm, LinkForm, OtpForm};
@@ -67,6 +69,9 @@ pub(super) async fn load(gw: &Gateway, tran: &str, sign: &str) -> Result<Ctx, Pr
     let trans_id = gw.verify_payment_link(tran, sign).ok_or(Problem::BadLink)?;
     let order = gw.current_order(&trans_id).await?.ok_or(Problem::NotFound)?;
     let partner = gw.partner(&order.partner_code).await?.ok_or(Problem::NotFound)?;
+    if partner.locked {
+        return Err(Problem::Locked);
+    }
     let checkout = gw.checkout(&trans_id).await?;
     Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout })
 }

@@ -23,6 +23,8 @@ pub(super) enum Problem {
     Forbidden,
     /// A post whose body does not parse.
     BadRequest,
+    /// The order's partner is locked: nothing of its links may be paid.
+    Locked,
     /// Storage failed.
     Internal,
 }
@@ -114,6 +116,9 @@ pub(super) fn problem_page(gw: &Gateway, ui: UiLang, problem: Problem) -> Respon
         }
         Problem::Forbidden => (StatusCode::FORBIDDEN, t.forbidden_title, t.forbidden_text, None),
         Problem::BadRequest => (StatusCode::BAD_REQUEST, t.forbidden_title, t.forbidden_text, None),
+        Problem::Locked => {
+            (StatusCode::FORBIDDEN, t.locked_title, t.locked_text, Some(ErrorCode::PARTNER_LOCKED.code()))
+        }
         Problem::Internal => {
             (StatusCode::INTERNAL_SERVER_ERROR, t.error_title, t.error_text, Some(ErrorCode::SYSTEM_ERROR.code()))
         }

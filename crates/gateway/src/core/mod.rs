@@ -38,7 +38,7 @@ pub mod startup;
 
 pub use credits::CreditOutcome;
 pub use orders::NewOrder;
-pub use partners::Partner;
+pub use partners::{Partner, PartnerKeys, Rotated};
 pub use refunds::NewRefund;
 pub use settle::{SettleDetails, Settlement};
 

@@ -1,36 +1,117 @@
 //! Partners: their records with the secret decrypted (cached per node for
-//! `partner_cache_ttl`, so a lock reaches every node within that time), their
-//! sub-accounts, and the JWT ids already used when the replay check is on.
+//! `partner_cache_ttl`, so a lock or a key rotation reaches every node within that
+//! time), their sub-accounts, and the JWT ids already used when the replay check is
+//! on.
+//!
+//! A key rotation ([`Gateway::rotate_partner_keys`]) gives a partner a new API key
+//! and secret. With a grace period the replaced credentials stay accepted beside
+//! the new ones, and keep signing responses, redirects and IPNs, until it ends: the
+//! merchant switches its requests first and its verification after, at leisure.
+//! Without one they stop at once. A second rotation while a grace period runs is
+//! refused unless forced, which ends that grace period: only one generation of
+//! replaced credentials is ever kept.
 
 use super::{CoreError, Gateway, now_ms};
-use crate::domain::records::{PartnerRecord, SubAccount};
+use crate::crypto::random_token;
+use crate::domain::records::{KeyRotation, PartnerRecord, PreviousKeys, SubAccount};
 use appotapay_protocol::{AmountLimits, SecretKey};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
-/// A partner with its secret decrypted, as the request path needs it.
+/// One pair of a partner's credentials, the secret decrypted.
+#[derive(Clone)]
+pub struct PartnerKeys {
+    /// API key.
+    pub api_key: String,
+    /// Secret key.
+    pub secret: SecretKey,
+}
+
+impl std::fmt::Debug for PartnerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartnerKeys").finish_non_exhaustive()
+    }
+}
+
+/// A partner with its secrets decrypted, as the request path needs it.
 #[derive(Clone)]
 pub struct Partner {
     /// Partner code.
     pub code: String,
     /// Display name.
     pub name: String,
-    /// API key.
-    pub api_key: String,
-    /// Secret key.
-    pub secret: SecretKey,
     /// Locked partners answer 13.
     pub locked: bool,
     /// IPN for failures too.
     pub notify_failures: bool,
     /// Accepted amounts.
     pub limits: AmountLimits,
+    /// The current credentials.
+    keys: PartnerKeys,
+    /// The credentials a rotation replaced, and the end of their grace period.
+    previous: Option<(PartnerKeys, i64)>,
 }
 
 impl std::fmt::Debug for Partner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Partner").field("code", &self.code).field("locked", &self.locked).finish_non_exhaustive()
     }
+}
+
+impl Partner {
+    /// The current credentials (the newest rotation's).
+    pub fn current(&self) -> &PartnerKeys {
+        &self.keys
+    }
+
+    /// The replaced credentials while their grace period runs at `now`.
+    fn in_grace(&self, now: i64) -> Option<&PartnerKeys> {
+        self.previous.as_ref().filter(|(_, until)| now < *until).map(|(k, _)| k)
+    }
+
+    /// The end of the running grace period, if one runs.
+    pub fn grace_until_ms(&self) -> Option<i64> {
+        self.previous.as_ref().map(|(_, until)| *until).filter(|until| now_ms() < *until)
+    }
+
+    /// The credentials responses, redirects and IPNs are signed with and whose API
+    /// key they carry: the replaced ones while a grace period runs (the merchant may
+    /// still verify with them), the current ones otherwise.
+    pub fn signing(&self) -> &PartnerKeys {
+        self.in_grace(now_ms()).unwrap_or(&self.keys)
+    }
+
+    /// The credentials a request may be made with: the current ones, and the
+    /// replaced ones while a grace period runs.
+    pub fn accepted(&self) -> impl Iterator<Item = &PartnerKeys> {
+        std::iter::once(&self.keys).chain(self.in_grace(now_ms()))
+    }
+
+    /// Whether `api_key` is an accepted API key (each compared in constant time).
+    pub fn accepts_api_key(&self, api_key: &str) -> bool {
+        self.accepted().fold(false, |ok, k| ok | bool::from(api_key.as_bytes().ct_eq(k.api_key.as_bytes())))
+    }
+}
+
+/// What a key rotation did.
+#[derive(Debug)]
+pub enum Rotated {
+    /// The new credentials (shown once); the replaced ones are accepted until
+    /// `grace_until_ms`, or no more if `None`.
+    Done {
+        /// The new credentials.
+        keys: PartnerKeys,
+        /// The end of the replaced credentials' grace period.
+        grace_until_ms: Option<i64>,
+    },
+    /// No such partner.
+    UnknownPartner,
+    /// A grace period runs until `until_ms`, and the rotation was not forced.
+    InGrace {
+        /// The end of the running grace period.
+        until_ms: i64,
+    },
 }
 
 impl Gateway {
@@ -51,15 +132,22 @@ impl Gateway {
 
     /// Decrypts a stored partner.
     pub(crate) fn decrypt_partner(&self, rec: &PartnerRecord) -> Result<Partner, CoreError> {
-        let secret = self.keys.open(&rec.code, &rec.secret_enc).map_err(|_| CoreError::Key(rec.code.clone()))?;
+        let open = |api_key: &str, sealed: &[u8]| {
+            let secret = self.keys.open(&rec.code, sealed).map_err(|_| CoreError::Key(rec.code.clone()))?;
+            Ok::<_, CoreError>(PartnerKeys { api_key: api_key.to_owned(), secret: SecretKey::new(secret) })
+        };
+        let previous = match &rec.previous {
+            Some(PreviousKeys { api_key, secret_enc, until_ms }) => Some((open(api_key, secret_enc)?, *until_ms)),
+            None => None,
+        };
         Ok(Partner {
             code: rec.code.clone(),
             name: rec.name.clone(),
-            api_key: rec.api_key.clone(),
-            secret: SecretKey::new(secret),
             locked: rec.locked,
             notify_failures: rec.notify_failures,
             limits: AmountLimits { min: rec.amount_min, max: rec.amount_max },
+            keys: open(&rec.api_key, &rec.secret_enc)?,
+            previous,
         })
     }
 
@@ -82,6 +170,7 @@ impl Gateway {
             amount_min: AmountLimits::DEFAULT_MIN,
             amount_max: AmountLimits::DEFAULT_MAX,
             created_at_ms: now_ms(),
+            previous: None,
         };
         Ok(self.store.insert_partner(&rec).await?)
     }
@@ -97,6 +186,38 @@ impl Gateway {
         let known = self.store.set_partner_locked(code, locked).await?;
         self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
         Ok(known)
+    }
+
+    /// Gives a partner a new API key and secret. With a non-zero `grace` the
+    /// replaced ones stay accepted, and keep signing, for that long; with a zero one
+    /// they stop at once. While an earlier rotation's grace period runs, a rotation
+    /// is refused unless `force`, which ends that grace period (its credentials stop
+    /// at once). Other nodes see the change within `partner_cache_ttl`; this one at
+    /// once.
+    pub async fn rotate_partner_keys(&self, code: &str, grace: Duration, force: bool) -> Result<Rotated, CoreError> {
+        let Some(rec) = self.store.get_partner(code).await? else { return Ok(Rotated::UnknownPartner) };
+        let now = now_ms();
+        if let Some(until_ms) = rec.previous.as_ref().map(|p| p.until_ms).filter(|until| now < *until) {
+            if !force {
+                return Ok(Rotated::InGrace { until_ms });
+            }
+        }
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let grace_until_ms = (grace_ms > 0).then(|| now.saturating_add(grace_ms));
+        let keys = PartnerKeys { api_key: random_token(32), secret: SecretKey::new(random_token(32)) };
+        let rotation = KeyRotation {
+            api_key: keys.api_key.clone(),
+            secret_enc: self.keys.seal(code, keys.secret.expose()),
+            grace_until_ms,
+        };
+        let rotated = self.store.rotate_partner_keys(code, &rec.api_key, &rotation).await?;
+        self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
+        if !rotated {
+            // Another rotation came between the read and the write: judge again.
+            return Box::pin(self.rotate_partner_keys(code, grace, force)).await;
+        }
+        tracing::info!(partner = code, grace_until_ms, "partner keys rotated");
+        Ok(Rotated::Done { keys, grace_until_ms })
     }
 
     /// Creates a sub-account of a partner; `None` if the partner is unknown.

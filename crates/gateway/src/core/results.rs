@@ -1,7 +1,8 @@
 //! The signed results of a final order, as AppotaPay sends them: the IPN body
 //! ([`Gateway::notification`]) and the redirect URL the customer's browser follows
-//! ([`Gateway::redirect_url`]), both signed with the partner's secret over the
-//! documented field list.
+//! ([`Gateway::redirect_url`]), both signed with the partner's signing secret
+//! ([`Partner::signing`]: the replaced one during a key rotation's grace period)
+//! over the documented field list.
 
 use super::{Gateway, Partner};
 use crate::domain::records::Order;
@@ -17,7 +18,7 @@ impl Gateway {
             error_code: order.code,
             message: order.code.message(Lang::Vi).to_owned(),
             partner_code: partner.code.clone(),
-            api_key: partner.api_key.clone(),
+            api_key: partner.signing().api_key.clone(),
             amount: Amount::vnd(order.amount),
             currency: appotapay_protocol::CURRENCY.to_owned(),
             order_id: order.order_id.clone(),
@@ -29,7 +30,7 @@ impl Gateway {
             extra_data: order.extra_data.clone(),
             signature: String::new(),
         }
-        .signed(&partner.secret)
+        .signed(&partner.signing().secret)
     }
 
     /// The signed redirect URL of a final order, `None` when it has no redirect URL.

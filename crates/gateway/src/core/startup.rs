@@ -28,8 +28,9 @@ impl Gateway {
         Ok(self.store.meta(MODE_KEY).await?)
     }
 
-    /// The unlocked partners whose secret key is the published sandbox secret
-    /// (compared in constant time): anyone can sign their requests.
+    /// The unlocked partners for which the published sandbox secret is an accepted
+    /// secret key (compared in constant time; a rotation's replaced secret counts
+    /// during its grace period): anyone can sign their requests.
     pub async fn partners_with_public_secret(&self) -> Result<Vec<String>, CoreError> {
         let public = sandbox_partner::SECRET_KEY.as_bytes();
         let mut found = Vec::new();
@@ -38,7 +39,8 @@ impl Gateway {
                 continue;
             }
             let p = self.decrypt_partner(&rec)?;
-            if bool::from(p.secret.expose().as_bytes().ct_eq(public)) {
+            // The replaced secret of a rotation counts while it is still accepted.
+            if p.accepted().any(|k| bool::from(k.secret.expose().as_bytes().ct_eq(public))) {
                 found.push(rec.code);
             }
         }

@@ -27,6 +27,44 @@ pub struct PartnerRecord {
     pub amount_max: i64,
     /// Creation time.
     pub created_at_ms: i64,
+    /// The credentials a rotation replaced, while its grace period runs.
+    pub previous: Option<PreviousKeys>,
+}
+
+/// A partner's credentials before a key rotation, accepted (and signing) until
+/// `until_ms`.
+#[derive(Clone)]
+pub struct PreviousKeys {
+    /// The previous API key.
+    pub api_key: String,
+    /// The previous secret key, encrypted under the master key.
+    pub secret_enc: Vec<u8>,
+    /// The end of the grace period.
+    pub until_ms: i64,
+}
+
+impl std::fmt::Debug for PreviousKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreviousKeys").field("until_ms", &self.until_ms).finish_non_exhaustive()
+    }
+}
+
+/// What a key rotation stores: the new credentials, and whether the replaced ones
+/// stay valid (until `grace_until_ms`) or stop at once (`None`).
+#[derive(Clone)]
+pub struct KeyRotation {
+    /// The new API key.
+    pub api_key: String,
+    /// The new secret key, encrypted under the master key.
+    pub secret_enc: Vec<u8>,
+    /// The end of the grace period of the replaced credentials, if any.
+    pub grace_until_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRotation").field("grace_until_ms", &self.grace_until_ms).finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for PartnerRecord {
@@ -35,6 +73,7 @@ impl std::fmt::Debug for PartnerRecord {
             .field("code", &self.code)
             .field("name", &self.name)
             .field("locked", &self.locked)
+            .field("grace_until_ms", &self.previous.as_ref().map(|p| p.until_ms))
             .finish_non_exhaustive()
     }
 }

@@ -30,6 +30,10 @@ pub trait PartnerStore: Send + Sync {
     async fn list_partners(&self) -> StoreResult<Vec<PartnerRecord>>;
     /// Locks or unlocks a partner; `false` if unknown.
     async fn set_partner_locked(&self, code: &str, locked: bool) -> StoreResult<bool>;
+    /// Replaces a partner's credentials if its API key is still `current_api_key`
+    /// (a compare-and-set); `false` if the partner is unknown or its key changed.
+    async fn rotate_partner_keys(&self, code: &str, current_api_key: &str, rotation: &KeyRotation)
+    -> StoreResult<bool>;
     /// Inserts a sub-account; `false` if the partner is unknown.
     async fn insert_sub_account(&self, sub: &SubAccount) -> StoreResult<bool>;
     /// A sub-account by id.

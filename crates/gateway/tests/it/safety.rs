@@ -105,10 +105,23 @@ async fn production_refuses_partners_holding_the_public_secret(backend: Backend)
     assert!(matches!(&e, StartError::PublicSecret(codes) if codes.len() == 2), "{text}");
     assert!(text.contains(code) && text.contains("COPY") && !text.contains("REAL"), "{text}");
     assert!(text.contains("partner lock"), "says how to fix it: {text}");
+    assert!(text.contains("partner rotate-keys --code"), "or to rotate its keys: {text}");
+
+    // New keys with a grace period do not do: the public secret is accepted until it
+    // ends. Without one, the partner no longer holds it.
+    let admin = server::open_admin(db.config(Mode::Production)).await.expect("admin");
+    admin.rotate_partner_keys("COPY", Duration::from_secs(3600), false).await.expect("rotate");
+    drop(admin);
+    let e = server::open(db.config(Mode::Production)).await.expect_err("still refused during the grace period");
+    assert!(matches!(&e, StartError::PublicSecret(codes) if codes.len() == 2), "{e}");
+    let admin = server::open_admin(db.config(Mode::Production)).await.expect("admin");
+    admin.rotate_partner_keys("COPY", Duration::ZERO, true).await.expect("rotate");
+    drop(admin);
+    let e = server::open(db.config(Mode::Production)).await.expect_err("the public partner still holds it");
+    assert!(matches!(&e, StartError::PublicSecret(codes) if codes == &[code.to_owned()]), "{e}");
 
     let admin = server::open_admin(db.config(Mode::Production)).await.expect("admin");
     assert!(admin.set_partner_locked(code, true).await.expect("lock"));
-    assert!(admin.set_partner_locked("COPY", true).await.expect("lock"));
     drop(admin);
     // Locked, they no longer stop production, and a request signed with the public
     // secret is refused (13).

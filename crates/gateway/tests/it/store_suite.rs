@@ -79,6 +79,7 @@ fn partner(code: &str) -> PartnerRecord {
         amount_min: 1_000,
         amount_max: 500_000_000,
         created_at_ms: T0,
+        previous: None,
     }
 }
 

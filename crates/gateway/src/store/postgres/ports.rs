@@ -75,6 +75,14 @@ impl PartnerStore for PgStore {
         Ok(execute(&self.pool, partners::SET_PARTNER_LOCKED.postgres(), &args![locked, code]).await? == 1)
     }
 
+    async fn rotate_partner_keys(&self, code: &str, current_api_key: &str, r: &KeyRotation) -> StoreResult<bool> {
+        if impossible_key(&[code, current_api_key]) {
+            return Ok(false);
+        }
+        let args = partners::rotation_params(code, current_api_key, r);
+        Ok(execute(&self.pool, partners::ROTATE_PARTNER_KEYS.postgres(), &args).await? == 1)
+    }
+
     async fn insert_sub_account(&self, s: &SubAccount) -> StoreResult<bool> {
         if impossible_key(&[&s.partner_code]) {
             return Ok(false);

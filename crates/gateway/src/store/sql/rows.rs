@@ -21,6 +21,8 @@ pub trait SqlRow {
     fn bool(&self, i: usize) -> StoreResult<bool>;
     /// A bytes column.
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;
+    /// A bytes column, NULL as `None`.
+    fn bytes_opt(&self, i: usize) -> StoreResult<Option<Vec<u8>>>;
 
     /// A text column that is never NULL.
     fn text(&self, i: usize) -> StoreResult<String> {
@@ -95,6 +97,10 @@ impl SqlRow for rusqlite::Row<'_> {
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
         self.get(i).map_err(sqlite_err)
     }
+
+    fn bytes_opt(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
+        self.get(i).map_err(sqlite_err)
+    }
 }
 
 impl SqlRow for PgRow {
@@ -116,6 +122,10 @@ impl SqlRow for PgRow {
     }
 
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
+        self.try_get(i).map_err(pg_err)
+    }
+
+    fn bytes_opt(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
         self.try_get(i).map_err(pg_err)
     }
 }

@@ -45,6 +45,11 @@ impl PartnerStore for SqliteStore {
         self.write(move |c| Ok(execute(&mut *prepared(c, &partners::SET_PARTNER_LOCKED)?, &args)? == 1)).await
     }
 
+    async fn rotate_partner_keys(&self, code: &str, current_api_key: &str, r: &KeyRotation) -> StoreResult<bool> {
+        let args = owned(partners::rotation_params(code, current_api_key, r));
+        self.write(move |c| Ok(execute(&mut *prepared(c, &partners::ROTATE_PARTNER_KEYS)?, &args)? == 1)).await
+    }
+
     async fn insert_sub_account(&self, s: &SubAccount) -> StoreResult<bool> {
         let args = owned(partners::sub_account_params(s));
         self.write(move |c| Ok(execute(&mut *prepared(c, &partners::INSERT_SUB_ACCOUNT)?, &args)? == 1)).await
