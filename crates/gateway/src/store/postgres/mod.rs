@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "refunds", include_str!("../../../migrations/postgres/0003_refunds.sql")),
     (4, "jwt_ids", include_str!("../../../migrations/postgres/0004_jwt_ids.sql")),
     (5, "meta", include_str!("../../../migrations/postgres/0005_meta.sql")),
+    (7, "idempotency", include_str!("../../../migrations/postgres/0007_idempotency.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../../migrations/sqlite/0003_refunds.sql")),
     (4, include_str!("../../../migrations/sqlite/0004_jwt_ids.sql")),
     (5, include_str!("../../../migrations/sqlite/0005_meta.sql")),
+    (7, include_str!("../../../migrations/sqlite/0007_idempotency.sql")),
 ];
 const READERS: usize = 4;
 
