@@ -6,8 +6,9 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Runs until `shutdown` is cancelled: expires overdue orders, prunes used JWT ids
-/// (with the replay check on), forgets idempotency keys past their retention, moves on refunds whose next step is due (a bank's
-/// delayed answer) and settles the card payments an issuer kept processing.
+/// (with the replay check on), forgets idempotency keys past their retention, moves
+/// on refunds whose next step is due (a bank's delayed answer) and settles the card
+/// payments an issuer kept processing.
 pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(gw.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
