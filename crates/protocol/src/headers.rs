@@ -25,8 +25,21 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// why) in visible ASCII. The body itself only ever holds `errorCode` and `message`.
 pub const ERROR_DETAIL: &str = "x-error-detail";
 
+/// `Idempotency-Key`: on a partner POST, up to 255 characters that name the request
+/// so that a retry of it is answered with the first answer instead of being run
+/// again (kept 24 hours per partner; see the gateway's docs §12).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `Idempotent-Replayed`: `true` on an answer that repeats the stored answer of an
+/// earlier request with the same `Idempotency-Key`.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// Longest `Idempotency-Key`, in bytes (it must have at least one).
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
+
 /// Every header above.
-pub const ALL: [&str; 5] = [AUTH, LANGUAGE, ACCOUNT_REF_ID, REQUEST_ID, ERROR_DETAIL];
+pub const ALL: [&str; 7] =
+    [AUTH, LANGUAGE, ACCOUNT_REF_ID, REQUEST_ID, ERROR_DETAIL, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED];
 
 #[cfg(test)]
 mod tests {
@@ -43,5 +56,7 @@ mod tests {
         assert!(ACCOUNT_REF_ID.eq_ignore_ascii_case("X-Account-Ref-ID"));
         assert!(REQUEST_ID.eq_ignore_ascii_case("X-Request-ID"));
         assert!(ERROR_DETAIL.eq_ignore_ascii_case("X-Error-Detail"));
+        assert!(IDEMPOTENCY_KEY.eq_ignore_ascii_case("Idempotency-Key"));
+        assert!(IDEMPOTENT_REPLAYED.eq_ignore_ascii_case("Idempotent-Replayed"));
     }
 }

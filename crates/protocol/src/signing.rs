@@ -342,6 +342,50 @@ pub fn verify_json(spec: &SignatureSpec, key: &SecretKey, value: &Value) -> Resu
     verify_data(key, &canonical_data_json(spec, value), sig)
 }
 
+/// A signed value that holds `&`, a signed field's name and `=`: in the signed string
+/// `k1=v1&k2=v2…` it reads as the start of another field, so a body could move the
+/// boundary between two fields (one value shorter, the next longer) and keep its
+/// signature. A request holding one is refused before its signature is checked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field} holds \"&{other}=\", which reads as the start of the signed field {other}")]
+pub struct BoundaryError {
+    /// The field whose value holds the text.
+    pub field: &'static str,
+    /// The signed field whose start it imitates.
+    pub other: &'static str,
+}
+
+/// Checks that no signed value of a JSON object crosses into another signed field
+/// (see [`BoundaryError`]).
+///
+/// ```
+/// use appotapay_protocol::signing::{check_boundaries, BANK_PAYMENT_REQUEST};
+/// let body = serde_json::json!({"extraData": "x", "notifyUrl": "http://h/a?&notifyUrl=http://h/evil"});
+/// let e = check_boundaries(&BANK_PAYMENT_REQUEST, &body).unwrap_err();
+/// assert_eq!((e.field, e.other), ("notifyUrl", "notifyUrl"));
+/// let fine = serde_json::json!({"extraData": "a=1&b=2", "notifyUrl": "http://h/a?x=1&y=2"});
+/// assert!(check_boundaries(&BANK_PAYMENT_REQUEST, &fine).is_ok());
+/// ```
+pub fn check_boundaries(spec: &SignatureSpec, value: &Value) -> Result<(), BoundaryError> {
+    let Some(obj) = value.as_object() else { return Ok(()) };
+    for field in spec.fields {
+        if let Some(v) = lookup_json(obj, spec, field) {
+            if let Some(other) = crossed_field(spec, &raw_value(v)) {
+                return Err(BoundaryError { field, other });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The signed field of `spec` whose `&name=` occurs in `raw`, if any.
+pub fn crossed_field(spec: &SignatureSpec, raw: &str) -> Option<&'static str> {
+    raw.match_indices('&').find_map(|(i, _)| {
+        let rest = &raw[i + 1..];
+        spec.fields.iter().copied().find(|f| rest.strip_prefix(*f).is_some_and(|r| r.starts_with('=')))
+    })
+}
+
 /// A message with a documented signature.
 pub trait Signed: Serialize {
     /// The message's field list.
@@ -414,6 +458,20 @@ mod tests {
         // The status response does not flatten cardInfo even if a key collided.
         let v = serde_json::json!({"cardInfo": {"orderId": "x"}});
         assert!(canonical_data_json(&STATUS_RESPONSE, &v).contains("orderId=&"));
+    }
+
+    #[test]
+    fn values_that_cross_into_another_field_are_found() {
+        let spec = &BANK_PAYMENT_REQUEST;
+        assert_eq!(crossed_field(spec, "x&orderId=2"), Some("orderId"));
+        assert_eq!(crossed_field(spec, "&amount="), Some("amount"));
+        assert_eq!(crossed_field(spec, "a&b&redirectUrl=http://e"), Some("redirectUrl"));
+        for fine in ["", "&", "x&y", "&amount", "amount=1", "&orderIds=1", "&orderid=1", "&signature=1"] {
+            assert_eq!(crossed_field(spec, fine), None, "{fine}");
+        }
+        let flat = serde_json::json!({"qrData": {"qrCodeUrl": "u&message=hi"}});
+        let e = check_boundaries(&QR_PAYMENT_RESPONSE, &flat).expect_err("flattened values count");
+        assert_eq!((e.field, e.other), ("qrCodeUrl", "message"));
     }
 
     #[test]

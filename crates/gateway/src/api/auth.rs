@@ -40,6 +40,11 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, gw: &Arc<Gateway>) -> Result<Self, Self::Rejection> {
+        // Authenticated once already (by the idempotency layer): the token's jti
+        // must not be claimed twice.
+        if let Some(done) = parts.extensions.get::<AuthPartner>() {
+            return Ok(done.clone());
+        }
         let lang = lang_of(parts);
         let fail = |code: ErrorCode, why: &str| ApiError::auth(code).lang(lang).detail(why.to_owned());
         let header = parts

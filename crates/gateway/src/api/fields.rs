@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 /// Parses a request body as a JSON object: an oversized body answers 413, anything
-/// that is not a JSON object answers 400; both with errorCode 1.
+/// that is not a JSON object, or has a key twice in one object, answers 400; all
+/// with errorCode 1.
 pub fn json_object(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Value, ApiError> {
     let body = body.map_err(|r| {
         let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { r.status() } else { StatusCode::BAD_REQUEST };
@@ -21,7 +22,78 @@ pub fn json_object(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Va
     if !v.is_object() {
         return Err(ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail("body is not a JSON object"));
     }
+    unique_keys(&body).map_err(|e| ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(e))?;
     Ok(v)
+}
+
+/// Checks that no object of a JSON text, at any depth, has a key twice. A parser
+/// keeps one copy (serde_json the last, others the first), so a body with a repeated
+/// key means different requests to the gateway and to a proxy or log in front of
+/// it. `Err` names the key. Keys are compared as decoded (`"a"` and `"\u0061"` are
+/// one key). The text must already be known to be valid JSON.
+pub fn unique_keys(json: &[u8]) -> Result<(), String> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    UniqueKeys.deserialize(&mut de).map_err(|e| e.to_string())
+}
+
+/// Walks any JSON value, failing on the first repeated key of an object.
+struct UniqueKeys;
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(UniqueKeys)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("the key {key} appears twice in one object")));
+            }
+            map.next_value_seed(UniqueKeys)?;
+        }
+        Ok(())
+    }
 }
 
 /// Field access on a JSON object.
@@ -117,4 +189,25 @@ pub fn http_url(f: &Fields<'_>, key: &'static str, value: &str) -> Result<url::U
 /// Checks `extraData`: at most 200 characters, none of them NUL.
 pub fn extra_data(f: &Fields<'_>, extra: &str) -> Result<(), ApiError> {
     rules::extra_data(extra).map_err(|e| f.rule(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_keys;
+
+    #[test]
+    fn repeated_keys_are_found_at_any_depth() {
+        for ok in [&br#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#[..], b"[]", b"1", br#""s""#, b"{}"] {
+            assert_eq!(unique_keys(ok), Ok(()), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &br#"{"amount":2000000,"orderId":"x","amount":10000}"#[..],
+            br#"{"o":{"k":1,"k":2}}"#,
+            br#"[1,{"x":[{"y":1,"y":1}]}]"#,
+            br#"{"a":1,"a":2}"#,
+        ] {
+            assert!(unique_keys(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(unique_keys(br#"{"amount":1,"amount":2}"#).expect_err("twice").contains("amount"));
+    }
 }

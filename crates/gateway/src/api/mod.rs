@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod fields;
+pub mod idempotency;
 pub mod ops;
 pub mod payments;
 pub mod refunds;
@@ -37,7 +38,9 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static(appotapay_protocol
 
 /// The partner API's routes, with the sandbox helpers when the acquirer is a
 /// simulator (they do not exist otherwise: 404 like any unknown path).
-pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
+///
+/// Every POST among them honours `Idempotency-Key` ([`idempotency`]).
+pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     let mut api = Router::new()
         .route("/api/v1/orders/payment/bank", post(payments::create_bank))
         .route("/api/v1/orders/payment/qr", post(payments::create_qr))
@@ -54,7 +57,7 @@ pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
     }
-    api
+    api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer))
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,

@@ -4,13 +4,16 @@
 //! Checks run in this order, after authentication (`auth.rs`: 401, 11, 14, 13; HTTP
 //! 401) and the body size (HTTP 413, errorCode 1):
 //!
-//! 1. JSON shape and field types (1): the body is a JSON object; each required string
+//! 1. JSON shape and field types (1): the body is a JSON object without a key twice
+//!    in any object; each required string
 //!    is present, a string and not empty; each optional string is absent, null or a
 //!    string; `amount` is a JSON number. An `amount` that is a number but not an
 //!    integer (`10000.5`, `1e20`) answers 32 already here: it can never be valid, and
 //!    its signed text (`1e20`, `10000.0`) is not one the gateway can reproduce from
 //!    the parsed number, so checking the signature first would misreport it as 2.
-//! 2. signature (2): every fault of the `signature` field, its type included.
+//! 2. signature (2): every fault of the `signature` field, its type included. Just
+//!    before it, a signed value holding `&`, a signed field's name and `=` answers 1
+//!    (it would let a body move the boundary between two signed fields).
 //! 3. field rules, in field order: orderId and orderInfo (1), amount limits (32),
 //!    clientIp and URLs (1), extraData (1), then paymentMethod (52) and bankCode (51).
 //! 4. sub-account `X-Account-Ref-ID` (90).
@@ -41,8 +44,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Checks a request's `signature` (missing → 2 as well as wrong → 2).
+/// Checks a request's `signature` (missing → 2 as well as wrong → 2), after refusing
+/// (1) a signed value that reads as the start of another signed field: the signed
+/// string of such a body does not fix where its fields end, so a signature over it
+/// proves nothing about them (see [`signing::check_boundaries`]).
 pub(super) fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
+    signing::check_boundaries(spec, body).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, e.to_string()))?;
     f.signature()?;
     // Any accepted secret (the replaced one too during a rotation's grace period).
     let mut result = Ok(());

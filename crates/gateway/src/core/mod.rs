@@ -20,10 +20,12 @@
 //! - [`credits`]: VietQR payloads and matching a bank credit to its QR order;
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
+//! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod credits;
+pub mod idempotency;
 pub mod ids;
 pub mod links;
 pub mod orders;

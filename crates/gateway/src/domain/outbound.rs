@@ -68,13 +68,27 @@ fn v4_public(ip: Ipv4Addr) -> bool {
         || o[0] == 0
         || (o[0] == 100 && (o[1] & 0xc0) == 64)
         || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 192 && o[1] == 88 && o[2] == 99)
         || (o[0] == 198 && (o[1] & 0xfe) == 18)
         || o[0] >= 240)
+}
+
+/// IPv6 ranges that carry or embed an IPv4 address, or route nowhere: a public
+/// destination in them is reached through a relay or translator that may sit in a
+/// private network, so none of them is a merchant's address.
+fn v6_tunnel_or_discard(s: [u16; 8]) -> bool {
+    let zero = |r: std::ops::Range<usize>| s[r].iter().all(|x| *x == 0);
+    zero(0..6)                                            // ::/96, IPv4-compatible
+        || (zero(0..4) && s[4] == 0xffff && s[5] == 0)       // ::ffff:0:0:0/96, IPv4-translated
+        || s[0] == 0x2002                                    // 2002::/16, 6to4
+        || (s[0] == 0x2001 && s[1] == 0)                     // 2001::/32, Teredo
+        || (s[0] == 0x0100 && zero(1..4)) // 100::/64, discard
 }
 
 fn v6_public(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
     !(ip.is_unspecified()
+        || v6_tunnel_or_discard(s)
         || ip.is_loopback()
         || ip.is_multicast()
         || (s[0] & 0xfe00) == 0xfc00
@@ -148,10 +162,31 @@ mod tests {
             "::ffff:10.0.0.1",
             "2001:db8::1",
             "ff02::1",
+            "192.88.99.1",
+            "::8.8.8.8",
+            "::0.0.0.2",
+            "::ffff:0:8.8.8.8",
+            "::ffff:0:a00:1",
+            "2002:808:808::1",
+            "2002::1",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "100::1",
+            "100::ffff:ffff:ffff:ffff",
         ] {
             assert!(!g.permits(ip(bad)), "{bad} must be refused");
         }
-        for good in ["103.53.171.140", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for good in [
+            "103.53.171.140",
+            "8.8.8.8",
+            "192.88.98.1",
+            "192.88.100.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2001:4860:4860::8888",
+            "2003::1",
+            "100:0:0:1::1",
+        ] {
             assert!(g.permits(ip(good)), "{good} must be allowed");
         }
     }

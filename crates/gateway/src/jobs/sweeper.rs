@@ -6,8 +6,9 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Runs until `shutdown` is cancelled: expires overdue orders, prunes used JWT ids
-/// (with the replay check on), moves on refunds whose next step is due (a bank's
-/// delayed answer) and settles the card payments an issuer kept processing.
+/// (with the replay check on), forgets idempotency keys past their retention, moves
+/// on refunds whose next step is due (a bank's delayed answer) and settles the card
+/// payments an issuer kept processing.
 pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(gw.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -25,6 +26,11 @@ pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
             if let Err(e) = gw.prune_jtis().await {
                 tracing::warn!(error = %e, "pruning used JWT ids failed");
             }
+        }
+        match gw.purge_idempotency_keys().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(keys = n, "forgot expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
         }
         match gw.sweep_refunds().await {
             Ok(0) => {}

@@ -19,6 +19,8 @@
 //! - [`RefundStore::update_refund`] is a compare-and-set on the refund's status;
 //! - checkout progress lives here too, never in a node's memory, so that any node can
 //!   serve a customer's next page;
+//! - [`IdempotencyStore::claim_key`] gives a key to one request at a time, on any
+//!   node; its answer, once recorded, is what every later claim of the key reads;
 //! - [`MetaStore::claim_meta`] sets a key once: every handle on the database, on any
 //!   node, reads back the value that was stored first.
 //!
@@ -45,7 +47,8 @@ use std::sync::Arc;
 /// called with its port's trait in scope.
 pub mod prelude {
     pub use super::ports::{
-        CheckoutStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore, Store,
+        CheckoutStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore,
+        Store,
     };
 }
 

@@ -5,6 +5,7 @@
 //! documentation states the part of the contract (see [`super`]) it keeps.
 
 use super::StoreResult;
+use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -13,7 +14,17 @@ use tokio::sync::Notify;
 /// The gateway's persistence: every port, on one database.
 #[async_trait]
 pub trait Store:
-    PartnerStore + OrderStore + OutboxStore + RefundStore + CheckoutStore + JwtIdStore + MetaStore + Send + Sync + 'static
+    PartnerStore
+    + OrderStore
+    + OutboxStore
+    + RefundStore
+    + CheckoutStore
+    + JwtIdStore
+    + MetaStore
+    + IdempotencyStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
@@ -167,4 +178,22 @@ pub trait MetaStore: Send + Sync {
     /// returns the value stored: `value` the first time, the earlier one ever after.
     /// Concurrent claims, from any handle on the database, all return the same value.
     async fn claim_meta(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+/// Idempotency keys and the answers kept for them (see
+/// [`crate::domain::idempotency`]), shared by every node on the database.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims a key for a request: `true` if the key was free, expired, or held by
+    /// an unanswered claim of the same fingerprint whose `locked_until_ms` has
+    /// passed; `false` if another request holds it. Of concurrent claims of one key,
+    /// from any handle on the database, at most one gets `true`.
+    async fn claim_key(&self, claim: &Claim, now_ms: i64) -> StoreResult<bool>;
+    /// What is on record for a partner's key.
+    async fn key_record(&self, partner_code: &str, key: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Records the answer of the request holding `claim`; `false` (nothing written)
+    /// if the claim was taken over or already answered.
+    async fn finish_key(&self, claim: &Claim, answer: &StoredAnswer) -> StoreResult<bool>;
+    /// Forgets the keys kept until `now_ms` or earlier; returns how many.
+    async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64>;
 }

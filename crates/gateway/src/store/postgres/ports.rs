@@ -4,11 +4,12 @@
 //! `pg_notify`, statements chained in one `WITH`, and the NUL rules of [`super`].
 
 use super::{PgStore, all, execute, exists, first, impossible_key, storable, storable_value};
+use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::domain::refund::Refusal;
 use crate::store::StoreResult;
 use crate::store::ports::*;
-use crate::store::sql::{Sql, SqlRow, args, checkout, jwt_ids, meta, orders, outbox, partners, refunds};
+use crate::store::sql::{Sql, SqlRow, args, checkout, idempotency, jwt_ids, meta, orders, outbox, partners, refunds};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -366,5 +367,32 @@ impl MetaStore for PgStore {
         execute(&self.pool, meta::CLAIM_META.postgres(), &args).await?;
         let stored = first(&self.pool, meta::GET_META.postgres(), &args[..1], meta::meta_from_row).await?;
         stored.ok_or_else(|| crate::store::StoreError::Database("gateway_meta: the claimed key is missing".into()))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for PgStore {
+    async fn claim_key(&self, claim: &Claim, now_ms: i64) -> StoreResult<bool> {
+        // The insert waits for a concurrent claim of the key to commit, then finds
+        // its row and changes it only if that row may be taken over.
+        let args = idempotency::claim_params(claim, now_ms);
+        Ok(first(&self.pool, idempotency::CLAIM_KEY.postgres(), &args, |r| r.text(0)).await?.is_some())
+    }
+
+    async fn key_record(&self, partner_code: &str, key: &str) -> StoreResult<Option<KeyRecord>> {
+        if impossible_key(&[partner_code, key]) {
+            return Ok(None);
+        }
+        first(&self.pool, idempotency::GET_KEY.postgres(), &args![partner_code, key], idempotency::record_from_row)
+            .await
+    }
+
+    async fn finish_key(&self, claim: &Claim, answer: &StoredAnswer) -> StoreResult<bool> {
+        let args = idempotency::finish_params(claim, answer);
+        Ok(execute(&self.pool, idempotency::FINISH_KEY.postgres(), &args).await? == 1)
+    }
+
+    async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64> {
+        execute(&self.pool, idempotency::PURGE_KEYS.postgres(), &args![now_ms]).await
     }
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../../migrations/sqlite/0004_jwt_ids.sql")),
     (5, include_str!("../../../migrations/sqlite/0005_meta.sql")),
     (6, include_str!("../../../migrations/sqlite/0006_key_rotation.sql")),
+    (7, include_str!("../../../migrations/sqlite/0007_idempotency.sql")),
 ];
 const READERS: usize = 4;
 

@@ -3,12 +3,15 @@
 //! writer (so the statements of one write are one atomic step).
 
 use super::{SqliteStore, all, execute, exists, first};
+use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;
-use crate::store::sql::{self, Sql, args, checkout, jwt_ids, meta, orders, outbox, partners, refunds, values};
+use crate::store::sql::{
+    self, Sql, args, checkout, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, values,
+};
 use async_trait::async_trait;
 use rusqlite::Connection;
 
@@ -299,5 +302,29 @@ impl MetaStore for SqliteStore {
             stored.ok_or_else(|| crate::store::StoreError::Database("gateway_meta: the claimed key is missing".into()))
         })
         .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn claim_key(&self, claim: &Claim, now_ms: i64) -> StoreResult<bool> {
+        let args = owned(idempotency::claim_params(claim, now_ms));
+        self.write(move |c| Ok(first(&mut *prepared(c, &idempotency::CLAIM_KEY)?, &args, |r| r.text(0))?.is_some()))
+            .await
+    }
+
+    async fn key_record(&self, partner_code: &str, key: &str) -> StoreResult<Option<KeyRecord>> {
+        let args = owned(values![partner_code, key]);
+        self.read(move |c| first(&mut *prepared(c, &idempotency::GET_KEY)?, &args, idempotency::record_from_row)).await
+    }
+
+    async fn finish_key(&self, claim: &Claim, answer: &StoredAnswer) -> StoreResult<bool> {
+        let args = owned(idempotency::finish_params(claim, answer));
+        self.write(move |c| Ok(execute(&mut *prepared(c, &idempotency::FINISH_KEY)?, &args)? == 1)).await
+    }
+
+    async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64> {
+        let args = args![now_ms];
+        self.write(move |c| Ok(execute(&mut *prepared(c, &idempotency::PURGE_KEYS)?, &args)? as u64)).await
     }
 }
