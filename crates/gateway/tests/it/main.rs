@@ -13,6 +13,7 @@ mod browser;
 mod checkout;
 mod core_rules;
 mod crash;
+mod drills;
 mod flows;
 mod idempotency;
 mod ipn;
