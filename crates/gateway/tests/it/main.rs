@@ -17,6 +17,7 @@ mod flows;
 mod ipn;
 mod multinode;
 mod nodes;
+mod ops;
 mod refunds;
 mod safety;
 mod store_suite;
