@@ -57,6 +57,7 @@ pub struct RawConfig {
     vietqr_account: Option<String>,
     vietqr_name: Option<String>,
     log_format: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// Settings given as command-line flags (highest precedence).
@@ -89,6 +90,8 @@ pub struct CollectingAccount {
     /// Account holder's name, shown on the QR page.
     pub name: String,
 }
+
+pub use crate::metrics::MetricsAccess;
 
 /// Checked configuration.
 #[derive(Clone)]
@@ -134,6 +137,8 @@ pub struct Config {
     pub collecting: CollectingAccount,
     /// Log format.
     pub log_json: bool,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
 }
 
 impl std::fmt::Debug for Config {
@@ -144,6 +149,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &crate::store::redact_url(&self.database_url))
             .field("mode", &self.mode)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +227,7 @@ impl Config {
             ));
         }
         let collecting = check_collecting(&raw)?;
+        let metrics = check_metrics_token(raw.metrics_token.clone(), mode)?;
         let log_s = get(&raw.log_format);
         let log_json = match log_s.as_str() {
             "text" => false,
@@ -248,6 +255,7 @@ impl Config {
             sandbox_processing_delay,
             collecting,
             log_json,
+            metrics,
         })
     }
 
@@ -357,6 +365,12 @@ fn check_master_key(key: Option<String>, mode: Mode, database_url: &str) -> Resu
     Ok(master_key)
 }
 
+/// `/metrics` behind a bearer token when one is set; without one, public in sandbox
+/// mode and not served in production.
+fn check_metrics_token(token: Option<String>, mode: Mode) -> Result<MetricsAccess, ConfigError> {
+    MetricsAccess::from_setting(token, mode == Mode::Production).map_err(|why| bad("metrics_token", "***", why))
+}
+
 fn check_collecting(raw: &RawConfig) -> Result<CollectingAccount, ConfigError> {
     let bin = get(&raw.vietqr_bin);
     let account = get(&raw.vietqr_account);
@@ -437,6 +451,31 @@ mod tests {
         })
         .expect("valid");
         assert!(!format!("{c:?}").contains("hunter2"), "no password in Debug");
+    }
+
+    #[test]
+    fn metrics_access_follows_the_token_and_the_mode() {
+        assert_eq!(Config::defaults().expect("defaults").metrics, MetricsAccess::Public);
+        let production = |r: &mut RawConfig| {
+            r.mode = Some("production".into());
+            r.master_key = Some("ab".repeat(32));
+        };
+        assert_eq!(with(production).expect("valid").metrics, MetricsAccess::Off);
+        let c = with(|r| {
+            production(r);
+            r.metrics_token = Some("m3trics-t0ken-0123456789".into());
+        })
+        .expect("valid");
+        assert_eq!(c.metrics, MetricsAccess::Token("m3trics-t0ken-0123456789".into()));
+        assert!(!format!("{c:?}").contains("m3trics"), "no token in Debug: {c:?}");
+        let e = with(|r| r.metrics_token = Some("short".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_METRICS_TOKEN") && !e.contains("short"), "{e}");
+        let c = with(|r| {
+            r.database_url = Some("postgres://gw@db/gw?password=hunter2&sslpassword=hunter3".into());
+            r.master_key = Some("ab".repeat(32));
+        })
+        .expect("valid");
+        assert!(!format!("{c:?}").contains("hunter"), "no database password in Debug: {c:?}");
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl Keys {
         match std::fs::read_to_string(&path) {
             Ok(s) => Keys::from_hex(&s),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir).map_err(err)?;
+                create_private_dir(data_dir).map_err(err)?;
                 let mut m = [0u8; 32];
                 rand::thread_rng().fill_bytes(&mut m);
                 write_private(&path, &hex::encode(m)).map_err(err)?;
@@ -99,6 +99,19 @@ impl Keys {
     pub fn link_key(&self) -> &[u8; 32] {
         &self.link
     }
+}
+
+/// Creates `dir` and its missing parents `0700`: the data directory holds the master
+/// key and (on SQLite) the database.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
@@ -142,5 +155,18 @@ mod tests {
         let a = Keys::load_or_create(None, dir.path()).expect("create");
         let b = Keys::load_or_create(None, dir.path()).expect("load");
         assert_eq!(a.link_key(), b.link_key());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_the_key_file_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data/nested");
+        Keys::load_or_create(None, &data).expect("create");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&tmp.path().join("data")), 0o700);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("master.key")), 0o600);
     }
 }

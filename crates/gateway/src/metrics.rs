@@ -44,6 +44,47 @@ pub fn handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Who may read `/metrics` (setting `metrics_token`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the listener (sandbox without a token).
+    Public,
+    /// Requests with `Authorization: Bearer <token>`.
+    Token(String),
+    /// Nobody: not served (production without a token).
+    Off,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match self {
+            MetricsAccess::Token(_) => "Token(***)",
+            MetricsAccess::Public => "Public",
+            MetricsAccess::Off => "Off",
+        };
+        f.write_str(shown)
+    }
+}
+
+/// The shortest `metrics_token` accepted.
+pub const MIN_METRICS_TOKEN: usize = 16;
+
+impl MetricsAccess {
+    /// The access a `metrics_token` setting gives: the token when one is set (at
+    /// least [`MIN_METRICS_TOKEN`] printable characters), else public, or off in
+    /// production. Errs with why a token is refused.
+    pub fn from_setting(token: Option<String>, production: bool) -> Result<MetricsAccess, String> {
+        match token.filter(|t| !t.is_empty()) {
+            Some(t) if t.len() < MIN_METRICS_TOKEN || !t.bytes().all(|b| b.is_ascii_graphic()) => {
+                Err(format!("expected at least {MIN_METRICS_TOKEN} printable characters without spaces"))
+            }
+            Some(t) => Ok(MetricsAccess::Token(t)),
+            None if production => Ok(MetricsAccess::Off),
+            None => Ok(MetricsAccess::Public),
+        }
+    }
+}
+
 /// An order was created.
 pub fn order_created(method: &str) {
     metrics::counter!("appotapay_orders_created_total", "method" => method.to_owned()).increment(1);
@@ -82,6 +123,12 @@ pub fn outbox_depth(depth: i64) {
 pub fn sqlite_checkpoint(by: &'static str, seconds: f64, frames: i64) {
     metrics::histogram!("appotapay_sqlite_checkpoint_seconds", "by" => by).record(seconds);
     metrics::gauge!("appotapay_sqlite_wal_frames").set(frames as f64);
+}
+
+/// SQLite's background checkpoints have failed `n` times in a row (0: the last one
+/// succeeded).
+pub fn sqlite_checkpoint_failures(n: u64) {
+    metrics::gauge!("appotapay_sqlite_checkpoint_failures").set(n as f64);
 }
 
 /// A request was answered.

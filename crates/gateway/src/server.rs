@@ -84,7 +84,7 @@ fn adapters(config: &Config) -> (Arc<dyn Acquirer>, OutboundPolicy) {
 /// Opens the store and keys for an admin command: it never records the database's
 /// mode nor creates a partner, and refuses a database of the other mode.
 pub async fn open_admin(config: Config) -> Result<Arc<Gateway>, StartError> {
-    let gw = assemble(config).await?;
+    let gw = assemble(config, false).await?;
     let node = gw.config().mode.as_str();
     if let Some(recorded) = gw.recorded_mode().await? {
         if recorded != node {
@@ -100,7 +100,7 @@ pub async fn open_admin(config: Config) -> Result<Arc<Gateway>, StartError> {
 /// while an unlocked partner holds the published sandbox secret, and in sandbox mode
 /// makes sure the public sandbox partner exists.
 pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
-    let gw = assemble(config).await?;
+    let gw = assemble(config, true).await?;
     let mode = gw.config().mode;
     let recorded = gw.claim_mode(mode.as_str()).await?;
     if recorded != mode.as_str() {
@@ -119,9 +119,15 @@ pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
     Ok(gw)
 }
 
-async fn assemble(config: Config) -> Result<Arc<Gateway>, StartError> {
+/// `serving`: the store is opened for the process that serves it (on SQLite, one
+/// process per file: [`store::open_serving`]), else as an administration handle.
+async fn assemble(config: Config, serving: bool) -> Result<Arc<Gateway>, StartError> {
     let keys = Keys::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
-    let store = store::open(&config.database_url).await?;
+    let store = if serving {
+        store::open_serving(&config.database_url).await?
+    } else {
+        store::open(&config.database_url).await?
+    };
     let (acquirer, outbound) = adapters(&config);
     Ok(Arc::new(Gateway::new(Parts { config, store, keys, acquirer, outbound })))
 }

@@ -67,6 +67,18 @@ pub enum CoreError {
 
 pub use crate::now_ms;
 
+/// How long each step of the health check may take before the node counts as down.
+pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What a failed health check found.
+#[derive(Debug)]
+pub struct Unhealthy {
+    /// The step that failed: `read` or `write`.
+    pub failed: &'static str,
+    /// Why, for the log.
+    pub error: String,
+}
+
 /// The ports and settings a gateway is assembled from (see [`Gateway::new`]).
 pub struct Parts {
     /// Checked configuration.
@@ -148,8 +160,30 @@ impl Gateway {
         &self.outbound
     }
 
-    /// Answers when the database does (`/healthz`).
+    /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), CoreError> {
         Ok(self.store.ping().await?)
+    }
+
+    /// The health check (`/healthz`): the database answers a read, then commits a
+    /// write (the heartbeat, one row of `gateway_meta`), each within
+    /// [`HEALTH_TIMEOUT`]. A node whose writes all fail (the SQLite file locked by
+    /// another process, a full disk, a dead writer thread, a read-only PostgreSQL
+    /// after a failover) is not healthy even though it reads.
+    pub async fn health(&self) -> Result<(), Unhealthy> {
+        let within = |what: &'static str, e: Option<CoreError>| Unhealthy {
+            failed: what,
+            error: e.map_or_else(|| format!("no answer within {HEALTH_TIMEOUT:?}"), |e| e.to_string()),
+        };
+        match tokio::time::timeout(HEALTH_TIMEOUT, self.store.ping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(within("read", Some(e.into()))),
+            Err(_) => return Err(within("read", None)),
+        }
+        match tokio::time::timeout(HEALTH_TIMEOUT, self.store.ping_write(now_ms())).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(within("write", Some(e.into()))),
+            Err(_) => Err(within("write", None)),
+        }
     }
 }

@@ -74,27 +74,60 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// A database URL fit for logs and messages: its password replaced by `***`.
+/// Query parameters of a database URL that hold a password (libpq's `password` and
+/// `sslpassword`).
+const SECRET_PARAMETERS: &[&str] = &["password", "sslpassword"];
+
+/// A database URL fit for logs, messages and `Debug`: the password of its userinfo and
+/// the values of its `password=` and `sslpassword=` parameters replaced by `***`.
+/// Text that does not parse as a URL is shown up to its query string only, as it may
+/// still hold a password.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut u) = url::Url::parse(url) else {
+        return match url.split_once('?') {
+            Some((base, _)) => format!("{base}?***"),
+            None => url.to_owned(),
+        };
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    let secret = |k: &str| SECRET_PARAMETERS.iter().any(|s| k.eq_ignore_ascii_case(s));
+    if u.query_pairs().any(|(k, _)| secret(&k)) {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) { "***".to_owned() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 /// Opens the store named by a database URL: `postgres://…` / `postgresql://…`
 /// (PostgreSQL), or `sqlite://path`, `sqlite:path`, a plain path (SQLite). Applies
-/// the backend's migrations.
+/// the backend's migrations. A handle for administration and tools: it may run beside
+/// the serving process (see [`open_serving`]).
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, sqlite::Access::Shared).await
+}
+
+/// [`open`] for the process that serves the database. On SQLite it holds the file for
+/// this process alone, and fails if another serving store (of this process or
+/// another) holds it; on PostgreSQL, which several nodes share, it is [`open`].
+pub async fn open_serving(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, sqlite::Access::Exclusive).await
+}
+
+async fn open_with(url: &str, access: sqlite::Access) -> StoreResult<Arc<dyn Store>> {
     if is_postgres_url(url) {
         return Ok(Arc::new(postgres::PgStore::open(url).await?));
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     let path = std::path::PathBuf::from(path);
-    let store = sqlite::SqliteStore::open(&path).await?;
+    let store = sqlite::SqliteStore::open(&path, access).await?;
     Ok(Arc::new(store))
 }
 
@@ -110,6 +143,20 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://gw@db/gw"), "postgres://gw@db/gw");
         assert_eq!(redact_url("sqlite://data/gateway.db"), "sqlite://data/gateway.db");
+        assert_eq!(
+            redact_url("postgres://gw@db/gw?sslmode=verify-full&password=hunter2&application_name=a"),
+            "postgres://gw@db/gw?sslmode=verify-full&password=***&application_name=a"
+        );
+        assert_eq!(
+            redact_url("postgresql://gw:pw@db/gw?sslpassword=k3y&PASSWORD=x"),
+            "postgresql://gw:***@db/gw?sslpassword=***&PASSWORD=***"
+        );
+        assert_eq!(redact_url("postgres://db/gw?sslmode=require"), "postgres://db/gw?sslmode=require");
+        // Not a URL: nothing after `?` is shown.
+        assert_eq!(redact_url("db?password=hunter2"), "db?***");
+        for url in ["postgres://u:s3cret@db/gw?password=s3cret", "postgres://db/gw?sslpassword=s3cret%21"] {
+            assert!(!redact_url(url).contains("s3cret"), "{url}");
+        }
         assert!(is_postgres_url("postgresql://db/gw") && is_postgres_url("postgres://db/gw"));
         assert!(!is_postgres_url("sqlite://postgres.db"));
     }

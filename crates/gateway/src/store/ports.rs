@@ -28,7 +28,14 @@ pub trait Store:
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
+    /// Answers once a write is durable: commits `now_ms` under the `gateway_meta` key
+    /// [`HEARTBEAT_KEY`] (a one-row upsert), through the path every write takes (on
+    /// SQLite the writer thread and its group commit).
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()>;
 }
+
+/// The `gateway_meta` key the health check writes.
+pub const HEARTBEAT_KEY: &str = "heartbeat_ms";
 
 /// Partners and their sub-accounts.
 #[async_trait]

@@ -20,6 +20,7 @@ mod ipn;
 mod locked;
 mod multinode;
 mod nodes;
+mod ops;
 mod refunds;
 mod rotation;
 mod request_rules;

@@ -49,6 +49,11 @@ impl Store for PgStore {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())?;
         Ok(())
     }
+
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
+        let value = now_ms.to_string();
+        execute(&self.pool, meta::PUT_META.postgres(), &args![HEARTBEAT_KEY, value.as_str()]).await.map(|_| ())
+    }
 }
 
 #[async_trait]

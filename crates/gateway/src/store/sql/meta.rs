@@ -15,6 +15,13 @@ pub static GET_META: Sql = Sql::new(|| "SELECT value FROM gateway_meta WHERE key
 pub static CLAIM_META: Sql =
     Sql::new(|| "INSERT INTO gateway_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING".into());
 
+/// Records the value `$2` under the key `$1`, replacing the one it had (the health
+/// check's heartbeat).
+pub static PUT_META: Sql = Sql::new(|| {
+    "INSERT INTO gateway_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        .into()
+});
+
 /// A row of [`GET_META`].
 pub fn meta_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<String> {
     r.text(0)

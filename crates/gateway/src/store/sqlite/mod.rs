@@ -12,8 +12,16 @@
 //! The statements are those of [`crate::store::sql`], with SQLite's placeholders;
 //! `ports` runs them. Every write is one writer job, so a port method's statements
 //! are one atomic step of the single writer.
+//!
+//! Opening: the switch to WAL takes an exclusive lock without waiting for it (SQLite
+//! does not call the busy handler there), so several handles opening a new file at
+//! once could fail with "database is locked". Opens in one process are serialised
+//! (`OPENING`), and the switch is retried while the file is busy, for as long as
+//! any other statement would wait (`BUSY_TIMEOUT`), for opens from other processes.
+//! The files' modes and the serving process's lock are in `files`.
 
 mod checkpoint;
+mod files;
 mod ports;
 mod writer;
 
@@ -36,6 +44,21 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../migrations/sqlite/0007_idempotency.sql")),
 ];
 const READERS: usize = 4;
+/// How long a statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Opens of a database file in this process, one at a time (see the module
+/// documentation).
+static OPENING: Mutex<()> = Mutex::new(());
+
+/// Whether a store holds its file for this process alone (see `files`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The serving process: it holds `<database>.lock`, and a second serving store on
+    /// the file, in this process or another, is refused.
+    Exclusive,
+    /// An administration command or a tool: beside a serving process.
+    Shared,
+}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -44,6 +67,8 @@ pub struct SqliteStore {
     read_slots: Arc<Semaphore>,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: mpsc::Sender<()>,
+    /// The serving process's lock on the file ([`Access::Exclusive`]).
+    _lock: Option<files::ProcessLock>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -60,19 +85,41 @@ impl From<rusqlite::Error> for StoreError {
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is durable
     // across a process crash (kill -9); only an OS crash or power loss can lose the
     // last commits.
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+    switch_to_wal(&conn)?;
+    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
     Ok(conn)
+}
+
+/// `PRAGMA journal_mode=WAL`, retried while another connection holds the lock it
+/// needs: SQLite answers SQLITE_BUSY there at once rather than wait.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether SQLite answered that another connection holds a lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 /// Applies the migrations not yet applied, each in a transaction of its own that
 /// records it (`BEGIN IMMEDIATE`: two processes opening one file apply each once).
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)",
+        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_migrations \
+         (version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL); COMMIT",
     )?;
     for (version, sql) in MIGRATIONS {
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -93,22 +140,28 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
-    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
-        Self::open_with(path, checkpoint::WAL_RESTART_FRAMES).await
+    pub async fn open(path: &Path, access: Access) -> StoreResult<SqliteStore> {
+        Self::open_with(path, access, checkpoint::WAL_RESTART_FRAMES).await
     }
 
     /// [`SqliteStore::open`] with the WAL started over from `restart_frames` frames.
-    async fn open_with(path: &Path, restart_frames: i64) -> StoreResult<SqliteStore> {
+    async fn open_with(path: &Path, access: Access, restart_frames: i64) -> StoreResult<SqliteStore> {
         let path = path.to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path, restart_frames))
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, access, restart_frames))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?
     }
 
-    fn open_blocking(path: &Path, restart_frames: i64) -> StoreResult<SqliteStore> {
+    fn open_blocking(path: &Path, access: Access, restart_frames: i64) -> StoreResult<SqliteStore> {
+        let opening = OPENING.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(format!("{}: {e}", dir.display())))?;
+            files::create_private_dir(dir)?;
         }
+        let lock = match access {
+            Access::Exclusive => Some(files::lock_exclusive(path)?),
+            Access::Shared => None,
+        };
+        files::prepare_database_file(path)?;
         let conn = connect(path)?;
         migrate(&conn)?;
         // The checkpointer thread does it (see the module documentation).
@@ -135,11 +188,13 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer::writer_loop(conn, rx, writer_catch_up))
             .map_err(|e| StoreError::Database(e.to_string()))?;
+        drop(opening);
         Ok(SqliteStore {
             writer: tx,
             readers: Arc::new(Mutex::new(readers)),
             read_slots: Arc::new(Semaphore::new(READERS)),
             _checkpointer: stop,
+            _lock: lock,
         })
     }
 

@@ -25,6 +25,12 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).await.map(|_| ())
     }
+
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
+        let value = now_ms.to_string();
+        let args = owned(values![HEARTBEAT_KEY, value.as_str()]);
+        self.write(move |c| execute(&mut *prepared(c, &meta::PUT_META)?, &args).map(|_| ())).await
+    }
 }
 
 #[async_trait]

@@ -1,11 +1,13 @@
 //! The writer thread: it owns the one write connection, takes every job waiting in
 //! its queue (up to [`MAX_BATCH`]), runs each inside its own savepoint, commits them
 //! together, and only then answers each caller. A job that fails rolls back to its
-//! savepoint and fails alone; a commit that fails fails every job of the batch.
+//! savepoint and fails alone; a commit that fails fails every job of the batch, and
+//! so does a transaction SQLite rolls back on its own (see [`run_batch`]).
 
 use super::checkpoint;
 use crate::store::{StoreError, StoreResult};
 use rusqlite::Connection;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -59,29 +61,21 @@ where
 /// sender is gone. Between two batches, finishes the checkpoint the checkpointer
 /// asked for (`catch_up`; see [`checkpoint`]).
 pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: Arc<AtomicBool>) {
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
+    let mut pending: VecDeque<Job> = VecDeque::new();
+    loop {
+        if pending.is_empty() {
+            match rx.recv() {
+                Ok(job) => pending.push_back(job),
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let msg = e.to_string();
-            for job in jobs {
-                job.abort(msg.clone());
+        while pending.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => pending.push_back(j),
+                Err(_) => break,
             }
-            continue;
         }
-        let completions: Vec<Completion> = jobs.into_iter().map(|job| job.run(&conn)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if commit.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for c in completions {
-            c(commit.clone());
-        }
+        run_batch(&conn, &mut pending);
         // With no write running, this checkpoint copies what the background pass
         // left and completes, so the next transaction starts the WAL over.
         if catch_up.swap(false, Ordering::AcqRel) {
@@ -91,6 +85,46 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
         }
     }
 }
+
+/// Runs the jobs of `pending` in one transaction, and answers them once its commit
+/// is known.
+///
+/// SQLite may roll the whole transaction back on its own while a job runs (a full
+/// disk, an I/O error, some constraint failures): the connection is then back in
+/// autocommit, and a next job would run, and its savepoint commit, outside any
+/// transaction, then be answered with the batch's failed commit. So after each job
+/// the transaction is checked: once it has ended, the jobs run so far fail together
+/// (nothing of theirs was kept), and those not yet run stay in `pending`, for the
+/// next batch.
+fn run_batch(conn: &Connection, pending: &mut VecDeque<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for job in pending.drain(..) {
+            job.abort(msg.clone());
+        }
+        return;
+    }
+    let mut completions: Vec<Completion> = Vec::with_capacity(pending.len());
+    let mut ended = false;
+    while let Some(job) = pending.pop_front() {
+        completions.push(job.run(conn));
+        if conn.is_autocommit() {
+            ended = true;
+            break;
+        }
+    }
+    let commit =
+        if ended { Err(ROLLED_BACK.to_owned()) } else { conn.execute_batch("COMMIT").map_err(|e| e.to_string()) };
+    if commit.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for c in completions {
+        c(commit.clone());
+    }
+}
+
+/// The failure of the jobs whose transaction SQLite rolled back on its own.
+const ROLLED_BACK: &str = "the database rolled the transaction back (disk full or I/O error?); nothing was written";
 
 fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
     conn.execute_batch("SAVEPOINT job")?;
@@ -103,5 +137,68 @@ fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreRe
             let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Access, SqliteStore};
+    use super::*;
+
+    /// Sends `f` to the writer at once, and returns where its answer will come.
+    fn send<T, F>(store: &SqliteStore, f: F) -> oneshot::Receiver<StoreResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        store.writer.send(Box::new(Closure { f, reply })).expect("writer runs");
+        rx
+    }
+
+    fn insert(c: &Connection, key: &str) -> StoreResult<()> {
+        c.execute("INSERT INTO gateway_meta (key, value) VALUES (?1, 'v')", [key])?;
+        Ok(())
+    }
+
+    /// A job whose transaction ends under it (here it rolls back itself; SQLite does
+    /// the same on a full disk) fails with everything run before it in the batch,
+    /// and the jobs after it run in a transaction of their own: none is committed
+    /// while being answered with a failure, or answered with success while lost.
+    #[tokio::test]
+    async fn jobs_after_a_rolled_back_transaction_run_in_a_new_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("w.db"), Access::Exclusive).await.expect("open");
+        // Hold the writer so that the next jobs are queued and taken as one batch.
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let (running, started) = std::sync::mpsc::channel::<()>();
+        let held = send(&store, move |_| {
+            let _ = running.send(());
+            wait.recv().map_err(|e| StoreError::Database(e.to_string()))?;
+            Ok(())
+        });
+        started.recv().expect("the writer runs the holding job");
+        let before = send(&store, |c| insert(c, "before"));
+        let rolls_back = send(&store, |c| {
+            insert(c, "rolled-back")?;
+            c.execute_batch("ROLLBACK")?;
+            Ok(())
+        });
+        let after = send(&store, |c| insert(c, "after"));
+        go.send(()).expect("release the writer");
+        held.await.expect("answer").expect("the first batch commits");
+        assert!(before.await.expect("answer").is_err(), "rolled back with the batch");
+        let e = rolls_back.await.expect("answer").expect_err("its transaction ended");
+        assert!(e.to_string().contains("rolled the transaction back"), "{e}");
+        after.await.expect("answer").expect("the next job runs and commits in a new batch");
+        let keys = store
+            .read(|c| {
+                let mut st = c.prepare("SELECT key FROM gateway_meta WHERE value = 'v' ORDER BY key")?;
+                let keys = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+                Ok(keys)
+            })
+            .await
+            .expect("read");
+        assert_eq!(keys, vec!["after".to_owned()], "only what was acknowledged is stored");
     }
 }
