@@ -20,10 +20,9 @@ const ROOM: u64 = 256 * 1024;
 const MAX_CREATES: usize = 20_000;
 /// The disk counts as full after this many failed creations in a row.
 const FULL_AFTER: usize = 20;
-/// Whether `/healthz` answers 503 while the disk is full. It answers 200 today (its
-/// check is a read, which a full disk does not stop); set this once `/healthz`
-/// checks the write path, and the drill asserts both answers.
-const HEALTHZ_REPORTS_FULL_DISK: bool = false;
+/// Whether the drill asserts that `/healthz` answers 503 while the disk is full (and
+/// 200 again once space returns): it does, as its check writes a heartbeat.
+const HEALTHZ_REPORTS_FULL_DISK: bool = true;
 
 /// A tmpfs mounted for the drill, unmounted when dropped.
 struct Tmpfs(PathBuf);
