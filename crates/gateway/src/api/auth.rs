@@ -52,7 +52,7 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
             .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
         let now = now_ms() / 1000;
         let claims = token
-            .verify(&partner.secret, now, gw.config().jwt_leeway_secs)
+            .verify_within(&partner.secret, now, gw.config().jwt_leeway_secs, gw.config().jwt_max_lifetime_secs)
             .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
         if !bool::from(claims.api_key.as_bytes().ct_eq(partner.api_key.as_bytes())) {
             return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
@@ -65,8 +65,10 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
                 .jti
                 .as_deref()
                 .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "jti is required (replay detection is on)"))?;
-            // The id is remembered as long as the token could still verify.
-            let until_ms = claims.exp.saturating_add(gw.config().jwt_leeway_secs).saturating_mul(1000);
+            // The id is remembered as long as the token could still verify, and never
+            // longer than the longest lifetime.
+            let until = claims.exp.min(now.saturating_add(gw.config().jwt_max_lifetime_secs));
+            let until_ms = until.saturating_add(gw.config().jwt_leeway_secs).saturating_mul(1000);
             if !gw.claim_jti(&partner.code, jti, until_ms).await? {
                 return Err(fail(ErrorCode::UNAUTHORIZED, "the token's jti was already used"));
             }

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod fields;
+pub mod limits;
 pub mod ops;
 pub mod payments;
 pub mod refunds;
