@@ -154,7 +154,8 @@ async fn a_request_past_its_time_limit_answers_503_postgres() {
     let mut tx = locker.begin().await.expect("begin");
     sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await.expect("lock");
     let req = p.bank_request("SLOW-1", 50_000, "ATM", "", "http://127.0.0.1:9/ipn");
-    let (status, body, _) = gw.post(&p, "/api/v1/orders/payment/bank", &req).await;
+    let answer = tokio::time::timeout(Duration::from_secs(60), gw.post(&p, "/api/v1/orders/payment/bank", &req));
+    let (status, body, _) = answer.await.expect("answered within the time limit");
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["errorCode"], 500, "{body}");
     assert_eq!(healthz(&gw).await, 200, "other requests are served");
