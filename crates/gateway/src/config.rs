@@ -11,6 +11,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod http;
+pub use http::HttpLimits;
+use http::{check_http, positive};
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Sandbox (test helpers, public sandbox partner, loopback IPN) or production.
@@ -50,6 +54,13 @@ pub struct RawConfig {
     master_key: Option<String>,
     jwt_leeway: Option<String>,
     jwt_replay_check: Option<bool>,
+    jwt_max_lifetime: Option<String>,
+    sandbox_public: Option<bool>,
+    header_read_timeout: Option<String>,
+    keep_alive_timeout: Option<String>,
+    request_timeout: Option<String>,
+    body_read_timeout: Option<String>,
+    max_connections: Option<usize>,
     sweep_interval: Option<String>,
     partner_cache_ttl: Option<String>,
     sandbox_processing_delay: Option<String>,
@@ -126,6 +137,12 @@ pub struct Config {
     pub jwt_leeway_secs: i64,
     /// Whether a JWT id may be used only once (spec §3: off by default).
     pub jwt_replay_check: bool,
+    /// Longest lifetime a JWT may claim, seconds (`exp` at most this far ahead).
+    pub jwt_max_lifetime_secs: i64,
+    /// Sandbox mode may listen on a non-loopback address (the sandbox keys are public).
+    pub sandbox_public: bool,
+    /// HTTP connection limits.
+    pub http: HttpLimits,
     /// Sweeper period.
     pub sweep_interval: Duration,
     /// Partner cache lifetime.
@@ -213,6 +230,8 @@ impl Config {
         let ipn = check_ipn(&raw)?;
         let master_key = check_master_key(raw.master_key.clone(), mode, &database_url)?;
         let jwt_leeway_secs = dur("jwt_leeway", &raw.jwt_leeway)?.as_secs() as i64;
+        let jwt_max_lifetime_secs = positive("jwt_max_lifetime", &raw.jwt_max_lifetime)?.as_secs() as i64;
+        let http = check_http(&raw)?;
         let sweep_interval = dur("sweep_interval", &raw.sweep_interval)?;
         if sweep_interval.is_zero() {
             return Err(bad("sweep_interval", &get(&raw.sweep_interval), "must be positive"));
@@ -250,6 +269,9 @@ impl Config {
             master_key,
             jwt_leeway_secs,
             jwt_replay_check: raw.jwt_replay_check.unwrap_or(false),
+            jwt_max_lifetime_secs,
+            sandbox_public: raw.sandbox_public.unwrap_or(false),
+            http,
             sweep_interval,
             partner_cache_ttl,
             sandbox_processing_delay,
@@ -385,10 +407,10 @@ fn check_collecting(raw: &RawConfig) -> Result<CollectingAccount, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
+    pub(super) fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
         let mut raw: RawConfig =
             Figment::new().merge(Toml::string(DEFAULTS)).extract().map_err(|e| ConfigError(e.to_string()))?;
         f(&mut raw);
@@ -405,6 +427,10 @@ mod tests {
         assert_eq!(c.ipn_schedule.len(), 4);
         assert_eq!(c.mode, Mode::Sandbox);
         assert_eq!(c.sandbox_processing_delay, Duration::from_secs(20));
+        assert_eq!(c.jwt_max_lifetime_secs, 7 * 24 * 3600);
+        assert!(!c.sandbox_public);
+        assert_eq!(c.http.header_read, Duration::from_secs(10));
+        assert_eq!(c.http.request, Duration::from_secs(30));
     }
 
     #[test]

@@ -22,6 +22,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+mod conn;
+
 /// A start-up failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -34,6 +36,14 @@ pub enum StartError {
     /// Core failure.
     #[error(transparent)]
     Core(#[from] core::CoreError),
+    /// Sandbox mode on an address others can reach.
+    #[error(
+        "sandbox mode listens on {0}, which is not a loopback address: anyone reaching it holds the public \
+         sandbox keys, can settle orders and make this gateway POST to this machine's own services. Listen on \
+         127.0.0.1 (APPOTAPAY_LISTEN), or set APPOTAPAY_SANDBOX_PUBLIC=true (sandbox_public) to serve a shared \
+         sandbox (IPNs then reach loopback only through APPOTAPAY_OUTBOUND_ALLOW)"
+    )]
+    PublicSandbox(SocketAddr),
     /// The listener could not bind.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
@@ -73,7 +83,8 @@ fn adapters(config: &Config) -> (Arc<dyn Acquirer>, OutboundPolicy) {
                 processing_delay: config.sandbox_processing_delay,
                 refund_delay: config.sandbox_refund_delay,
             }),
-            OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: true },
+            // A sandbox others can reach must not let them aim IPNs at this machine.
+            OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: !config.sandbox_public },
         ),
         Mode::Production => {
             (Arc::new(Unconnected), OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: false })
@@ -100,6 +111,7 @@ pub async fn open_admin(config: Config) -> Result<Arc<Gateway>, StartError> {
 /// while an unlocked partner holds the published sandbox secret, and in sandbox mode
 /// makes sure the public sandbox partner exists.
 pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
+    check_sandbox_listen(&config)?;
     let gw = assemble(config, true).await?;
     let mode = gw.config().mode;
     let recorded = gw.claim_mode(mode.as_str()).await?;
@@ -117,6 +129,22 @@ pub async fn open(config: Config) -> Result<Arc<Gateway>, StartError> {
         }
     }
     Ok(gw)
+}
+
+/// Sandbox mode serves loopback only, unless `sandbox_public` says otherwise (then
+/// with a warning): its keys are published.
+fn check_sandbox_listen(config: &Config) -> Result<(), StartError> {
+    if config.mode != Mode::Sandbox || config.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if !config.sandbox_public {
+        return Err(StartError::PublicSandbox(config.listen));
+    }
+    tracing::warn!(
+        listen = %config.listen,
+        "sandbox mode on a non-loopback address (sandbox_public): anyone reaching it can use the public sandbox keys"
+    );
+    Ok(())
 }
 
 /// `serving`: the store is opened for the process that serves it (on SQLite, one
@@ -143,12 +171,14 @@ async fn check_master_key(gw: &Gateway) -> Result<(), StartError> {
 /// is a simulator), the hosted checkout, the operations endpoints, behind the
 /// common HTTP stack.
 pub fn router(gw: Arc<Gateway>) -> Router {
+    let limits = gw.config().http;
     let routes = crate::api::routes(&gw)
         .merge(crate::checkout::routes(&gw))
         .route("/healthz", get(crate::api::ops::healthz))
         .route("/metrics", get(crate::api::ops::metrics))
         .fallback(crate::api::not_found)
         .method_not_allowed_fallback(crate::api::method_not_allowed);
+    let routes = crate::api::limits::apply(routes, limits);
     crate::api::http_stack(routes).with_state(gw)
 }
 
@@ -183,13 +213,7 @@ pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, S
     gw.release_leases().await?;
     let shutdown = CancellationToken::new();
     let app = router(gw.clone());
-    let http_shutdown = shutdown.clone();
-    let http = tokio::spawn(async move {
-        let result = axum::serve(listener, app).with_graceful_shutdown(http_shutdown.cancelled_owned()).await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    let http = tokio::spawn(conn::serve(listener, app, gw.config().http, shutdown.clone()));
     let worker = tokio::spawn(crate::jobs::ipn::run(gw.clone(), shutdown.clone()));
     let sweeper = tokio::spawn(crate::jobs::sweeper::run(gw.clone(), shutdown.clone()));
     Ok(Running { addr, gateway: gw, shutdown, tasks: vec![http, worker, sweeper] })

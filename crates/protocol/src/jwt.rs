@@ -19,6 +19,11 @@ use sha2::Sha256;
 pub const CONTENT_TYPE: &str = "appotapay-api;v=1";
 /// Default leeway on `exp`, seconds.
 pub const DEFAULT_LEEWAY_SECS: i64 = 60;
+/// Default longest lifetime a token may claim (`exp` at most this far ahead of now,
+/// plus the leeway): seven days, the longest lifetime seen in use (spec §3).
+pub const DEFAULT_MAX_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// Longest accepted `jti`, in bytes.
+pub const MAX_JTI_BYTES: usize = 128;
 
 /// The claims of a partner token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +67,18 @@ pub enum JwtError {
     /// `exp` is missing or not an integer.
     #[error("the token has no expiry")]
     MissingExpiry,
+    /// `exp` lies further ahead than the longest lifetime allowed.
+    #[error("the token's expiry is too far ahead")]
+    Lifetime,
+    /// The header has a `crit` parameter: no extension is understood (RFC 7515 §4.1.11).
+    #[error("the token names critical extensions")]
+    Critical,
+    /// `jti` is longer than 128 bytes.
+    #[error("the token's jti is too long")]
+    JtiTooLong,
+    /// The header or the claims repeat a key.
+    #[error("the token repeats a key")]
+    DuplicateKey,
     /// `exp` plus leeway lies in the past.
     #[error("the token has expired")]
     Expired,
@@ -130,8 +147,9 @@ impl std::fmt::Debug for UnverifiedJwt {
     }
 }
 
-/// Checks the token's shape, header (`alg` HS256, `cty`) and claim types, without
-/// its signature. Never panics, whatever the input.
+/// Checks the token's shape, header (`alg` HS256, `cty`, no `crit`) and claim types
+/// (`exp` an integer, `jti` at most 128 bytes; no key twice), without its signature.
+/// Never panics, whatever the input.
 pub fn decode(token: &str) -> Result<UnverifiedJwt, JwtError> {
     let token = strip_bearer(token);
     let mut parts = token.split('.');
@@ -148,19 +166,23 @@ pub fn decode(token: &str) -> Result<UnverifiedJwt, JwtError> {
         Some(Value::String(c)) if c == CONTENT_TYPE => {}
         Some(_) => return Err(JwtError::ContentType),
     }
+    if header.get("crit").is_some() {
+        return Err(JwtError::Critical);
+    }
     let payload: Value = decode_json(p64)?;
     let obj = payload.as_object().ok_or(JwtError::Malformed)?;
     let iss = obj.get("iss").and_then(Value::as_str).ok_or(JwtError::MissingIssuer)?;
     let api_key = obj.get("api_key").and_then(Value::as_str).ok_or(JwtError::MissingApiKey)?;
-    let exp = obj
-        .get("exp")
-        .and_then(|v| v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)))
-        .ok_or(JwtError::MissingExpiry)?;
+    // An integer only: `1e300` or 2^64-1 would be a token that never expires.
+    let exp = obj.get("exp").and_then(Value::as_i64).ok_or(JwtError::MissingExpiry)?;
     let jti = match obj.get("jti") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
+    if jti.as_ref().is_some_and(|j| j.len() > MAX_JTI_BYTES) {
+        return Err(JwtError::JtiTooLong);
+    }
     let signature = URL_SAFE_NO_PAD.decode(s64.trim_end_matches('=')).map_err(|_| JwtError::Malformed)?;
     Ok(UnverifiedJwt {
         signing_input: format!("{h64}.{p64}"),
@@ -172,7 +194,67 @@ pub fn decode(token: &str) -> Result<UnverifiedJwt, JwtError> {
 fn decode_json(part: &str) -> Result<Value, JwtError> {
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|_| JwtError::Malformed)?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)?;
-    if v.is_object() { Ok(v) } else { Err(JwtError::Malformed) }
+    if !v.is_object() {
+        return Err(JwtError::Malformed);
+    }
+    // `serde_json` keeps the last of repeated keys; another reader may keep the first,
+    // so a token that repeats one means different things to different readers.
+    serde_json::from_slice::<Unique>(&bytes).map_err(|_| JwtError::DuplicateKey)?;
+    Ok(v)
+}
+
+/// Any JSON value in which no object repeats a key (deserialising fails otherwise).
+struct Unique;
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Unique;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value without repeated keys")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+    fn visit_unit<E>(self) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+        while seq.next_element::<Unique>()?.is_some() {}
+        Ok(Unique)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key) {
+                return Err(serde::de::Error::custom("repeated key"));
+            }
+            map.next_value::<Unique>()?;
+        }
+        Ok(Unique)
+    }
 }
 
 impl UnverifiedJwt {
@@ -182,14 +264,30 @@ impl UnverifiedJwt {
     }
 
     /// Checks the signature in constant time, then `exp` against `now` with
-    /// `leeway_secs`, and returns the trusted claims.
+    /// `leeway_secs` and the default longest lifetime
+    /// ([`DEFAULT_MAX_LIFETIME_SECS`]), and returns the trusted claims.
     pub fn verify(self, secret: &SecretKey, now: i64, leeway_secs: i64) -> Result<Claims, JwtError> {
+        self.verify_within(secret, now, leeway_secs, DEFAULT_MAX_LIFETIME_SECS)
+    }
+
+    /// [`verify`](Self::verify) with another longest lifetime: `exp` may lie at most
+    /// `max_lifetime_secs` plus `leeway_secs` ahead of `now`.
+    pub fn verify_within(
+        self,
+        secret: &SecretKey,
+        now: i64,
+        leeway_secs: i64,
+        max_lifetime_secs: i64,
+    ) -> Result<Claims, JwtError> {
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()).map_err(|_| JwtError::Signature)?;
         mac.update(self.signing_input.as_bytes());
         mac.verify_slice(&self.signature).map_err(|_| JwtError::Signature)?;
         if self.claims.exp.saturating_add(leeway_secs) < now {
             return Err(JwtError::Expired);
+        }
+        if self.claims.exp > now.saturating_add(max_lifetime_secs).saturating_add(leeway_secs) {
+            return Err(JwtError::Lifetime);
         }
         Ok(self.claims)
     }
@@ -233,7 +331,7 @@ mod tests {
 
     #[test]
     fn each_rule_reports_itself() {
-        let p = r#"{"iss":"APPOTAPAY","api_key":"k","exp":9999999999}"#;
+        let p = r#"{"iss":"APPOTAPAY","api_key":"k","exp":1700000300}"#;
         let now = 1_700_000_000;
         let check = |t: &str| decode(t).and_then(|u| u.verify(&key(), now, 60));
         assert!(check(&forge(r#"{"alg":"HS256"}"#, p, KEY)).is_ok(), "no typ, no cty, no jti");
@@ -243,11 +341,11 @@ mod tests {
         assert_eq!(check(&forge(r#"{"alg":"HS256","cty":"x"}"#, p, KEY)), Err(JwtError::ContentType));
         assert_eq!(check(&forge(r#"{"alg":"HS256"}"#, p, "other")), Err(JwtError::Signature));
         assert_eq!(
-            check(&forge(r#"{"alg":"HS256"}"#, r#"{"api_key":"k","exp":9999999999}"#, KEY)),
+            check(&forge(r#"{"alg":"HS256"}"#, r#"{"api_key":"k","exp":1700000300}"#, KEY)),
             Err(JwtError::MissingIssuer)
         );
         assert_eq!(
-            check(&forge(r#"{"alg":"HS256"}"#, r#"{"iss":"A","exp":9999999999}"#, KEY)),
+            check(&forge(r#"{"alg":"HS256"}"#, r#"{"iss":"A","exp":1700000300}"#, KEY)),
             Err(JwtError::MissingApiKey)
         );
         assert_eq!(
@@ -268,10 +366,58 @@ mod tests {
         // jti without a dash (Postman) is accepted
         let postman = forge(
             r#"{"alg":"HS256","typ":"JWT"}"#,
-            r#"{"iss":"A","jti":"k1700000000","api_key":"k","exp":9999999999}"#,
+            r#"{"iss":"A","jti":"k1700000000","api_key":"k","exp":1700000300}"#,
             KEY,
         );
         assert_eq!(check(&postman).map(|c| c.jti), Ok(Some("k1700000000".to_owned())));
+    }
+
+    #[test]
+    fn lifetimes_are_bounded() {
+        let now = 1_700_000_000;
+        let check = |p: &str| decode(&forge(r#"{"alg":"HS256"}"#, p, KEY)).and_then(|u| u.verify(&key(), now, 60));
+        assert_eq!(
+            check(r#"{"iss":"A","api_key":"k","exp":18446744073709551615}"#),
+            Err(JwtError::MissingExpiry),
+            "beyond i64"
+        );
+        assert_eq!(check(r#"{"iss":"A","api_key":"k","exp":1e300}"#), Err(JwtError::MissingExpiry));
+        assert_eq!(check(r#"{"iss":"A","api_key":"k","exp":1700000300.5}"#), Err(JwtError::MissingExpiry));
+        assert_eq!(check(r#"{"iss":"A","api_key":"k","exp":9223372036854775807}"#), Err(JwtError::Lifetime));
+        let week = DEFAULT_MAX_LIFETIME_SECS;
+        let at = |exp: i64| format!(r#"{{"iss":"A","api_key":"k","exp":{exp}}}"#);
+        assert!(check(&at(now + week + 60)).is_ok(), "seven days plus leeway");
+        assert_eq!(check(&at(now + week + 61)), Err(JwtError::Lifetime));
+        let short = |exp: i64| {
+            decode(&forge(r#"{"alg":"HS256"}"#, &at(exp), KEY)).and_then(|u| u.verify_within(&key(), now, 60, 300))
+        };
+        assert!(short(now + 360).is_ok());
+        assert_eq!(short(now + 361), Err(JwtError::Lifetime));
+    }
+
+    #[test]
+    fn crit_long_jti_and_repeated_keys_are_refused() {
+        let now = 1_700_000_000;
+        let p = r#"{"iss":"APPOTAPAY","api_key":"k","exp":1700000300}"#;
+        let check = |h: &str, p: &str| decode(&forge(h, p, KEY)).and_then(|u| u.verify(&key(), now, 60));
+        assert_eq!(check(r#"{"alg":"HS256","crit":["b64"],"b64":false}"#, p), Err(JwtError::Critical));
+        assert_eq!(check(r#"{"alg":"HS256","crit":[]}"#, p), Err(JwtError::Critical));
+        let jti = |n: usize| format!(r#"{{"iss":"A","jti":"{}","api_key":"k","exp":1700000300}}"#, "j".repeat(n));
+        assert!(check(r#"{"alg":"HS256"}"#, &jti(128)).is_ok());
+        assert_eq!(check(r#"{"alg":"HS256"}"#, &jti(129)), Err(JwtError::JtiTooLong));
+        assert_eq!(
+            check(r#"{"alg":"HS256"}"#, r#"{"iss":"X","iss":"Y","api_key":"k","exp":1700000300}"#),
+            Err(JwtError::DuplicateKey)
+        );
+        assert_eq!(check(r#"{"alg":"HS256","alg":"HS256"}"#, p), Err(JwtError::DuplicateKey));
+        assert_eq!(
+            check(r#"{"alg":"HS256"}"#, r#"{"iss":"X","api_key":"k","exp":1700000300,"x":{"a":1,"a":2}}"#),
+            Err(JwtError::DuplicateKey),
+            "nested too"
+        );
+        assert!(
+            check(r#"{"alg":"HS256"}"#, r#"{"iss":"X","api_key":"k","exp":1700000300,"x":[{"a":1},{"a":2}]}"#).is_ok()
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
             .await?
             .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
         let now = now_ms() / 1000;
-        let claims = verify_any(&partner, &token, now, gw.config().jwt_leeway_secs)
+        let claims = verify_any(&partner, &token, now, gw.config().jwt_leeway_secs, gw.config().jwt_max_lifetime_secs)
             .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
         if !partner.accepts_api_key(&claims.api_key) {
             return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
@@ -71,8 +71,10 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
                 .jti
                 .as_deref()
                 .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "jti is required (replay detection is on)"))?;
-            // The id is remembered as long as the token could still verify.
-            let until_ms = claims.exp.saturating_add(gw.config().jwt_leeway_secs).saturating_mul(1000);
+            // The id is remembered as long as the token could still verify, and never
+            // longer than the longest lifetime.
+            let until = claims.exp.min(now.saturating_add(gw.config().jwt_max_lifetime_secs));
+            let until_ms = until.saturating_add(gw.config().jwt_leeway_secs).saturating_mul(1000);
             if !gw.claim_jti(&partner.code, jti, until_ms).await? {
                 return Err(fail(ErrorCode::UNAUTHORIZED, "the token's jti was already used"));
             }
@@ -89,10 +91,11 @@ fn verify_any(
     token: &jwt::UnverifiedJwt,
     now: i64,
     leeway: i64,
+    max_lifetime: i64,
 ) -> Result<jwt::Claims, jwt::JwtError> {
     let mut first_err = None;
     for keys in partner.accepted() {
-        match token.clone().verify(&keys.secret, now, leeway) {
+        match token.clone().verify_within(&keys.secret, now, leeway, max_lifetime) {
             Ok(claims) => return Ok(claims),
             Err(e) if first_err.is_none() || first_err == Some(jwt::JwtError::Signature) => first_err = Some(e),
             Err(_) => {}

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod fields;
 pub mod idempotency;
+pub mod limits;
 pub mod ops;
 pub mod payments;
 pub mod refunds;

@@ -8,11 +8,13 @@
 //! - [`refund`]: the refund state machine, the ledger and the admission rule;
 //! - [`card`]: card brands, Luhn, the card month, masking;
 //! - [`records`]: the records the store keeps and the core decides about;
+//! - [`delivery`]: how IPN deliveries stand and how attempts end;
 //! - [`outbound`]: which addresses IPNs may reach;
 //! - [`idempotency`]: what a request with a used `Idempotency-Key` gets.
 
 pub mod card;
 pub mod checkout;
+pub mod delivery;
 pub mod idempotency;
 pub mod order;
 pub mod outbound;

@@ -111,10 +111,42 @@ fn try_lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The free space below which the database's filesystem counts as full: about what a
+/// batch of commits and a checkpoint need to go on (WAL frames, copied pages).
+pub const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// `Ok` while the filesystem holding `dir` has at least [`MIN_FREE_BYTES`] free for
+/// this process; an error naming what is left otherwise (or when it cannot be read).
+#[cfg(unix)]
+pub fn enough_free_space(dir: &Path) -> StoreResult<()> {
+    let st = rustix::fs::statvfs(dir).map_err(|e| io_error(dir, std::io::Error::from(e)))?;
+    let free = st.f_bavail.saturating_mul(st.f_frsize);
+    if free < MIN_FREE_BYTES {
+        return Err(StoreError::Database(format!(
+            "{}: the disk is full ({free} bytes free, writes need {MIN_FREE_BYTES})",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Elsewhere free space is not checked.
+#[cfg(not(unix))]
+pub fn enough_free_space(_dir: &Path) -> StoreResult<()> {
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_disk_with_room_has_enough_free_space() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(enough_free_space(dir.path()).is_ok());
+        assert!(enough_free_space(&dir.path().join("missing")).is_err(), "an unreadable place is an error");
+    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777

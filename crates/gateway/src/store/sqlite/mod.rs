@@ -69,6 +69,8 @@ pub struct SqliteStore {
     _checkpointer: mpsc::Sender<()>,
     /// The serving process's lock on the file ([`Access::Exclusive`]).
     _lock: Option<files::ProcessLock>,
+    /// The directory of the database file, whose free space the health check reads.
+    dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -195,6 +197,7 @@ impl SqliteStore {
             read_slots: Arc::new(Semaphore::new(READERS)),
             _checkpointer: stop,
             _lock: lock,
+            dir: path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
         })
     }
 

@@ -27,6 +27,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
+        // A one-row upsert can still succeed on a full disk (it rewrites a page the
+        // WAL already holds), while orders, which need new pages, all fail: the free
+        // space of the database's filesystem is part of the answer.
+        super::files::enough_free_space(&self.dir)?;
         let value = now_ms.to_string();
         let args = owned(values![HEARTBEAT_KEY, value.as_str()]);
         self.write(move |c| execute(&mut *prepared(c, &meta::PUT_META)?, &args).map(|_| ())).await
