@@ -252,3 +252,32 @@ async fn one_key_raced_across_two_nodes_makes_one_order_postgres() {
     let (s, _, _) = send(&b, &p.token(), BANK, &body, Some("race")).await;
     assert_eq!(s, 200, "afterwards, every node replays");
 }
+
+on_both!(a_retried_refund_is_made_once);
+async fn a_retried_refund_is_made_once(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let p = t.sandbox();
+    let (s, _, b) = send(&t, &p.token(), BANK, &bank_body(&p, "idem-refund", 80_000), None).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    let trans = t.trans_id_of(json_of(&b)["paymentUrl"].as_str().expect("paymentUrl"));
+    assert_eq!(t.complete(&p, &trans, 0).await.0, 200);
+    let refund = p
+        .sign(
+            &signing::REFUND_REQUEST,
+            json!({"refundId": "rf-idem", "appotapayTransId": trans, "amount": 30_000, "reason": "returned"}),
+        )
+        .to_string()
+        .into_bytes();
+    let path = "/api/v1/transaction/refund";
+    let (s1, h1, b1) = send(&t, &p.token(), path, &refund, Some("refund-key")).await;
+    assert_eq!((s1, json_of(&b1)["errorCode"].clone()), (200, json!(0)), "{}", String::from_utf8_lossy(&b1));
+    assert!(!replayed(&h1));
+    let (s2, h2, b2) = send(&t, &p.token(), path, &refund, Some("refund-key")).await;
+    assert_eq!(s2, 200);
+    assert!(replayed(&h2) && b1 == b2, "the retry is the first answer, not 31");
+    assert_eq!(t.gw().order_refunds(&trans).await.expect("refunds").len(), 1, "one refund was made");
+    // Without the key, the same refundId is a duplicate as always.
+    let (s3, _, b3) = send(&t, &p.token(), path, &refund, None).await;
+    assert_eq!((s3, json_of(&b3)["errorCode"].clone()), (400, json!(31)));
+    t.shutdown().await;
+}
