@@ -160,11 +160,6 @@ impl Gateway {
         &self.outbound
     }
 
-    /// Answers when the database does.
-    pub async fn ping(&self) -> Result<(), CoreError> {
-        Ok(self.store.ping().await?)
-    }
-
     /// The health check (`/healthz`): the database answers a read, then commits a
     /// write (the heartbeat, one row of `gateway_meta`), each within
     /// [`HEALTH_TIMEOUT`]. A node whose writes all fail (the SQLite file locked by
