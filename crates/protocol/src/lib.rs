@@ -11,7 +11,9 @@
 //! - [`headers`]: the names of the API's HTTP headers;
 //! - [`fields`]: the rules of the request fields (lengths, forms, URLs, IPs);
 //! - [`ErrorCode`], [`PaymentMethod`], [`BankCode`], [`Amount`], [`AppotapayTransId`];
-//! - [`vietqr`]: VietQR payload encoding and EMVCo parsing.
+//! - [`vietqr`]: VietQR payload encoding and EMVCo parsing;
+//! - [`bankfeed`]: SePay and Casso bank-transaction feeds (webhook authentication,
+//!   bodies, reconciliation lists) and the memo rule that finds an `appotapayTransId`.
 //!
 //! This crate does no I/O.
 //!
@@ -35,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod amount;
+pub mod bankfeed;
 pub mod error;
 pub mod fields;
 pub mod headers;
