@@ -38,6 +38,15 @@ impl Mode {
     }
 }
 
+/// The bank a production gateway uses (sandbox mode always uses its simulator).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProductionAcquirer {
+    /// QR payments into partners' own accounts, reported by bank feeds.
+    BankFeeds,
+    /// No bank: nothing can be paid or refunded.
+    Unconnected,
+}
+
 /// The raw settings as layered, before checking.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -66,11 +75,13 @@ pub struct RawConfig {
     sweep_interval: Option<String>,
     partner_cache_ttl: Option<String>,
     sandbox_processing_delay: Option<String>,
+    production_acquirer: Option<String>,
     vietqr_bin: Option<String>,
     vietqr_account: Option<String>,
     vietqr_name: Option<String>,
     log_format: Option<String>,
     metrics_token: Option<String>,
+    admin_token: Option<String>,
 }
 
 /// Settings given as command-line flags (highest precedence).
@@ -93,16 +104,8 @@ pub struct Overrides {
     pub mode: Option<String>,
 }
 
-/// The VietQR collecting account.
-#[derive(Clone, Debug)]
-pub struct CollectingAccount {
-    /// Acquirer BIN.
-    pub bin: String,
-    /// Account number.
-    pub account: String,
-    /// Account holder's name, shown on the QR page.
-    pub name: String,
-}
+/// The VietQR collecting account of partners that have none of their own.
+pub use crate::domain::credit::BankAccount as CollectingAccount;
 
 pub use crate::metrics::MetricsAccess;
 
@@ -152,12 +155,17 @@ pub struct Config {
     /// How long a sandbox card payment that the issuer keeps "processing" (the
     /// `…0034` cards) stays so before it succeeds.
     pub sandbox_processing_delay: Duration,
+    /// The bank of a production gateway.
+    pub production_acquirer: ProductionAcquirer,
     /// VietQR collecting account.
     pub collecting: CollectingAccount,
     /// Log format.
     pub log_json: bool,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// Who may call the admin API (`/admin/api/v1/…`): the holder of `admin_token`;
+    /// nobody without one.
+    pub admin: MetricsAccess,
 }
 
 impl std::fmt::Debug for Config {
@@ -169,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("mode", &self.mode)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("metrics", &self.metrics)
+            .field("admin", &self.admin)
             .finish_non_exhaustive()
     }
 }
@@ -248,7 +257,15 @@ impl Config {
             ));
         }
         let collecting = check_collecting(&raw)?;
+        let acquirer_s = get(&raw.production_acquirer);
+        let production_acquirer = match acquirer_s.as_str() {
+            "bank-feeds" => ProductionAcquirer::BankFeeds,
+            "unconnected" => ProductionAcquirer::Unconnected,
+            _ => return Err(bad("production_acquirer", &acquirer_s, "expected bank-feeds or unconnected")),
+        };
         let metrics = check_metrics_token(raw.metrics_token.clone(), mode)?;
+        let admin =
+            MetricsAccess::from_setting(raw.admin_token.clone(), true).map_err(|why| bad("admin_token", "***", why))?;
         let log_s = get(&raw.log_format);
         let log_json = match log_s.as_str() {
             "text" => false,
@@ -277,9 +294,11 @@ impl Config {
             sweep_interval,
             partner_cache_ttl,
             sandbox_processing_delay,
+            production_acquirer,
             collecting,
             log_json,
             metrics,
+            admin,
         })
     }
 

@@ -107,6 +107,39 @@ pub fn refund_finished(method: &str, status: RefundStatus) {
         .increment(1);
 }
 
+/// A bank feed reported a transaction (`fresh`: `new` or `duplicate`), by webhook or
+/// reconciliation (`via`).
+pub fn credit_received(provider: &'static str, via: &'static str, fresh: &'static str) {
+    metrics::counter!("appotapay_bank_credits_received_total", "provider" => provider, "via" => via, "kind" => fresh)
+        .increment(1);
+}
+
+/// A bank credit paid its order.
+pub fn credit_matched(provider: &'static str) {
+    metrics::counter!("appotapay_bank_credits_matched_total", "provider" => provider).increment(1);
+}
+
+/// A bank credit paid nothing, for `reason`.
+pub fn credit_unmatched(reason: &'static str) {
+    metrics::counter!("appotapay_bank_credits_unmatched_total", "reason" => reason).increment(1);
+}
+
+/// A bank feed's body could not be read (kept for the operator).
+pub fn credit_unreadable(provider: &'static str) {
+    metrics::counter!("appotapay_bank_feed_unreadable_total", "provider" => provider).increment(1);
+}
+
+/// A bank feed webhook was refused: missing or bad credential, or stale timestamp.
+pub fn feed_auth_failure(provider: &'static str) {
+    metrics::counter!("appotapay_bank_feed_auth_failures_total", "provider" => provider).increment(1);
+}
+
+/// A reconciliation of a bank feed ended with `outcome` (`ok`, `rate_limited`, `error`).
+pub fn reconciliation(provider: &'static str, outcome: &'static str) {
+    metrics::counter!("appotapay_bank_feed_reconciliations_total", "provider" => provider, "outcome" => outcome)
+        .increment(1);
+}
+
 /// An IPN attempt ended with `outcome`.
 pub fn ipn_attempt(outcome: &'static str) {
     metrics::counter!("appotapay_ipn_attempts_total", "outcome" => outcome).increment(1);

@@ -7,8 +7,8 @@
 //! picks the sandbox acquirer (and lets IPNs reach the merchant's own machine),
 //! production picks the unconnected one. Nothing after start-up asks the mode again.
 
-use crate::acquirer::{Acquirer, sandbox::SandboxAcquirer, unconnected::Unconnected};
-use crate::config::{Config, Mode};
+use crate::acquirer::{Acquirer, bank_feeds::BankFeeds, sandbox::SandboxAcquirer, unconnected::Unconnected};
+use crate::config::{Config, Mode, ProductionAcquirer};
 use crate::core::{self, Gateway, Parts};
 use crate::crypto::Keys;
 use crate::domain::outbound::OutboundPolicy;
@@ -87,7 +87,11 @@ fn adapters(config: &Config) -> (Arc<dyn Acquirer>, OutboundPolicy) {
             OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: !config.sandbox_public },
         ),
         Mode::Production => {
-            (Arc::new(Unconnected), OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: false })
+            let acquirer: Arc<dyn Acquirer> = match config.production_acquirer {
+                ProductionAcquirer::BankFeeds => Arc::new(BankFeeds),
+                ProductionAcquirer::Unconnected => Arc::new(Unconnected),
+            };
+            (acquirer, OutboundPolicy { allow: config.outbound_allow.clone(), local_merchants: false })
         }
     }
 }
@@ -203,7 +207,8 @@ impl Running {
     }
 }
 
-/// Starts serving on `listener` with the IPN worker and the sweeper.
+/// Starts serving on `listener` with the IPN worker, the sweeper and the bank feeds'
+/// reconciliation.
 pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(|e| StartError::Bind(gw.config().listen, e))?;
     // Install the metrics recorder before anything is counted.
@@ -216,7 +221,8 @@ pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, S
     let http = tokio::spawn(conn::serve(listener, app, gw.config().http, shutdown.clone()));
     let worker = tokio::spawn(crate::jobs::ipn::run(gw.clone(), shutdown.clone()));
     let sweeper = tokio::spawn(crate::jobs::sweeper::run(gw.clone(), shutdown.clone()));
-    Ok(Running { addr, gateway: gw, shutdown, tasks: vec![http, worker, sweeper] })
+    let reconcile = tokio::spawn(crate::jobs::reconcile::run(gw.clone(), shutdown.clone()));
+    Ok(Running { addr, gateway: gw, shutdown, tasks: vec![http, worker, sweeper, reconcile] })
 }
 
 /// Runs until SIGTERM or Ctrl-C (the `serve` command).

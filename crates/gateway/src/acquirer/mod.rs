@@ -10,16 +10,20 @@
 //!   bank has (the sandbox helpers and the checkout's test-card table exist only
 //!   with it).
 //!
-//! Two adapters exist, and the gateway picks one at start-up from its configuration:
+//! Three adapters exist, and the gateway picks one at start-up from its configuration:
 //! [`sandbox::SandboxAcquirer`] (AppotaPay's published test instruments, the refund
-//! plan, simulated bank transfers) and [`unconnected::Unconnected`] (production
-//! without a bank: cards see "not connected", refunds are refused, and nothing ever
-//! claims money moved). A real bank is a third adapter behind the same traits.
+//! plan, simulated bank transfers), [`bank_feeds::BankFeeds`] (production taking
+//! real QR payments into merchants' own accounts, reported by bank feeds; refunds of
+//! them are paid by hand) and [`unconnected::Unconnected`] (production without any
+//! bank: cards see "not connected", refunds are refused, and nothing ever claims
+//! money moved). A card-acquiring bank is a fourth adapter behind the same traits.
 //!
 //! Adapters import only the domain (and this port). Incoming bank credits for QR
-//! orders are not a question the core asks: they arrive (from the simulator here,
-//! from bank feeds later) and the core matches them (`core::credits`).
+//! orders are not a question the core asks: they arrive (from the simulator, or from
+//! bank feeds' webhooks and the reconciliation job) and the core matches them
+//! (`core::credits`).
 
+pub mod bank_feeds;
 pub mod sandbox;
 pub mod unconnected;
 
@@ -89,6 +93,11 @@ pub enum RefundAnswer {
     Done(RefundEvent),
     /// The bank is working on it; ask again after this long.
     Working(Duration),
+    /// No bank can send this refund: the merchant pays it back by hand, and an
+    /// operator records the outcome ([`crate::domain::refund::RefundEvent`]s applied
+    /// by the core then). The refund stays `pending` until then, and nothing asks the
+    /// bank again.
+    ByHand,
 }
 
 /// The bank that executes refunds.
@@ -97,6 +106,13 @@ pub trait RefundBank: Send + Sync {
     /// Whether refunds of payments made with `payment_method` can be executed at
     /// all. `false` refuses the request before anything is recorded.
     fn executes_refunds(&self, payment_method: PaymentMethod) -> bool;
+
+    /// Whether refunds of payments made with `payment_method` are paid back by the
+    /// merchant by hand ([`RefundAnswer::ByHand`]), their outcome recorded by an
+    /// operator.
+    fn refunds_by_hand(&self, _payment_method: PaymentMethod) -> bool {
+        false
+    }
 
     /// Hands a newly admitted refund to the bank.
     async fn submit_refund(&self, refund: RefundOrder<'_>) -> RefundAnswer;

@@ -1,11 +1,13 @@
-//! The partner API (spec §2–§5), the sandbox helpers (spec §7) and the operations
-//! endpoints, and the HTTP stack every route of the gateway runs behind.
+//! The partner API (spec §2–§5), the sandbox helpers (spec §7), the bank feeds'
+//! webhooks, the admin API and the operations endpoints, and the HTTP stack every route of the gateway runs behind.
 //!
 //! Handlers read bodies as raw JSON values rather than typed structs: the signature is
 //! computed over the values exactly as received, and each wrong field has to map to
 //! its documented errorCode rather than to a generic deserialisation error.
 
+pub mod admin;
 pub mod auth;
+pub mod bank_feeds;
 pub mod error;
 pub mod fields;
 pub mod idempotency;
@@ -58,7 +60,19 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
     }
-    api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer))
+    api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer)).merge(feed_and_admin_routes())
+}
+
+/// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox)
+/// and the admin API. Not behind the partner API's idempotency layer: a feed's
+/// duplicates are recognised by its transaction ids.
+fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
+    Router::new()
+        .route("/bank-feeds/{provider}/{partner_code}", post(bank_feeds::webhook))
+        .route("/admin/api/v1/credits", get(admin::list_credits))
+        .route("/admin/api/v1/credits/{id}", get(admin::get_credit))
+        .route("/admin/api/v1/credits/{id}/resolve", post(admin::resolve_credit))
+        .route("/admin/api/v1/refunds/{refund_id}/by-hand", post(admin::refund_by_hand))
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,

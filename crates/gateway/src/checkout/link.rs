@@ -52,6 +52,8 @@ pub(super) struct Ctx {
     pub(super) order: Order,
     pub(super) partner: Arc<Partner>,
     pub(super) checkout: Option<Checkout>,
+    /// The account a QR order's VietQR names.
+    pub(super) account: Option<crate::domain::credit::BankAccount>,
 }
 
 impl Ctx {
@@ -73,7 +75,11 @@ pub(super) async fn load(gw: &Gateway, tran: &str, sign: &str) -> Result<Ctx, Pr
         return Err(Problem::Locked);
     }
     let checkout = gw.checkout(&trans_id).await?;
-    Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout })
+    let account = match order.kind {
+        crate::domain::records::OrderKind::Qr => Some(gw.order_account(&order).await?),
+        crate::domain::records::OrderKind::Bank => None,
+    };
+    Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout, account })
 }
 
 /// `load` for a form post, after the CSRF checks.

@@ -195,7 +195,7 @@ fn result_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> ResultPage {
 fn qr_page(gw: &Gateway, ctx: &Ctx, ui: UiLang) -> Option<QrPage> {
     let payload = ctx.order.qr_payload.as_deref()?;
     let png = super::qr::png(payload)?;
-    let acc = gw.collecting_account();
+    let acc = ctx.account.as_ref().unwrap_or(gw.collecting_account());
     Some(QrPage {
         c: order_chrome(gw, ctx, ui, true),
         qr_src: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png)),

@@ -17,7 +17,8 @@
 //! - [`results`]: the signed IPN body and redirect URL of a final order;
 //! - [`links`]: payment links, QR image URLs and the checkout's form tokens;
 //! - [`pay`]: what the hosted checkout's steps do (choices, card, OTP, cancel);
-//! - [`credits`]: VietQR payloads and matching a bank credit to its QR order;
+//! - [`credits`]: VietQR payloads, bank-feed webhooks, and matching a bank credit
+//!   to its QR order; [`feeds`]: partners' collecting accounts and bank feeds;
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
@@ -25,6 +26,7 @@
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod credits;
+pub mod feeds;
 pub mod idempotency;
 pub mod ids;
 pub mod links;
@@ -38,10 +40,11 @@ pub mod settle;
 pub mod simulate;
 pub mod startup;
 
-pub use credits::CreditOutcome;
+pub use credits::{CreditOutcome, CreditQuery, CreditResult, FeedReceipt, FeedRequest};
+pub use feeds::{FeedInfo, NewFeed, Poll, SetupError};
 pub use orders::NewOrder;
 pub use partners::{Partner, PartnerKeys, Rotated};
-pub use refunds::NewRefund;
+pub use refunds::{ByHand, NewRefund};
 pub use settle::{SettleDetails, Settlement};
 
 use crate::acquirer::{Acquirer, Simulator};

@@ -1,5 +1,5 @@
 //! Orders: creation (drawing a fresh `appotapayTransId`, with the VietQR payload of a
-//! QR order) and lookups.
+//! QR order, naming the partner's collecting account or the gateway's) and lookups.
 
 use super::{CoreError, Gateway, now_ms};
 use crate::domain::order::State;
@@ -49,12 +49,14 @@ impl Gateway {
     pub async fn create_order(&self, new: NewOrder) -> Result<Option<Order>, CoreError> {
         let now = now_ms();
         let ttl = self.config.payment_ttl.as_millis() as i64;
+        let account = match new.kind {
+            OrderKind::Qr => Some(self.collecting_account_of(&new.partner_code).await?),
+            OrderKind::Bank => None,
+        };
         for _ in 0..16 {
             let Some(trans_id) = self.trans_ids.next(now) else { continue };
-            let qr_payload = match new.kind {
-                OrderKind::Qr => super::credits::vietqr_payload(&self.config.collecting, new.amount, trans_id.as_str()),
-                OrderKind::Bank => None,
-            };
+            let qr_payload =
+                account.as_ref().and_then(|a| super::credits::vietqr_payload(a, new.amount, trans_id.as_str()));
             let order = Order {
                 trans_id,
                 partner_code: new.partner_code.clone(),

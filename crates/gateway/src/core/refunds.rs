@@ -4,7 +4,10 @@
 //!
 //! A refund reaches `success` only when the bank said so: without a connected bank
 //! ([`crate::acquirer::RefundBank::executes_refunds`] false) the request is refused
-//! (15) before anything is recorded.
+//! (15) before anything is recorded. A QR payment received through a bank feed has
+//! no bank that could send money back: its refunds stay `pending`, "to be paid by
+//! the merchant by hand", until an operator records the outcome
+//! ([`Gateway::finish_refund_by_hand`]).
 
 use super::{CoreError, Gateway, Partner, now_ms};
 use crate::acquirer::{RefundAnswer, RefundOrder};
@@ -15,6 +18,17 @@ use crate::metrics;
 use crate::store::StoreError;
 use appotapay_protocol::PaymentMethod;
 use rand::Rng;
+
+/// What recording a refund paid by hand did.
+#[derive(Clone, Debug)]
+pub enum ByHand {
+    /// Recorded; the refund as it now is.
+    Done(Refund),
+    /// No such refund.
+    Unknown,
+    /// The refund is not one waiting to be paid by hand (as it is).
+    NotByHand(Refund),
+}
 
 /// A refund request as validated by the API.
 #[derive(Clone, Debug)]
@@ -90,13 +104,16 @@ impl Gateway {
                 let events = match answer {
                     RefundAnswer::Done(ev) => vec![RefundEvent::Submit, ev],
                     RefundAnswer::Working(_) => vec![RefundEvent::Submit],
+                    // Pending until an operator records the outcome: never due again.
+                    RefundAnswer::ByHand => return self.recheck_at(r, now, None).await,
                 };
                 (events, answer)
             }
             RefundStatus::Processing => match self.acquirer.refund_status(asked).await {
                 RefundAnswer::Done(ev) => (vec![ev], RefundAnswer::Done(ev)),
                 // Still working: ask again later, the status stays.
-                RefundAnswer::Working(d) => return self.recheck_later(r, now, d).await,
+                RefundAnswer::Working(d) => return self.recheck_at(r, now, Some(now.saturating_add(millis(d)))).await,
+                RefundAnswer::ByHand => return self.recheck_at(r, now, None).await,
             },
             RefundStatus::Success | RefundStatus::Error => return Ok(r),
         };
@@ -116,16 +133,38 @@ impl Gateway {
         Ok(self.store.get_refund(&r.refund_id).await?.unwrap_or(r))
     }
 
-    /// A processing refund the bank is still working on: its next question is due
-    /// after `wait`.
-    async fn recheck_later(&self, r: Refund, now: i64, wait: std::time::Duration) -> Result<Refund, CoreError> {
-        let due_at_ms = Some(now.saturating_add(millis(wait)));
+    /// A refund whose status stays: its next question is due at `due_at_ms` (never,
+    /// for a refund paid by hand).
+    async fn recheck_at(&self, r: Refund, now: i64, due_at_ms: Option<i64>) -> Result<Refund, CoreError> {
         let change =
             RefundChange { refund_id: r.refund_id.clone(), from: r.status, to: r.status, now_ms: now, due_at_ms };
         if self.store.update_refund(&change).await? {
             return Ok(Refund { updated_at_ms: now, due_at_ms, ..r });
         }
         Ok(self.store.get_refund(&r.refund_id).await?.unwrap_or(r))
+    }
+
+    /// Records the outcome of a refund paid by hand (see
+    /// [`RefundAnswer::ByHand`]): `paid` moves it to `success`, otherwise to `error`.
+    pub async fn finish_refund_by_hand(&self, refund_id: &str, paid: bool) -> Result<ByHand, CoreError> {
+        let Some(r) = self.store.get_refund(refund_id).await? else { return Ok(ByHand::Unknown) };
+        let Some(order) = self.store.get_order(&r.trans_id).await? else { return Ok(ByHand::Unknown) };
+        if r.status != RefundStatus::Pending
+            || r.due_at_ms.is_some()
+            || !self.acquirer.refunds_by_hand(order.payment_method)
+        {
+            return Ok(ByHand::NotByHand(r));
+        }
+        let outcome = if paid { RefundEvent::BankSucceeded } else { RefundEvent::BankFailed };
+        let Some(to) = refund::fold(r.status, &[RefundEvent::Submit, outcome]) else { return Ok(ByHand::NotByHand(r)) };
+        let now = now_ms();
+        let change = RefundChange { refund_id: r.refund_id.clone(), from: r.status, to, now_ms: now, due_at_ms: None };
+        if !self.store.update_refund(&change).await? {
+            let now_r = self.store.get_refund(refund_id).await?.unwrap_or(r);
+            return Ok(ByHand::NotByHand(now_r));
+        }
+        metrics::refund_finished(order.payment_method.as_str(), to);
+        Ok(ByHand::Done(Refund { status: to, updated_at_ms: now, due_at_ms: None, ..r }))
     }
 
     /// Moves on every refund whose next step is due; returns how many changed.

@@ -72,6 +72,7 @@ impl Gateway {
                 payment_method: details.payment_method,
                 card: details.card,
                 outbox,
+                credit_id: details.credit_id.filter(|_| state == State::Success),
             };
             if self.store.apply_change(&change).await? {
                 if state.is_final() {
@@ -81,6 +82,15 @@ impl Gateway {
                     self.outbox_wake.notify_one();
                 }
                 return Ok(Some(Settlement::Changed(updated)));
+            }
+            if change.credit_id.is_some() {
+                // The credit may be what moved on (judged by another node meanwhile):
+                // then the order is as it was, and this credit must not pay it.
+                if let Some(now) = self.store.get_order(trans_id).await? {
+                    if now.state == order.state {
+                        return Ok(Some(Settlement::Rejected(ErrorCode::INVALID_PARAMS, now)));
+                    }
+                }
             }
             // Lost a race: decide again from the row as it is now.
         }

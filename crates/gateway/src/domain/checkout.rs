@@ -26,5 +26,6 @@ pub fn card_details(order: &Order, checkout: &Checkout) -> PaymentDetails {
         bank_code: card.map(|c| c.bank_code),
         payment_method: method.filter(|m| *m != order.payment_method),
         card: card.map(|c| c.card.clone()),
+        credit_id: None,
     }
 }

@@ -7,6 +7,8 @@
 //! - [`order`]: the order state machine ([`order::decide`]);
 //! - [`refund`]: the refund state machine, the ledger and the admission rule;
 //! - [`card`]: card brands, Luhn, the card month, masking;
+//! - [`credit`]: bank accounts, bank feeds, and when a reported transfer pays a QR
+//!   order ([`credit::judge`]);
 //! - [`records`]: the records the store keeps and the core decides about;
 //! - [`delivery`]: how IPN deliveries stand and how attempts end;
 //! - [`outbound`]: which addresses IPNs may reach;
@@ -14,6 +16,7 @@
 
 pub mod card;
 pub mod checkout;
+pub mod credit;
 pub mod delivery;
 pub mod idempotency;
 pub mod order;

@@ -143,6 +143,9 @@ pub struct PaymentDetails {
     pub payment_method: Option<PaymentMethod>,
     /// Masked card data.
     pub card: Option<CardRecord>,
+    /// The bank credit (its id) that paid the order: recorded as having settled it in
+    /// the same transaction as the success, and only with a success.
+    pub credit_id: Option<i64>,
 }
 
 /// An order.
@@ -231,6 +234,10 @@ pub struct StateChange {
     pub card: Option<CardRecord>,
     /// IPN to queue with the change.
     pub outbox: Option<NewOutbox>,
+    /// A bank credit, still `received`, that this change (a success) is paid by: it
+    /// becomes `settled` with the order in the same transaction, or the change is not
+    /// made.
+    pub credit_id: Option<i64>,
 }
 
 /// An IPN to deliver.

@@ -2,7 +2,10 @@
 //! and nothing else, and stop when the node's shutdown token is cancelled.
 //! - [`sweeper`]: expires overdue orders, moves refunds on, settles payments an
 //!   issuer kept processing, prunes used JWT ids;
-//! - [`ipn`]: delivers IPNs from the durable outbox.
+//! - [`ipn`]: delivers IPNs from the durable outbox;
+//! - [`reconcile`]: polls bank feeds' transaction lists for what their webhooks
+//!   missed, and judges again credits whose judging died.
 
 pub mod ipn;
+pub mod reconcile;
 pub mod sweeper;

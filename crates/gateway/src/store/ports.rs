@@ -5,6 +5,7 @@
 //! documentation states the part of the contract (see [`super`]) it keeps.
 
 use super::StoreResult;
+use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ pub trait Store:
     + JwtIdStore
     + MetaStore
     + IdempotencyStore
+    + CreditStore
     + Send
     + Sync
     + 'static
@@ -203,4 +205,60 @@ pub trait IdempotencyStore: Send + Sync {
     async fn finish_key(&self, claim: &Claim, answer: &StoredAnswer) -> StoreResult<bool>;
     /// Forgets the keys kept until `now_ms` or earlier; returns how many.
     async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64>;
+}
+
+/// Partners' collecting accounts, their bank feeds, and the credits the feeds report.
+///
+/// A provider's transaction is recorded once, whichever node (or the webhook and the
+/// reconciliation both) receives it; a credit's status moves on from `received` by
+/// compare-and-set only, and [`OrderStore::apply_change`] marks the credit that pays
+/// an order `settled` in the settling transaction.
+#[async_trait]
+pub trait CreditStore: Send + Sync {
+    /// Sets a partner's collecting account; `false` if the partner is unknown.
+    async fn set_partner_account(&self, partner_code: &str, account: &BankAccount, now_ms: i64) -> StoreResult<bool>;
+    /// Removes a partner's collecting account (its orders then use the gateway's);
+    /// `false` if it had none.
+    async fn clear_partner_account(&self, partner_code: &str) -> StoreResult<bool>;
+    /// A partner's collecting account.
+    async fn partner_account(&self, partner_code: &str) -> StoreResult<Option<BankAccount>>;
+    /// Adds a feed; `false` if the partner is unknown.
+    async fn insert_feed(&self, feed: &FeedRecord) -> StoreResult<bool>;
+    /// A partner's feeds, oldest first.
+    async fn partner_feeds(&self, partner_code: &str) -> StoreResult<Vec<FeedRecord>>;
+    /// Removes a partner's feed; `false` if there is no such feed.
+    async fn remove_feed(&self, partner_code: &str, feed_id: &str) -> StoreResult<bool>;
+    /// Polled feeds whose reconciliation is due at `now_ms`.
+    async fn due_feeds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<FeedRecord>>;
+    /// Moves a due feed's next reconciliation from `due_ms` to `next_ms`; `false` if
+    /// another node took it first.
+    async fn take_reconciliation(&self, feed_id: &str, due_ms: i64, next_ms: i64) -> StoreResult<bool>;
+    /// Records a credit; its id, or `None` when the provider's transaction id is
+    /// already on record (a duplicate delivery: nothing is written).
+    async fn insert_credit(&self, credit: &NewCredit) -> StoreResult<Option<i64>>;
+    /// A credit by id.
+    async fn get_credit(&self, id: i64) -> StoreResult<Option<Credit>>;
+    /// A credit by provider and the provider's transaction id.
+    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>>;
+    /// Judges a credit still `received`: `false` if it had been judged already.
+    async fn decide_credit(
+        &self,
+        id: i64,
+        status: CreditStatus,
+        reason: Option<&str>,
+        trans_id: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Resolves an open or unreadable credit with a note; `false` otherwise.
+    async fn resolve_credit(&self, id: i64, note: &str, now_ms: i64) -> StoreResult<bool>;
+    /// Credits, newest first, of one partner and one status when given.
+    async fn list_credits(
+        &self,
+        partner_code: Option<&str>,
+        status: Option<CreditStatus>,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Credit>>;
+    /// Credits still `received` since before `before_ms`, oldest first.
+    async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>>;
 }

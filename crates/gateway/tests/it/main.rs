@@ -9,6 +9,7 @@ mod harness;
 mod pg;
 
 mod bad_input;
+mod bank_feeds;
 mod browser;
 mod checkout;
 mod conn_limits;

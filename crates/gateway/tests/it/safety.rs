@@ -138,15 +138,26 @@ async fn production_refuses_partners_holding_the_public_secret(backend: Backend)
     t.shutdown().await;
 }
 
-on_both!(production_has_no_bank);
-async fn production_has_no_bank(backend: Backend) {
+on_both!(production_has_no_card_bank);
+async fn production_has_no_card_bank(backend: Backend) {
+    // Without bank feeds too: nothing at all can be paid or refunded then.
+    let t = TestGateway::start_on(backend, |c| {
+        c.mode = Mode::Production;
+        c.master_key = Some(MASTER_KEY.to_owned());
+        c.production_acquirer = appotapay_gateway::config::ProductionAcquirer::Unconnected;
+    })
+    .await;
+    assert_eq!(t.gw().acquirer_name(), "unconnected");
+    assert!(t.gw().simulator().is_none());
+    t.shutdown().await;
+
     let t = TestGateway::start_on(backend, |c| {
         c.mode = Mode::Production;
         c.master_key = Some(MASTER_KEY.to_owned());
     })
     .await;
     let gw = t.gw();
-    assert_eq!(gw.acquirer_name(), "unconnected");
+    assert_eq!(gw.acquirer_name(), "bank-feeds", "the default");
     assert!(gw.simulator().is_none());
     let p = t.partner("PROD", false).await;
     // No sandbox helpers: their routes do not exist.
@@ -155,8 +166,8 @@ async fn production_has_no_bank(backend: Backend) {
     let (s, _, _) = t.post(&p, "/api/v1/sandbox/bank-credit", &json!({"amount": 1000, "memo": "x"})).await;
     assert_eq!(s, 404);
 
-    // A successful payment (settled through the core: nothing else can in production)
-    // cannot be refunded, and no refund is recorded.
+    // A successful card payment (settled through the core: nothing else can in
+    // production) cannot be refunded, and no refund is recorded.
     let created = t.create_bank(&p, "paid-1", 50_000, "CC", "", "https://shop.example/ipn").await;
     let id = t.trans_id_of(created["paymentUrl"].as_str().expect("url"));
     gw.settle(&id, Event::Succeed, Default::default()).await.expect("settle").expect("order");

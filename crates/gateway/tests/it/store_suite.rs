@@ -138,6 +138,7 @@ fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
         payment_method: Some(PaymentMethod::Atm),
         card: None,
         outbox: ob,
+        credit_id: None,
     }
 }
 
@@ -351,6 +352,7 @@ async fn compare_and_set(db: Db) {
             country: "VN".into(),
         }),
         outbox: None,
+        credit_id: None,
     };
     assert!(s.apply_change(&processing).await.expect("apply"));
     let o = s.get_order(id).await.expect("get").expect("row");
@@ -427,6 +429,7 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
                 payment_method: None,
                 card: None,
                 outbox: Some(NewOutbox { body: format!("winner {i}"), ..outbox(&id, T0) }),
+                credit_id: None,
             };
             tasks.push(tokio::spawn(async move { (i, s.apply_change(&change).await.expect("apply")) }));
         }

@@ -105,6 +105,7 @@ impl Simulator for SandboxAcquirer {
             bank_code: bank,
             payment_method: (method != order.payment_method).then_some(method),
             card: (method == PaymentMethod::Cc).then(sandbox_card),
+            credit_id: None,
         }
     }
 }

@@ -4,12 +4,15 @@
 //! `pg_notify`, statements chained in one `WITH`, and the NUL rules of [`super`].
 
 use super::{PgStore, all, execute, exists, first, impossible_key, storable, storable_value};
+use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::domain::refund::Refusal;
 use crate::store::StoreResult;
 use crate::store::ports::*;
-use crate::store::sql::{Sql, SqlRow, args, checkout, idempotency, jwt_ids, meta, orders, outbox, partners, refunds};
+use crate::store::sql::{
+    Sql, SqlRow, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds,
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -140,6 +143,16 @@ impl OrderStore for PgStore {
             return Ok(false);
         }
         let mut tx = self.pool.begin().await?;
+        // The credit paying the order first: locking its row makes a concurrent
+        // judgement of it (on any node) wait, and this one match nothing if that one
+        // came first.
+        if let Some(id) = ch.credit_id {
+            let args = args![id, &ch.trans_id, ch.now_ms];
+            if execute(&mut *tx, credits::CREDIT_SETTLED.postgres(), &args).await? != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
         // The compare-and-set: a concurrent change of the row (from any node) makes
         // this one wait, re-check `state` on the new version, and match nothing.
         if execute(&mut *tx, orders::APPLY_CHANGE.postgres(), &orders::change_params(ch)).await? != 1 {
@@ -399,5 +412,109 @@ impl IdempotencyStore for PgStore {
 
     async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64> {
         execute(&self.pool, idempotency::PURGE_KEYS.postgres(), &args![now_ms]).await
+    }
+}
+
+#[async_trait]
+impl CreditStore for PgStore {
+    async fn set_partner_account(&self, partner_code: &str, account: &BankAccount, now_ms: i64) -> StoreResult<bool> {
+        let args: Vec<_> = credits::account_params(partner_code, account, now_ms).iter().map(storable_value).collect();
+        Ok(execute(&self.pool, credits::SET_ACCOUNT.postgres(), &args).await? == 1)
+    }
+
+    async fn clear_partner_account(&self, partner_code: &str) -> StoreResult<bool> {
+        if impossible_key(&[partner_code]) {
+            return Ok(false);
+        }
+        Ok(execute(&self.pool, credits::CLEAR_ACCOUNT.postgres(), &args![partner_code]).await? == 1)
+    }
+
+    async fn partner_account(&self, partner_code: &str) -> StoreResult<Option<BankAccount>> {
+        if impossible_key(&[partner_code]) {
+            return Ok(None);
+        }
+        first(&self.pool, credits::GET_ACCOUNT.postgres(), &args![partner_code], credits::account_from_row).await
+    }
+
+    async fn insert_feed(&self, feed: &FeedRecord) -> StoreResult<bool> {
+        let args: Vec<_> = credits::feed_params(feed).iter().map(storable_value).collect();
+        Ok(execute(&self.pool, credits::INSERT_FEED.postgres(), &args).await? == 1)
+    }
+
+    async fn partner_feeds(&self, partner_code: &str) -> StoreResult<Vec<FeedRecord>> {
+        if impossible_key(&[partner_code]) {
+            return Ok(Vec::new());
+        }
+        all(&self.pool, credits::PARTNER_FEEDS.postgres(), &args![partner_code], credits::feed_from_row).await
+    }
+
+    async fn remove_feed(&self, partner_code: &str, feed_id: &str) -> StoreResult<bool> {
+        if impossible_key(&[partner_code, feed_id]) {
+            return Ok(false);
+        }
+        Ok(execute(&self.pool, credits::REMOVE_FEED.postgres(), &args![partner_code, feed_id]).await? == 1)
+    }
+
+    async fn due_feeds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<FeedRecord>> {
+        all(&self.pool, credits::DUE_FEEDS.postgres(), &args![now_ms, limit], credits::feed_from_row).await
+    }
+
+    async fn take_reconciliation(&self, feed_id: &str, due_ms: i64, next_ms: i64) -> StoreResult<bool> {
+        let args = args![feed_id, due_ms, next_ms];
+        Ok(execute(&self.pool, credits::TAKE_RECONCILIATION.postgres(), &args).await? == 1)
+    }
+
+    async fn insert_credit(&self, credit: &NewCredit) -> StoreResult<Option<i64>> {
+        // A feed's text may hold NUL, which PostgreSQL text cannot.
+        let args: Vec<_> = credits::credit_params(credit).iter().map(storable_value).collect();
+        first(&self.pool, credits::INSERT_CREDIT.postgres(), &args, |r| r.int(0)).await
+    }
+
+    async fn get_credit(&self, id: i64) -> StoreResult<Option<Credit>> {
+        first(&self.pool, credits::GET_CREDIT.postgres(), &args![id], credits::credit_from_row).await
+    }
+
+    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>> {
+        if impossible_key(&[provider, provider_tx_id]) {
+            return Ok(None);
+        }
+        let args = args![provider, provider_tx_id];
+        first(&self.pool, credits::FIND_CREDIT.postgres(), &args, credits::credit_from_row).await
+    }
+
+    async fn decide_credit(
+        &self,
+        id: i64,
+        status: CreditStatus,
+        reason: Option<&str>,
+        trans_id: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let args: Vec<_> = args![id, status.as_str(), reason, trans_id, now_ms].iter().map(storable_value).collect();
+        Ok(execute(&self.pool, credits::DECIDE_CREDIT.postgres(), &args).await? == 1)
+    }
+
+    async fn resolve_credit(&self, id: i64, note: &str, now_ms: i64) -> StoreResult<bool> {
+        let args: Vec<_> = args![id, note, now_ms].iter().map(storable_value).collect();
+        Ok(execute(&self.pool, credits::RESOLVE_CREDIT.postgres(), &args).await? == 1)
+    }
+
+    async fn list_credits(
+        &self,
+        partner_code: Option<&str>,
+        status: Option<CreditStatus>,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Credit>> {
+        if partner_code.is_some_and(|p| impossible_key(&[p])) {
+            return Ok(Vec::new());
+        }
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let args = args![partner_code, status.map(CreditStatus::as_str), limit, offset];
+        all(&self.pool, credits::LIST_CREDITS.postgres(), &args, credits::credit_from_row).await
+    }
+
+    async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>> {
+        all(&self.pool, credits::STALE_CREDITS.postgres(), &args![before_ms, limit], credits::credit_from_row).await
     }
 }

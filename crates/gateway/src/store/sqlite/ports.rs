@@ -3,6 +3,7 @@
 //! writer (so the statements of one write are one atomic step).
 
 use super::{SqliteStore, all, execute, exists, first};
+use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::store::StoreResult;
@@ -10,7 +11,7 @@ use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;
 use crate::store::sql::{
-    self, Sql, args, checkout, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, values,
+    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, values,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -106,9 +107,20 @@ impl OrderStore for SqliteStore {
     async fn apply_change(&self, ch: &StateChange) -> StoreResult<bool> {
         let args = owned(orders::change_params(ch));
         let queued = ch.outbox.as_ref().map(|ob| owned(outbox::outbox_params(&ch.trans_id, ob, ch.now_ms)));
+        let credit = ch.credit_id.map(|id| owned(values![id, &ch.trans_id, ch.now_ms]));
         self.write(move |c| {
+            // The single writer: nothing changes the credit between this read and the
+            // update below.
+            if let Some(credit) = &credit {
+                if !exists(&mut *prepared(c, &CREDIT_STILL_RECEIVED)?, &credit[..1])? {
+                    return Ok(false);
+                }
+            }
             if execute(&mut *prepared(c, &orders::APPLY_CHANGE)?, &args)? != 1 {
                 return Ok(false);
+            }
+            if let Some(credit) = &credit {
+                execute(&mut *prepared(c, &credits::CREDIT_SETTLED)?, credit)?;
             }
             if let Some(queued) = queued {
                 execute(&mut *prepared(c, &outbox::INSERT_OUTBOX)?, &queued)?;
@@ -336,5 +348,101 @@ impl IdempotencyStore for SqliteStore {
     async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64> {
         let args = args![now_ms];
         self.write(move |c| Ok(execute(&mut *prepared(c, &idempotency::PURGE_KEYS)?, &args)? as u64)).await
+    }
+}
+
+/// Whether the credit `$1` is still `received`.
+static CREDIT_STILL_RECEIVED: Sql =
+    Sql::new(|| "SELECT 1 FROM bank_credits WHERE id = $1 AND status = 'received'".into());
+
+#[async_trait]
+impl CreditStore for SqliteStore {
+    async fn set_partner_account(&self, partner_code: &str, account: &BankAccount, now_ms: i64) -> StoreResult<bool> {
+        let args = owned(credits::account_params(partner_code, account, now_ms));
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::SET_ACCOUNT)?, &args)? == 1)).await
+    }
+
+    async fn clear_partner_account(&self, partner_code: &str) -> StoreResult<bool> {
+        let args = owned(values![partner_code]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::CLEAR_ACCOUNT)?, &args)? == 1)).await
+    }
+
+    async fn partner_account(&self, partner_code: &str) -> StoreResult<Option<BankAccount>> {
+        let args = owned(values![partner_code]);
+        self.read(move |c| first(&mut *prepared(c, &credits::GET_ACCOUNT)?, &args, credits::account_from_row)).await
+    }
+
+    async fn insert_feed(&self, feed: &FeedRecord) -> StoreResult<bool> {
+        let args = owned(credits::feed_params(feed));
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::INSERT_FEED)?, &args)? == 1)).await
+    }
+
+    async fn partner_feeds(&self, partner_code: &str) -> StoreResult<Vec<FeedRecord>> {
+        let args = owned(values![partner_code]);
+        self.read(move |c| all(&mut *prepared(c, &credits::PARTNER_FEEDS)?, &args, credits::feed_from_row)).await
+    }
+
+    async fn remove_feed(&self, partner_code: &str, feed_id: &str) -> StoreResult<bool> {
+        let args = owned(values![partner_code, feed_id]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::REMOVE_FEED)?, &args)? == 1)).await
+    }
+
+    async fn due_feeds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<FeedRecord>> {
+        let args = args![now_ms, limit];
+        self.read(move |c| all(&mut *prepared(c, &credits::DUE_FEEDS)?, &args, credits::feed_from_row)).await
+    }
+
+    async fn take_reconciliation(&self, feed_id: &str, due_ms: i64, next_ms: i64) -> StoreResult<bool> {
+        let args = owned(values![feed_id, due_ms, next_ms]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::TAKE_RECONCILIATION)?, &args)? == 1)).await
+    }
+
+    async fn insert_credit(&self, credit: &NewCredit) -> StoreResult<Option<i64>> {
+        let args = owned(credits::credit_params(credit));
+        self.write(move |c| first(&mut *prepared(c, &credits::INSERT_CREDIT)?, &args, |r| r.int(0))).await
+    }
+
+    async fn get_credit(&self, id: i64) -> StoreResult<Option<Credit>> {
+        let args = args![id];
+        self.read(move |c| first(&mut *prepared(c, &credits::GET_CREDIT)?, &args, credits::credit_from_row)).await
+    }
+
+    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>> {
+        let args = owned(values![provider, provider_tx_id]);
+        self.read(move |c| first(&mut *prepared(c, &credits::FIND_CREDIT)?, &args, credits::credit_from_row)).await
+    }
+
+    async fn decide_credit(
+        &self,
+        id: i64,
+        status: CreditStatus,
+        reason: Option<&str>,
+        trans_id: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let args = owned(values![id, status.as_str(), reason, trans_id, now_ms]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::DECIDE_CREDIT)?, &args)? == 1)).await
+    }
+
+    async fn resolve_credit(&self, id: i64, note: &str, now_ms: i64) -> StoreResult<bool> {
+        let args = owned(values![id, note, now_ms]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::RESOLVE_CREDIT)?, &args)? == 1)).await
+    }
+
+    async fn list_credits(
+        &self,
+        partner_code: Option<&str>,
+        status: Option<CreditStatus>,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Credit>> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let args = owned(values![partner_code, status.map(CreditStatus::as_str), limit, offset]);
+        self.read(move |c| all(&mut *prepared(c, &credits::LIST_CREDITS)?, &args, credits::credit_from_row)).await
+    }
+
+    async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>> {
+        let args = args![before_ms, limit];
+        self.read(move |c| all(&mut *prepared(c, &credits::STALE_CREDITS)?, &args, credits::credit_from_row)).await
     }
 }

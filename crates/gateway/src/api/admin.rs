@@ -1,0 +1,227 @@
+//! The operator's API under `/admin/api/v1/…`: bank credits that paid nothing, and
+//! refunds paid back by hand.
+//!
+//! Served only with an `admin_token` set, behind `Authorization: Bearer <token>`
+//! (compared in constant time); without one the routes answer 404 like any unknown
+//! path. The same operations exist on the command line (`partner credits list`,
+//! `credits resolve`, `refund mark`), on the same core calls.
+
+use crate::config::MetricsAccess;
+use crate::core::{ByHand, CreditQuery, Gateway};
+use crate::domain::credit::{Credit, CreditStatus};
+use crate::domain::records::Refund;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `None` when the request may go on; the refusal otherwise.
+fn refused(gw: &Gateway, headers: &HeaderMap) -> Option<Response> {
+    match &gw.config().admin {
+        MetricsAccess::Token(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+                None
+            } else {
+                Some(
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Bearer")],
+                        Json(json!({"error": "unauthorized"})),
+                    )
+                        .into_response(),
+                )
+            }
+        }
+        MetricsAccess::Public | MetricsAccess::Off => Some(error(StatusCode::NOT_FOUND, "no such route")),
+    }
+}
+
+/// A credit as the admin API and the command line show it.
+pub fn credit_json(c: &Credit) -> Value {
+    json!({
+        "id": c.id,
+        "partnerCode": c.new.partner_code,
+        "provider": c.new.provider.as_str(),
+        "providerTransactionId": c.new.provider_tx_id,
+        "via": c.new.via.as_str(),
+        "account": c.new.account,
+        "direction": if c.new.incoming { "in" } else { "out" },
+        "amount": c.new.amount,
+        "content": c.new.content,
+        "description": c.new.description,
+        "reference": c.new.reference,
+        "bookedAt": c.new.booked_at,
+        "status": c.status.as_str(),
+        "reason": c.reason,
+        "appotapayTransId": c.trans_id,
+        "note": c.note,
+        "receivedAtMs": c.new.received_at_ms,
+        "decidedAtMs": c.decided_at_ms,
+        "resolvedAtMs": c.resolved_at_ms,
+        "raw": c.new.raw,
+    })
+}
+
+/// A refund as the admin API shows it.
+pub fn refund_json(r: &Refund) -> Value {
+    json!({
+        "refundId": r.refund_id,
+        "partnerCode": r.partner_code,
+        "partnerRefundId": r.refund_original_id,
+        "appotapayTransId": r.trans_id,
+        "amount": r.amount,
+        "status": r.status.as_str(),
+        "updatedAtMs": r.updated_at_ms,
+    })
+}
+
+/// Query of `GET /admin/api/v1/credits`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    partner: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    offset: u64,
+    limit: Option<u32>,
+}
+
+/// `GET /admin/api/v1/credits?partner=C&status=open&offset=0&limit=50`.
+pub async fn list_credits(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    if let Some(r) = refused(&gw, &headers) {
+        return r;
+    }
+    let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match CreditStatus::parse(s) {
+            Some(st) => Some(st),
+            None => return error(StatusCode::BAD_REQUEST, "status: unknown credit status"),
+        },
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return error(StatusCode::BAD_REQUEST, "limit: 1 to 500");
+    }
+    let query = CreditQuery { partner_code: q.partner.as_deref(), status, offset: q.offset, limit };
+    match gw.credits(&query).await {
+        Ok(list) => Json(json!({ "credits": list.iter().map(credit_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/credits/{id}`.
+pub async fn get_credit(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+) -> Response {
+    if let Some(r) = refused(&gw, &headers) {
+        return r;
+    }
+    let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
+    match gw.credit(id).await {
+        Ok(Some(c)) => Json(credit_json(&c)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+        Err(e) => internal(e),
+    }
+}
+
+/// The body of `POST /admin/api/v1/credits/{id}/resolve`.
+#[derive(Debug, Deserialize)]
+struct ResolveBody {
+    note: String,
+}
+
+/// `POST /admin/api/v1/credits/{id}/resolve` with `{"note": "…"}`: marks an open
+/// credit as handled (no money moves).
+pub async fn resolve_credit(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Some(r) = refused(&gw, &headers) {
+        return r;
+    }
+    let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
+    let note = match body.ok().and_then(|b| serde_json::from_slice::<ResolveBody>(&b).ok()) {
+        Some(b) if valid_note(&b.note) => b.note,
+        _ => return error(StatusCode::BAD_REQUEST, "expected {\"note\": \"1 to 1000 characters\"}"),
+    };
+    match gw.resolve_credit(id, note.trim()).await {
+        Ok(Some(true)) => match gw.credit(id).await {
+            Ok(Some(c)) => Json(credit_json(&c)).into_response(),
+            Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+            Err(e) => internal(e),
+        },
+        Ok(Some(false)) => error(StatusCode::CONFLICT, "the credit is not open"),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+        Err(e) => internal(e),
+    }
+}
+
+/// Whether an operator's note is acceptable: 1 to 1000 characters, no control
+/// characters but newlines.
+pub fn valid_note(note: &str) -> bool {
+    let n = note.trim();
+    !n.is_empty() && n.chars().count() <= 1000 && !n.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// The body of `POST /admin/api/v1/refunds/{refundId}/by-hand`.
+#[derive(Debug, Deserialize)]
+struct ByHandBody {
+    status: String,
+}
+
+/// `POST /admin/api/v1/refunds/{refundId}/by-hand` with `{"status":"success"|"error"}`:
+/// records the outcome of a refund the merchant paid back by hand.
+pub async fn refund_by_hand(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Some(r) = refused(&gw, &headers) {
+        return r;
+    }
+    let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such refund") };
+    let paid = match body.ok().and_then(|b| serde_json::from_slice::<ByHandBody>(&b).ok()).map(|b| b.status) {
+        Some(s) if s == "success" => true,
+        Some(s) if s == "error" => false,
+        _ => return error(StatusCode::BAD_REQUEST, "expected {\"status\": \"success\" | \"error\"}"),
+    };
+    match gw.finish_refund_by_hand(&id, paid).await {
+        Ok(ByHand::Done(r)) => Json(refund_json(&r)).into_response(),
+        Ok(ByHand::Unknown) => error(StatusCode::NOT_FOUND, "no such refund"),
+        Ok(ByHand::NotByHand(r)) => (
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "the refund is not waiting to be paid by hand", "refund": refund_json(&r) })),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+fn internal(e: crate::core::CoreError) -> Response {
+    tracing::error!(error = %e, "admin API failed");
+    error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
+}
