@@ -13,8 +13,9 @@
 //! transaction id (a retried webhook, the same transaction through the
 //! reconciliation, or a second node receiving it records nothing more), then judged.
 //! One that pays nothing stays on record as an open credit with its reason, for an
-//! operator; a crash between recording and judging leaves it `received`, and the
-//! sweeper judges it again ([`Gateway::judge_stale_credits`]).
+//! operator; a crash between recording and judging leaves it `received`, and it is
+//! judged again when the provider retries (it saw no answer) or, at the latest, by
+//! the reconciliation job ([`Gateway::judge_stale_credits`]).
 
 use super::{CoreError, Gateway, SettleDetails, Settlement, now_ms};
 use crate::config::CollectingAccount;
@@ -37,10 +38,12 @@ pub fn vietqr_payload(account: &CollectingAccount, amount: i64, trans_id: &str) 
 /// Bytes of an unreadable body kept for the operator.
 const KEPT_UNREADABLE: usize = 64 * 1024;
 
-/// How long a credit may stay `received` (recorded, not judged) before the sweeper
-/// judges it again: far longer than judging takes, so that it never races the
-/// request that recorded it.
-const STALE_CREDIT_MS: i64 = 60_000;
+/// How long a credit may stay `received` (recorded, not judged) before the
+/// reconciliation job judges it again. Far longer than judging takes, so that the
+/// job seldom does the request's work twice; and harmless when it does, since every
+/// change of a credit is a compare-and-set from `received` and the settlement it
+/// pays is one too.
+const STALE_CREDIT_MS: i64 = 10_000;
 
 /// What a report of an incoming transfer did (the sandbox's simulated transfer).
 #[derive(Clone, Debug)]
@@ -279,6 +282,13 @@ impl Gateway {
         };
         let Some(id) = self.store.insert_credit(&new).await? else {
             metrics::credit_received(tx.provider.as_str(), via.as_str(), "duplicate");
+            // A retry of a delivery whose judging died with its node (the provider saw
+            // no answer): judge it now rather than at the next stale pass.
+            if let Some(c) = self.store.find_credit(tx.provider.as_str(), &tx.id).await? {
+                if c.status == CreditStatus::Received && c.new.partner_code == partner_code {
+                    return self.judge_credit(c.id, &c.new).await;
+                }
+            }
             return Ok(CreditResult::Duplicate);
         };
         metrics::credit_received(tx.provider.as_str(), via.as_str(), "new");

@@ -463,3 +463,153 @@ async fn sigterm_finishes_and_records_the_delivery_in_flight() {
     assert!(d[0].attempts[0].latency_ms >= 1_000, "{:?}", d[0].attempts[0]);
     assert_eq!(store.outbox_depth().await.expect("depth"), 0);
 }
+
+/// Runs an admin command of the real binary on the data directory `dir`; its
+/// standard output.
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_appotapay-gateway"))
+        .env_remove("APPOTAPAY_CONFIG")
+        .env("APPOTAPAY_DATA_DIR", dir)
+        .env("APPOTAPAY_MODE", "sandbox")
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("run the admin command");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const FEED_SECRET: &str = "whsec_crash_test_0123456789abcdef";
+
+/// Posts a SePay webhook (HMAC-signed now) for a credit of `amount` with memo
+/// `memo`; `true` when the gateway answered 200.
+async fn sepay_webhook(http: &reqwest::Client, base: &str, tx_id: i64, amount: i64, memo: &str) -> bool {
+    use appotapay_protocol::bankfeed::sepay;
+    let account = "113366668888";
+    let body = json!({"id": tx_id, "gateway": "VietinBank", "transactionDate": "2026-12-02 10:00:00",
+        "accountNumber": account, "code": null, "content": memo, "transferType": "in", "transferAmount": amount,
+        "accumulated": 0, "subAccount": null, "referenceCode": format!("FT{tx_id}"), "description": memo})
+    .to_string();
+    let ts = (appotapay_gateway::now_ms() / 1000).to_string();
+    let sig = sepay::sign(FEED_SECRET, &ts, body.as_bytes());
+    let path = format!("{base}/bank-feeds/sepay/{}", sandbox_partner::PARTNER_CODE);
+    let sent = http
+        .post(path)
+        .header(sepay::SIGNATURE_HEADER, sig)
+        .header(sepay::TIMESTAMP_HEADER, ts)
+        .body(body)
+        .send()
+        .await;
+    matches!(sent, Ok(r) if r.status() == 200)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_bank_feed_deliveries_loses_no_credit() {
+    const ORDERS: usize = 60;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data: PathBuf = dir.path().to_path_buf();
+    let port = free_port();
+    let http = client();
+    let merchant = Merchant::start(OK, Duration::ZERO).await;
+    let gw = GatewayProcess::start(&data, port, "0s,1s,1s,1s,1s", &http).await;
+    let code = sandbox_partner::PARTNER_CODE;
+    let feed = admin(
+        &data,
+        &["partner", "bank-feed", "add", "--code", code, "--provider", "sepay", "--hmac-secret", FEED_SECRET],
+    );
+    assert!(feed.contains("\"provider\":\"sepay\""), "{feed}");
+
+    let mut ids = Vec::new();
+    for i in 0..ORDERS {
+        let id = create(&http, &gw.base, &format!("feed-{i}"), &merchant.url).await.expect("created");
+        ids.push(id);
+    }
+    // Deliveries race with the SIGKILL.
+    let acked = Arc::new(AtomicUsize::new(0));
+    let mut racing = tokio::task::JoinSet::new();
+    for w in 0..6 {
+        let (http, base, acked) = (http.clone(), gw.base.clone(), acked.clone());
+        let mine: Vec<(usize, String)> = ids.iter().cloned().enumerate().skip(w).step_by(6).collect();
+        racing.spawn(async move {
+            for (i, id) in mine {
+                if sepay_webhook(&http, &base, 10_000 + i as i64, 10_000, &format!("CK {id}")).await {
+                    acked.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+    }
+    while acked.load(Ordering::SeqCst) < 15 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    gw.kill();
+    while racing.join_next().await.is_some() {}
+    let acked_at_kill = acked.load(Ordering::SeqCst);
+
+    // A credit recorded whose judging died with the process (as a kill between the two
+    // steps leaves it), for an order of its own: the stale pass judges it.
+    let extra = {
+        let store = appotapay_gateway::store::open(&db_url(&data)).await.expect("open the store");
+        let http = client();
+        let gw = GatewayProcess::start(&data, port, "0s,1s,1s,1s,1s", &http).await;
+        let extra = create(&http, &gw.base, "feed-extra", &merchant.url).await.expect("created");
+        gw.kill();
+        let credit = appotapay_gateway::domain::credit::NewCredit {
+            partner_code: code.to_owned(),
+            provider: appotapay_protocol::bankfeed::Provider::Sepay,
+            provider_tx_id: Some("99999".into()),
+            via: appotapay_gateway::domain::credit::Via::Webhook,
+            account: "113366668888".into(),
+            incoming: true,
+            amount: 10_000,
+            content: format!("CK {extra}"),
+            description: String::new(),
+            reference: "FT99999".into(),
+            booked_at: String::new(),
+            raw: "{}".into(),
+            status: appotapay_gateway::domain::credit::CreditStatus::Received,
+            reason: None,
+            received_at_ms: appotapay_gateway::now_ms() - 60_000,
+        };
+        store.insert_credit(&credit).await.expect("insert").expect("new");
+        extra
+    };
+
+    // Restart; the provider retries every delivery (those answered too: duplicates).
+    let http = client();
+    let gw = GatewayProcess::start(&data, port, "0s,1s,1s,1s,1s", &http).await;
+    for (i, id) in ids.iter().enumerate() {
+        assert!(sepay_webhook(&http, &gw.base, 10_000 + i as i64, 10_000, &format!("CK {id}")).await, "retry {i}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, st) = status(&http, &gw.base, "feed-extra").await;
+        if st["errorCode"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stale credit was never judged: {st}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for i in 0..ORDERS {
+        let (_, st) = status(&http, &gw.base, &format!("feed-{i}")).await;
+        assert_eq!(st["errorCode"], 0, "feed-{i}: {st}");
+    }
+    // Every paid order's IPN is delivered.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let delivered: HashSet<String> =
+            merchant.seen().into_iter().filter(|s| s.acknowledged).map(|s| s.trans_id).collect();
+        if ids.iter().chain([&extra]).all(|id| delivered.contains(id)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "IPNs missing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exit = gw.terminate().await;
+    assert!(exit.success(), "exit after SIGTERM: {exit}");
+    // Each transaction on record once, and each paid its order.
+    let listed = admin(&data, &["partner", "credits", "list", "--code", code, "--limit", "500"]);
+    let credits: Vec<Value> = listed.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(credits.len(), ORDERS + 1, "{listed}");
+    assert!(credits.iter().all(|c| c["status"] == "settled"), "{listed}");
+    eprintln!("bank feed crash test: {acked_at_kill} of {ORDERS} deliveries answered before the SIGKILL");
+}
