@@ -119,7 +119,8 @@ enum AccountCommand {
 #[derive(Debug, Subcommand)]
 enum FeedCommand {
     /// Add a bank feed watching the partner's collecting account; prints it as JSON.
-    /// Give exactly one webhook credential.
+    /// Give exactly one webhook credential. A credential given as `-` is read from
+    /// standard input.
     Add {
         /// Partner code.
         #[arg(long)]
@@ -399,6 +400,13 @@ async fn feed(gw: &Gateway, cmd: FeedCommand) -> Result<(), String> {
             reconcile_every,
             api_url,
         } => {
+            let (api_key, hmac_secret, checksum_key, secure_token, api_token) = (
+                from_stdin(api_key)?,
+                from_stdin(hmac_secret)?,
+                from_stdin(checksum_key)?,
+                from_stdin(secure_token)?,
+                from_stdin(api_token)?,
+            );
             let given = [
                 (FeedAuth::SepayApiKey, api_key),
                 (FeedAuth::SepayHmac, hmac_secret),
@@ -434,6 +442,19 @@ async fn feed(gw: &Gateway, cmd: FeedCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A credential given as `-` is read from standard input (one line), so that it
+/// appears in no process listing or shell history.
+fn from_stdin(value: Option<String>) -> Result<Option<String>, String> {
+    match value.as_deref() {
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| format!("reading a credential from stdin: {e}"))?;
+            Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+        }
+        _ => Ok(value),
+    }
 }
 
 async fn credits(config: Config, cmd: CreditsCommand) -> Result<(), String> {

@@ -560,6 +560,18 @@ async fn the_sandbox_rehearses_bank_feeds(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(state_of(&t, &id).await, State::Success);
     assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+    // A forged one, then the counters (the sandbox serves /metrics without a token).
+    let (s, _) =
+        post_feed(&t, &format!("/bank-feeds/sepay/{code}"), "{}", &[(sepay::SIGNATURE_HEADER, "sha256=00")]).await;
+    assert_eq!(s, 401);
+    let metrics = t.http.get(format!("{}/metrics", t.base)).send().await.expect("metrics").text().await.expect("text");
+    for name in [
+        "appotapay_bank_credits_received_total",
+        "appotapay_bank_credits_matched_total",
+        "appotapay_bank_feed_auth_failures_total",
+    ] {
+        assert!(metrics.contains(name), "{name} in {metrics}");
+    }
     t.shutdown().await;
 }
 
@@ -698,5 +710,133 @@ async fn reconciliation_catches_missed_webhooks(backend: Backend) {
     assert_eq!(credits.len(), 3, "{credits:?}");
     assert!(credits.iter().all(|c| c.status == CreditStatus::Settled && c.new.via.as_str() == "reconciliation"));
     assert_eq!(m.received().len(), 3);
+    t.shutdown().await;
+}
+
+/// Runs the real binary's admin command on `t`'s database (production, the test
+/// master key); its exit success and output.
+fn cli(t: &TestGateway, args: &[&str]) -> (bool, String) {
+    cli_with_stdin(t, args, "")
+}
+
+/// [`cli`] with `stdin` on the command's standard input.
+fn cli_with_stdin(t: &TestGateway, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let url = t.gw().config().database_url.clone();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_appotapay-gateway"))
+        .env_remove("APPOTAPAY_CONFIG")
+        .env("APPOTAPAY_DATABASE_URL", url)
+        .env("APPOTAPAY_DATA_DIR", t.dir.path())
+        .env("APPOTAPAY_MODE", "production")
+        .env("APPOTAPAY_MASTER_KEY", "22".repeat(32))
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the binary");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+on_both!(the_command_line_sets_up_accounts_feeds_and_handles_credits);
+async fn the_command_line_sets_up_accounts_feeds_and_handles_credits(backend: Backend) {
+    let t = production(backend).await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.partner("SHOPI", false).await;
+    let ok = |r: (bool, String)| {
+        assert!(r.0, "{}", r.1);
+        r.1
+    };
+    ok(cli(
+        &t,
+        &["partner", "account", "set", "--code", "SHOPI", "--bin", "970436", "--account", ACCOUNT, "--name", "SHOP A"],
+    ));
+    let shown = ok(cli(&t, &["partner", "account", "show", "--code", "SHOPI"]));
+    assert!(shown.contains(&format!("\"account\":\"{ACCOUNT}\"")) && shown.contains("SHOP A"), "{shown}");
+    for bad in [
+        vec!["partner", "account", "set", "--code", "SHOPI", "--bin", "97043", "--account", ACCOUNT, "--name", "X"],
+        vec!["partner", "account", "set", "--code", "NOBODY", "--bin", "970436", "--account", ACCOUNT, "--name", "X"],
+        vec!["partner", "bank-feed", "add", "--code", "SHOPI", "--provider", "casso", "--hmac-secret", "s"],
+        vec![
+            "partner",
+            "bank-feed",
+            "add",
+            "--code",
+            "SHOPI",
+            "--provider",
+            "sepay",
+            "--api-key",
+            "a",
+            "--hmac-secret",
+            "b",
+        ],
+        vec!["partner", "bank-feed", "add", "--code", "SHOPI", "--provider", "sepay"],
+        vec![
+            "partner",
+            "bank-feed",
+            "add",
+            "--code",
+            "SHOPI",
+            "--provider",
+            "sepay",
+            "--api-key",
+            "k",
+            "--api-token",
+            "t",
+        ],
+        vec!["partner", "bank-feed", "add", "--code", "NOBODY", "--provider", "sepay", "--api-key", "k"],
+    ] {
+        let (success, out) = cli(&t, &bad);
+        assert!(!success, "{bad:?} must fail: {out}");
+        assert!(out.contains("error") || out.contains("Usage"), "{bad:?}: {out}");
+    }
+    // The credential from standard input: it shows in no process listing.
+    let added = ok(cli_with_stdin(
+        &t,
+        &["partner", "bank-feed", "add", "--code", "SHOPI", "--provider", "sepay", "--hmac-secret", "-"],
+        &format!("{HMAC_SECRET}\n"),
+    ));
+    let feed: Value = serde_json::from_str(added.lines().find(|l| l.starts_with('{')).expect("line")).expect("JSON");
+    assert_eq!(feed["webhookPath"], "/bank-feeds/sepay/SHOPI");
+    let listed = ok(cli(&t, &["partner", "bank-feed", "list", "--code", "SHOPI"]));
+    assert!(listed.contains(feed["id"].as_str().expect("id")) && !listed.contains(HMAC_SECRET), "{listed}");
+
+    // Orders now name the account; an underpayment stays open until resolved.
+    let paid = qr_order(&t, &p, "cli-paid", 70_000, &m.url).await;
+    let short = qr_order(&t, &p, "cli-short", 70_000, &m.url).await;
+    assert_eq!(sepay_signed(&t, "SHOPI", &sepay_body(61, ACCOUNT, 70_000, &paid, "in")).await.0, 200);
+    assert_eq!(sepay_signed(&t, "SHOPI", &sepay_body(62, ACCOUNT, 7_000, &short, "in")).await.0, 200);
+    let open = ok(cli(&t, &["partner", "credits", "list", "--code", "SHOPI", "--status", "open"]));
+    let open: Vec<Value> =
+        open.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0]["reason"].clone(), open[0]["appotapayTransId"].clone()), (json!("underpaid"), json!(short)));
+    let id = open[0]["id"].to_string();
+    ok(cli(&t, &["credits", "resolve", &id, "--note", "7.000 VND paid back to the customer"]));
+    assert!(!cli(&t, &["credits", "resolve", &id, "--note", "again"]).0, "only open credits resolve");
+    let resolved = ok(cli(&t, &["partner", "credits", "list", "--code", "SHOPI", "--status", "resolved"]));
+    assert!(resolved.contains("7.000 VND paid back"), "{resolved}");
+
+    // A refund paid by hand, recorded from the command line.
+    let body = p.sign(
+        &signing::REFUND_REQUEST,
+        json!({"refundId": "cli-rf", "appotapayTransId": paid, "amount": 70_000, "reason": "doi y"}),
+    );
+    let (s, v, _) = t.post(&p, "/api/v1/transaction/refund", &body).await;
+    assert_eq!((s, v["data"]["status"].clone()), (200, json!("pending")), "{v}");
+    let rid = v["data"]["refundId"].as_str().expect("id").to_owned();
+    ok(cli(&t, &["refund", "mark", &rid, "--status", "success"]));
+    assert!(!cli(&t, &["refund", "mark", &rid, "--status", "error"]).0, "final already");
+    assert_eq!(t.gw().order_refunds(&paid).await.expect("refunds")[0].status.as_str(), "success");
+
+    // Removing the feed refuses its webhooks from then on.
+    ok(cli(&t, &["partner", "bank-feed", "remove", "--code", "SHOPI", "--id", feed["id"].as_str().expect("id")]));
+    assert_eq!(sepay_signed(&t, "SHOPI", &sepay_body(63, ACCOUNT, 70_000, &short, "in")).await.0, 401);
+    ok(cli(&t, &["partner", "account", "clear", "--code", "SHOPI"]));
+    assert!(cli(&t, &["partner", "account", "show", "--code", "SHOPI"]).1.contains("\"gatewayAccount\":true"));
     t.shutdown().await;
 }
