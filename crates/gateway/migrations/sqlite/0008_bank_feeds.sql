@@ -1,7 +1,7 @@
 -- Real QR payments from bank feeds: each partner's own collecting account, its bank
 -- feeds (credentials sealed under the master key, like partner secrets), and every
--- transaction a feed reported, kept once per provider transaction id with its raw
--- payload, whether it paid an order or not.
+-- transaction a feed reported, kept once per partner and provider transaction id with
+-- its raw payload, whether it paid an order or not.
 
 CREATE TABLE partner_accounts (
     partner_code  TEXT PRIMARY KEY REFERENCES partners (code),
@@ -49,8 +49,10 @@ CREATE TABLE bank_credits (
     received_at_ms INTEGER NOT NULL,
     decided_at_ms  INTEGER,
     resolved_at_ms INTEGER,
-    UNIQUE (provider, provider_tx_id)
+    UNIQUE (partner_code, provider, provider_tx_id)
 );
 
 CREATE INDEX bank_credits_partner ON bank_credits (partner_code, status);
+-- The same bank transfer reported through two feeds of one partner.
+CREATE INDEX bank_credits_transfer ON bank_credits (partner_code, account, reference, amount);
 CREATE INDEX bank_credits_received ON bank_credits (received_at_ms) WHERE status = 'received';

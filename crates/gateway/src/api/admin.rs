@@ -121,7 +121,8 @@ pub async fn list_credits(
     if !(1..=500).contains(&limit) {
         return error(StatusCode::BAD_REQUEST, "limit: 1 to 500");
     }
-    let query = CreditQuery { partner_code: q.partner.as_deref(), status, offset: q.offset, limit };
+    let partner = q.partner.as_deref().filter(|p| !p.is_empty());
+    let query = CreditQuery { partner_code: partner, status, offset: q.offset, limit };
     match gw.credits(&query).await {
         Ok(list) => Json(json!({ "credits": list.iter().map(credit_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),

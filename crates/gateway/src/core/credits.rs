@@ -15,7 +15,9 @@
 //! One that pays nothing stays on record as an open credit with its reason, for an
 //! operator; a crash between recording and judging leaves it `received`, and it is
 //! judged again when the provider retries (it saw no answer) or, at the latest, by
-//! the reconciliation job ([`Gateway::judge_stale_credits`]).
+//! the sweeper ([`Gateway::judge_stale_credits`]). The same bank transfer reported
+//! through two feeds of a partner (same account, bank reference, amount and
+//! direction) pays once: the later report is recorded as `ignored`.
 
 use super::{CoreError, Gateway, SettleDetails, Settlement, now_ms};
 use crate::config::CollectingAccount;
@@ -35,11 +37,15 @@ pub fn vietqr_payload(account: &CollectingAccount, amount: i64, trans_id: &str) 
     VietQr::dynamic(&account.bin, &account.account, amount, trans_id).encode().ok()
 }
 
+/// The shortest bank reference taken as naming one transfer (banks' references are
+/// 8 to 20 characters; anything shorter is no evidence).
+const MIN_REFERENCE: usize = 6;
+
 /// Bytes of an unreadable body kept for the operator.
 const KEPT_UNREADABLE: usize = 64 * 1024;
 
-/// How long a credit may stay `received` (recorded, not judged) before the
-/// reconciliation job judges it again. Far longer than judging takes, so that the
+/// How long a credit may stay `received` (recorded, not judged) before the sweeper
+/// judges it again. Far longer than judging takes, so that the
 /// job seldom does the request's work twice; and harmless when it does, since every
 /// change of a credit is a compare-and-set from `received` and the settlement it
 /// pays is one too.
@@ -59,7 +65,7 @@ pub enum CreditOutcome {
 
 /// A webhook as the feed endpoint received it: the headers a provider
 /// authenticates with, and the raw body.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct FeedRequest<'a> {
     /// `Authorization` (SePay API key).
     pub authorization: Option<&'a str>,
@@ -71,6 +77,16 @@ pub struct FeedRequest<'a> {
     pub secure_token: Option<&'a str>,
     /// The body, exactly as received.
     pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for FeedRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The credentials stay out of every log.
+        f.debug_struct("FeedRequest")
+            .field("timestamp", &self.timestamp)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the gateway did with one transaction of a feed.
@@ -177,10 +193,10 @@ impl Gateway {
             return Ok(FeedReceipt::Unauthorized);
         }
         let parsed = match provider {
-            Provider::Sepay => sepay::parse_webhook(req.body).map(|t| vec![t]),
-            Provider::Casso => casso::parse_webhook(req.body),
+            Provider::Sepay => sepay::parse_webhook(req.body).map(|t| (vec![t], Vec::new())),
+            Provider::Casso => casso::parse_webhook(req.body).map(|b| (b.transactions, b.rejected)),
         };
-        let transactions = match parsed {
+        let (transactions, rejected) = match parsed {
             Ok(t) => t,
             Err(e) => {
                 let why = e.to_string();
@@ -188,6 +204,10 @@ impl Gateway {
                 return Ok(FeedReceipt::Unreadable(why));
             }
         };
+        // A row that does not read is kept for the operator; the others still count.
+        for row in &rejected {
+            self.keep_unreadable(provider, partner_code, row.raw.as_bytes(), &row.error.to_string()).await?;
+        }
         let mut results = Vec::with_capacity(transactions.len());
         for tx in transactions {
             results.push(self.take_credit(partner_code, &tx, Via::Webhook).await?);
@@ -209,7 +229,11 @@ impl Gateway {
             if feed.auth.provider() != provider {
                 continue;
             }
-            let secret = self.open_feed_secret(&feed.partner_code, &feed.id, &feed.secret_enc)?;
+            let Ok(secret) = self.open_feed_secret(&feed.partner_code, &feed.id, &feed.secret_enc) else {
+                // One broken feed must not refuse the webhooks another feed accepts.
+                tracing::error!(feed = %feed.id, partner = %feed.partner_code, "bank feed credential does not decrypt");
+                continue;
+            };
             let ok = match feed.auth {
                 FeedAuth::SepayApiKey => sepay::verify_api_key(req.authorization, &secret).is_ok(),
                 FeedAuth::SepayHmac => {
@@ -284,8 +308,8 @@ impl Gateway {
             metrics::credit_received(tx.provider.as_str(), via.as_str(), "duplicate");
             // A retry of a delivery whose judging died with its node (the provider saw
             // no answer): judge it now rather than at the next stale pass.
-            if let Some(c) = self.store.find_credit(tx.provider.as_str(), &tx.id).await? {
-                if c.status == CreditStatus::Received && c.new.partner_code == partner_code {
+            if let Some(c) = self.store.find_credit(partner_code, tx.provider.as_str(), &tx.id).await? {
+                if c.status == CreditStatus::Received {
                     return self.judge_credit(c.id, &c.new).await;
                 }
             }
@@ -297,11 +321,31 @@ impl Gateway {
 
     /// Judges a recorded credit still `received` and applies the judgement.
     async fn judge_credit(&self, id: i64, c: &NewCredit) -> Result<CreditResult, CoreError> {
-        let collecting = self.collecting_account_of(&c.partner_code).await?;
+        // The same bank transfer, reported again through another feed of the partner
+        // (an account linked to both SePay and Casso): one payment, not two.
+        if c.reference.trim().len() >= MIN_REFERENCE {
+            if let Some(first) = self.store.same_transfer(id, c).await? {
+                let why = format!("same bank transfer as credit {}", first.id);
+                return Ok(
+                    if self.close_credit(id, CreditStatus::Ignored, Some(&why), first.trans_id.as_deref()).await? {
+                        metrics::credit_received(c.provider.as_str(), c.via.as_str(), "same_transfer");
+                        CreditResult::Duplicate
+                    } else {
+                        CreditResult::JudgedElsewhere
+                    },
+                );
+            }
+        }
         let ids = memo::trans_ids(&[&c.content, &c.description]);
         let order = match ids.as_slice() {
             [one] => self.store.get_order(one).await?,
             _ => None,
+        };
+        // The account the order's own VietQR named (a partner may have changed its
+        // account since), or the partner's current one.
+        let collecting = match order.as_ref().filter(|o| o.partner_code == c.partner_code && o.kind == OrderKind::Qr) {
+            Some(o) => self.order_account(o).await?,
+            None => self.collecting_account_of(&c.partner_code).await?,
         };
         let named = order.as_ref().map(|o| NamedOrder {
             trans_id: o.trans_id.as_str(),

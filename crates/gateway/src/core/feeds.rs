@@ -210,7 +210,10 @@ impl Gateway {
             if !self.store.take_reconciliation(&f.id, due, next).await? {
                 continue;
             }
-            let token = self.open_feed_secret(&f.partner_code, &f.id, sealed)?;
+            let Ok(token) = self.open_feed_secret(&f.partner_code, &f.id, sealed) else {
+                tracing::error!(feed = %f.id, partner = %f.partner_code, "bank feed API token does not decrypt");
+                continue;
+            };
             out.push(Poll {
                 feed_id: f.id.clone(),
                 partner_code: f.partner_code.clone(),

@@ -4,7 +4,8 @@
 //! every `reconcile_every`, this job reads the provider's transaction list of the
 //! last two days and hands every transaction to the same path as a webhook
 //! ([`Gateway::take_credit`]). What the webhook already delivered is recognised by
-//! its provider transaction id and records nothing.
+//! its provider transaction id and records nothing. (Credits whose judging died are
+//! the sweeper's: it runs whatever this job waits for.)
 //!
 //! The job is polite to the provider: one request at a time, at least
 //! [`PAGE_SPACING`] apart (SePay allows 3 a second), and a 429 answer's
@@ -85,11 +86,6 @@ pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
                 _ = shutdown.cancelled() => return,
             }
         }
-        match gw.judge_stale_credits().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(credits = n, "judged bank credits left unjudged"),
-            Err(e) => tracing::warn!(error = %e, "judging stale bank credits failed"),
-        }
     }
 }
 
@@ -106,6 +102,11 @@ async fn reconcile(gw: &Gateway, client: &reqwest::Client, poll: &Poll) {
         };
         match fetch(client, poll, &path).await {
             Fetch::Page(p) => {
+                for row in &p.rejected {
+                    // The webhook of the same transaction is kept as unreadable; a list
+                    // row is only logged, or every run would keep it again.
+                    tracing::warn!(feed = %poll.feed_id, error = %row.error, "unreadable row in a transaction list");
+                }
                 for tx in &p.transactions {
                     seen += 1;
                     match gw.take_credit(&poll.partner_code, tx, Via::Reconciliation).await {

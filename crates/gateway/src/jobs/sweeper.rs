@@ -7,8 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs until `shutdown` is cancelled: expires overdue orders, prunes used JWT ids
 /// (with the replay check on), forgets idempotency keys past their retention, moves
-/// on refunds whose next step is due (a bank's delayed answer) and settles the card
-/// payments an issuer kept processing.
+/// on refunds whose next step is due (a bank's delayed answer), judges again the bank
+/// credits whose judging died with a node, and settles the card payments an issuer
+/// kept processing.
 pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(gw.config().sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -36,6 +37,11 @@ pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
             Ok(0) => {}
             Ok(n) => tracing::info!(refunds = n, "moved refunds on"),
             Err(e) => tracing::warn!(error = %e, "refund sweep failed"),
+        }
+        match gw.judge_stale_credits().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(credits = n, "judged bank credits whose judging had died"),
+            Err(e) => tracing::warn!(error = %e, "judging stale bank credits failed"),
         }
         match gw.settle_due_processing().await {
             Ok(0) => {}

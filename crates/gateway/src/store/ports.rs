@@ -233,13 +233,22 @@ pub trait CreditStore: Send + Sync {
     /// Moves a due feed's next reconciliation from `due_ms` to `next_ms`; `false` if
     /// another node took it first.
     async fn take_reconciliation(&self, feed_id: &str, due_ms: i64, next_ms: i64) -> StoreResult<bool>;
-    /// Records a credit; its id, or `None` when the provider's transaction id is
-    /// already on record (a duplicate delivery: nothing is written).
+    /// Records a credit; its id, or `None` when the partner's provider transaction id
+    /// is already on record (a duplicate delivery: nothing is written).
     async fn insert_credit(&self, credit: &NewCredit) -> StoreResult<Option<i64>>;
     /// A credit by id.
     async fn get_credit(&self, id: i64) -> StoreResult<Option<Credit>>;
-    /// A credit by provider and the provider's transaction id.
-    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>>;
+    /// A partner's credit by provider and the provider's transaction id.
+    async fn find_credit(
+        &self,
+        partner_code: &str,
+        provider: &str,
+        provider_tx_id: &str,
+    ) -> StoreResult<Option<Credit>>;
+    /// The earliest credit other than `id` of the same partner for the same bank
+    /// transfer as `credit` (same account, bank reference, amount and direction): the
+    /// transfer reported again through another feed.
+    async fn same_transfer(&self, id: i64, credit: &NewCredit) -> StoreResult<Option<Credit>>;
     /// Judges a credit still `received`: `false` if it had been judged already.
     async fn decide_credit(
         &self,

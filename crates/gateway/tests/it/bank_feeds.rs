@@ -840,3 +840,74 @@ async fn the_command_line_sets_up_accounts_feeds_and_handles_credits(backend: Ba
     assert!(cli(&t, &["partner", "account", "show", "--code", "SHOPI"]).1.contains("\"gatewayAccount\":true"));
     t.shutdown().await;
 }
+
+on_both!(one_transfer_pays_once_and_one_odd_row_hides_nothing);
+async fn one_transfer_pays_once_and_one_odd_row_hides_nothing(backend: Backend) {
+    let t = production(backend).await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = shop(&t, "SHOPJ").await;
+    let q = shop(&t, "SHOPK").await;
+
+    // One transfer, reported by SePay and by Casso (the account linked to both): paid once.
+    let a = qr_order(&t, &p, "both-feeds", 33_000, &m.url).await;
+    let mut sepay = serde_json::from_str::<Value>(&sepay_body(4_242, ACCOUNT, 33_000, &a, "in")).expect("JSON");
+    sepay["referenceCode"] = json!("FT26336123456789");
+    assert_eq!(sepay_signed(&t, "SHOPJ", &sepay.to_string()).await.0, 200);
+    let mut casso_body = serde_json::from_str::<Value>(&casso_v2_body(4_242, ACCOUNT, 33_000, &a)).expect("JSON");
+    casso_body["data"]["reference"] = json!("FT26336123456789");
+    let casso_body = casso_body.to_string();
+    let sig = casso::sign_v2(CHECKSUM_KEY, appotapay_gateway::now_ms(), casso_body.as_bytes()).expect("sign");
+    assert_eq!(post_feed(&t, "/bank-feeds/casso/SHOPJ", &casso_body, &[(casso::SIGNATURE_HEADER, &sig)]).await.0, 200);
+    let (_, list) = admin_get(&t, "/admin/api/v1/credits?partner=SHOPJ").await;
+    let list = list["credits"].as_array().expect("credits").clone();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|c| c["status"] == "settled").count(), 1, "{list:?}");
+    let second = list.iter().find(|c| c["provider"] == "casso").expect("casso's");
+    assert_eq!(second["status"], "ignored", "not an open credit to pay back: {second}");
+    assert!(second["reason"].as_str().is_some_and(|r| r.starts_with("same bank transfer")), "{second}");
+
+    // Another partner's feed using the same provider id takes nothing from this one.
+    let b = qr_order(&t, &q, "same-id", 12_000, &m.url).await;
+    assert_eq!(sepay_signed(&t, "SHOPK", &sepay_body(4_242, ACCOUNT, 12_000, &b, "in")).await.0, 200);
+    assert_eq!(state_of(&t, &b).await, State::Success, "recorded for its own partner");
+
+    // Casso v1: one row that does not read is kept apart; the others settle.
+    let c = qr_order(&t, &p, "v1-ok", 21_000, &m.url).await;
+    let v1 = json!({"error": 0, "data": [
+        {"id": 9_001, "tid": "TF9001", "amount": "lots", "description": "?", "when": "2026-12-02", "bank_sub_acc_id": ACCOUNT},
+        {"id": 9_002, "tid": "TF9002", "amount": 21_000, "description": format!("DH {c}"), "when": "2026-12-02", "bank_sub_acc_id": ACCOUNT}
+    ]})
+    .to_string();
+    assert_eq!(
+        post_feed(&t, "/bank-feeds/casso/SHOPJ", &v1, &[(casso::SECURE_TOKEN_HEADER, SECURE_TOKEN)]).await.0,
+        200
+    );
+    assert_eq!(state_of(&t, &c).await, State::Success);
+    let (_, kept) = admin_get(&t, "/admin/api/v1/credits?partner=SHOPJ&status=unreadable").await;
+    let kept = kept["credits"].as_array().expect("credits").clone();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0]["raw"].as_str().is_some_and(|r| r.contains("lots")), "{kept:?}");
+
+    // An order keeps the account its VietQR names when the partner sets a new one.
+    let old = qr_order(&t, &p, "old-account", 44_000, &m.url).await;
+    t.gw()
+        .set_partner_account(
+            "SHOPJ",
+            BankAccount { bin: "970418".into(), account: "5550001111".into(), name: "SHOP A MOI".into() },
+        )
+        .await
+        .expect("new account");
+    let new = qr_order(&t, &p, "new-account", 44_000, &m.url).await;
+    assert_eq!(sepay_signed(&t, "SHOPJ", &sepay_body(4_300, "5550001111", 44_000, &old, "in")).await.0, 200);
+    assert_eq!(state_of(&t, &old).await, State::Pending, "paid into another account than its QR named");
+    assert_eq!(sepay_signed(&t, "SHOPJ", &sepay_body(4_301, ACCOUNT, 44_000, &old, "in")).await.0, 200);
+    assert_eq!(state_of(&t, &old).await, State::Success, "paid into the account its QR named");
+    assert_eq!(sepay_signed(&t, "SHOPJ", &sepay_body(4_302, "5550001111", 44_000, &new, "in")).await.0, 200);
+    assert_eq!(state_of(&t, &new).await, State::Success);
+    let (_, open) = admin_get(&t, "/admin/api/v1/credits?partner=SHOPJ&status=open").await;
+    assert_eq!(open["credits"][0]["reason"], "wrong_account");
+    // An empty partner filter lists every partner's.
+    let (_, all) = admin_get(&t, "/admin/api/v1/credits?partner=&limit=500").await;
+    assert!(all["credits"].as_array().is_some_and(|c| c.iter().any(|c| c["partnerCode"] == "SHOPK")));
+    t.shutdown().await;
+}

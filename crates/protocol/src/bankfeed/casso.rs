@@ -42,9 +42,9 @@
 //! absent, `null`, not after `page`, or after `totalPages` reads as "no next page".
 
 use super::{
-    AuthError, FeedTransaction, Object, ParseError, Provider, TIMESTAMP_TOLERANCE_S, TransactionsPage, as_object,
-    field, id_field, integer_opt, integer_req, parse_json, parse_object, parse_timestamp, query_escape, secret_matches,
-    split_signed, text_opt, text_or_empty, within,
+    AuthError, FeedTransaction, Object, ParseError, Provider, TIMESTAMP_TOLERANCE_S, TransactionsPage, WebhookBatch,
+    as_object, field, id_field, integer_opt, integer_req, parse_json, parse_object, parse_timestamp, query_escape,
+    secret_matches, split_rows, split_signed, text_opt, text_or_empty, within,
 };
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -320,21 +320,27 @@ fn check_error(o: &Object) -> Result<(), ParseError> {
     }
 }
 
-/// Parses a webhook body: v1 (`data` an array, one transaction per element) or v2
-/// (`data` one object). `error` other than 0 is [`ParseError::Refused`].
+/// Parses a webhook body: v1 (`data` an array, one transaction per element; a row
+/// that does not read is returned apart, the others still count) or v2 (`data` one
+/// object, which must read). `error` other than 0 is [`ParseError::Refused`].
 ///
 /// ```
 /// use appotapay_protocol::bankfeed::casso;
 /// let txs = casso::parse_webhook(br#"{"error":0,"data":[{"id":1,"tid":"TF80307914","amount":-200500,
 ///     "description":"DH35","when":"2020-11-02","bank_sub_acc_id":"123456789"}]}"#).unwrap();
-/// assert_eq!((txs[0].incoming, txs[0].amount), (false, 200_500));
+/// assert_eq!((txs.transactions[0].incoming, txs.transactions[0].amount), (false, 200_500));
 /// ```
-pub fn parse_webhook(body: &[u8]) -> Result<Vec<FeedTransaction>, ParseError> {
+pub fn parse_webhook(body: &[u8]) -> Result<WebhookBatch, ParseError> {
     let o = parse_object(body)?;
     check_error(&o)?;
     match o.get("data") {
-        Some(Value::Array(rows)) => rows.iter().map(|r| parse_row(r, "data")).collect(),
-        Some(row @ Value::Object(_)) => Ok(vec![parse_row(row, "data")?]),
+        Some(Value::Array(rows)) => {
+            let (transactions, rejected) = split_rows(rows, |r| parse_row(r, "data"));
+            Ok(WebhookBatch { transactions, rejected })
+        }
+        Some(row @ Value::Object(_)) => {
+            Ok(WebhookBatch { transactions: vec![parse_row(row, "data")?], rejected: vec![] })
+        }
         None | Some(Value::Null) => Err(field("data", "missing")),
         Some(_) => Err(field("data", "neither an object nor an array")),
     }
@@ -365,13 +371,13 @@ pub fn parse_transactions(body: &[u8]) -> Result<TransactionsPage, ParseError> {
     let data = as_object(o.get("data").ok_or(field("data", "missing"))?, "data")?;
     let records = data.get("records").ok_or(field("records", "missing"))?;
     let records = records.as_array().ok_or(field("records", "not an array"))?;
-    let transactions = records.iter().map(|r| parse_row(r, "records")).collect::<Result<Vec<_>, _>>()?;
+    let (transactions, rejected) = split_rows(records, |r| parse_row(r, "records"));
     let page = integer_opt(data, "page")?;
     let total = integer_opt(data, "totalPages")?;
     let next_page = integer_opt(data, "nextPage")?
         .filter(|&n| n >= 1 && page.is_none_or(|p| n > p) && total.is_none_or(|t| n <= t))
         .and_then(|n| u32::try_from(n).ok());
-    Ok(TransactionsPage { transactions, next_page })
+    Ok(TransactionsPage { transactions, rejected, next_page })
 }
 
 #[cfg(test)]
@@ -379,6 +385,25 @@ mod tests {
     use super::*;
     use crate::bankfeed::memo::trans_ids;
     use proptest::prelude::*;
+
+    /// The transactions of a webhook body, as before rows could be rejected apart.
+    fn pw(body: &[u8]) -> Result<Vec<FeedTransaction>, ParseError> {
+        parse_webhook(body).map(|b| b.transactions)
+    }
+
+    #[test]
+    fn a_bad_row_does_not_hide_the_others() {
+        let body = br#"{"error":0,"data":[{"id":1,"tid":"TF1","amount":1000,"description":"AP123456789012","when":"2020-11-02","bank_sub_acc_id":"1"},{"id":2,"tid":"TF2","amount":"lots","description":"x","bank_sub_acc_id":"1"},{"id":3,"tid":"TF3","amount":2000,"description":"y","when":"2020-11-02","bank_sub_acc_id":"1"}]}"#;
+        let batch = parse_webhook(body).expect("batch");
+        assert_eq!(batch.transactions.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["1", "3"]);
+        assert_eq!(batch.rejected.len(), 1);
+        assert!(batch.rejected[0].raw.contains("lots"));
+        let text = String::from_utf8_lossy(body);
+        let rows = &text[text.find('[').expect("rows")..text.len() - 1];
+        let list = format!(r#"{{"error":0,"data":{{"page":1,"records":{rows}}}}}"#);
+        let page = parse_transactions(list.as_bytes()).expect("page");
+        assert_eq!((page.transactions.len(), page.rejected.len()), (2, 1));
+    }
 
     const KEY: &str = "mgExMrjj4i7a1p8Cs6LmFbpCd8lbw4sSX4LZXPag7TKazeIogtR90tvWYTkwQbvs";
     const T: i64 = 1_727_948_258_788;
@@ -458,7 +483,7 @@ mod tests {
                 .map(|s| s.contains(&hex::encode(mac_v2(KEY, T, &utf8).finalize().into_bytes()))),
             Ok(true)
         );
-        let txs = parse_webhook(body.as_bytes()).unwrap_or_default();
+        let txs = pw(body.as_bytes()).unwrap_or_default();
         assert_eq!(trans_ids(&[&txs[0].content, &txs[0].description]), ["AP123456789012"]);
     }
 
@@ -476,7 +501,7 @@ mod tests {
 
     #[test]
     fn v2_webhook_parses() {
-        let txs = parse_webhook(BODY.as_bytes()).expect("v2 body");
+        let txs = pw(BODY.as_bytes()).expect("v2 body");
         let [t] = txs.as_slice() else { panic!("one transaction") };
         assert_eq!(t.provider, Provider::Casso);
         assert_eq!(t.id, "0");
@@ -500,7 +525,7 @@ mod tests {
         assert_eq!(verify_v1(Some(""), "eogrBiWqaq"), Err(AuthError::Missing));
         assert_eq!(verify_v1(None, "eogrBiWqaq"), Err(AuthError::Missing));
 
-        let txs = parse_webhook(V1_BODY.as_bytes()).expect("v1 body");
+        let txs = pw(V1_BODY.as_bytes()).expect("v1 body");
         let [t] = txs.as_slice() else { panic!("one transaction") };
         assert_eq!((t.id.as_str(), t.account.as_str(), t.incoming, t.amount), ("1", "123456789", true, 200_500));
         assert_eq!(
@@ -508,21 +533,18 @@ mod tests {
             ("DH35", "TF80307914", "2020-11-02")
         );
         let sub_only = V1_BODY.replace(r#","bank_sub_acc_id":"123456789""#, "").replace("\"123456789\"", "\"987\"");
-        assert_eq!(parse_webhook(sub_only.as_bytes()).map(|t| t[0].account.clone()), Ok("987".to_owned()));
+        assert_eq!(pw(sub_only.as_bytes()).map(|t| t[0].account.clone()), Ok("987".to_owned()));
     }
 
     #[test]
     fn outgoing_and_bad_bodies() {
         let out = V1_BODY.replace("200500", "-200500");
-        let txs = parse_webhook(out.as_bytes()).expect("outgoing");
+        let txs = pw(out.as_bytes()).expect("outgoing");
         assert_eq!((txs[0].incoming, txs[0].amount), (false, 200_500));
         let two =
             V1_BODY.replace("}]}", r#"},{"id":2,"tid":"T2","amount":-1,"description":"","when":"","subAccId":"1"}]}"#);
-        assert_eq!(parse_webhook(two.as_bytes()).map(|t| t.len()), Ok(2));
-        assert!(matches!(
-            parse_webhook(br#"{"error":1,"message":"bad","data":[]}"#),
-            Err(ParseError::Refused { code: 1, .. })
-        ));
+        assert_eq!(pw(two.as_bytes()).map(|t| t.len()), Ok(2));
+        assert!(matches!(pw(br#"{"error":1,"message":"bad","data":[]}"#), Err(ParseError::Refused { code: 1, .. })));
         for (body, fld) in [
             (V1_BODY.replace("200500", "200500.5"), "amount"),
             (V1_BODY.replace("200500", "\"200500\""), "amount"),
@@ -533,8 +555,13 @@ mod tests {
             (r#"{"error":0,"data":5}"#.to_owned(), "data"),
             (r#"{"error":"0","data":[]}"#.to_owned(), "error"),
         ] {
+            // A whole body that does not read is an error; a row that does not read is
+            // rejected apart, with the same reason.
             match parse_webhook(body.as_bytes()) {
                 Err(ParseError::Field { field, .. }) => assert_eq!(field, fld, "{body}"),
+                Ok(WebhookBatch { transactions, rejected }) if transactions.is_empty() && rejected.len() == 1 => {
+                    assert!(matches!(rejected[0].error, ParseError::Field { field, .. } if field == fld), "{body}")
+                }
                 other => panic!("{body}: {other:?}"),
             }
         }
@@ -583,7 +610,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(body in any::<Vec<u8>>(), sig in ".{0,200}", key in ".{0,20}", now in any::<i64>(), t in any::<i64>()) {
-            let _ = parse_webhook(&body);
+            let _ = pw(&body);
             let _ = parse_transactions(&body);
             let _ = verify_v1(Some(&sig), &key);
             let _ = verify_v2(Some(&sig), &body, &key, now);
@@ -593,7 +620,7 @@ mod tests {
         #[test]
         fn json_bodies_round_trip(desc in ".{0,40}", amount in any::<i64>(), id in any::<u64>(), t in 0i64..4_000_000_000_000, drift in -300_000i64..=300_000) {
             let body = serde_json::json!({"error": 0, "data": {"id": id, "description": desc, "amount": amount, "accountNumber": "1"}}).to_string();
-            let _ = parse_webhook(body.as_bytes());
+            let _ = pw(body.as_bytes());
             let list = serde_json::json!({"error": 0, "data": {"page": amount, "nextPage": id, "totalPages": amount, "records": [{"id": id, "description": desc, "amount": amount, "bankSubAccId": "1"}]}}).to_string();
             let _ = parse_transactions(list.as_bytes());
             let sig = sign_v2("k", t, body.as_bytes());

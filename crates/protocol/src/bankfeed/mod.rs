@@ -118,8 +118,43 @@ pub struct FeedTransaction {
 pub struct TransactionsPage {
     /// The page's transactions, in the provider's order.
     pub transactions: Vec<FeedTransaction>,
+    /// The rows that do not read: one odd row never hides the others.
+    pub rejected: Vec<RejectedRow>,
     /// The page to ask for next, if there is one.
     pub next_page: Option<u32>,
+}
+
+/// The transactions of a webhook body that carries several (Casso v1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookBatch {
+    /// The rows that read, in the body's order.
+    pub transactions: Vec<FeedTransaction>,
+    /// The rows that do not read.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// A row of a batch that does not read, with the reason, and the row as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The row's JSON, compact.
+    pub raw: String,
+    /// Why it does not read.
+    pub error: ParseError,
+}
+
+/// Splits rows into those that read and those that do not.
+pub(crate) fn split_rows<'v>(
+    rows: impl IntoIterator<Item = &'v serde_json::Value>,
+    parse: impl Fn(&'v serde_json::Value) -> Result<FeedTransaction, ParseError>,
+) -> (Vec<FeedTransaction>, Vec<RejectedRow>) {
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for row in rows {
+        match parse(row) {
+            Ok(t) => ok.push(t),
+            Err(error) => bad.push(RejectedRow { raw: row.to_string(), error }),
+        }
+    }
+    (ok, bad)
 }
 
 /// A body that is not what the provider documents.

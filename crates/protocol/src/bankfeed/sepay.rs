@@ -49,8 +49,8 @@
 
 use super::{
     AuthError, FeedTransaction, Object, ParseError, Provider, TIMESTAMP_TOLERANCE_S, TransactionsPage, as_object,
-    field, id_field, integer_opt, integer_req, parse_object, parse_timestamp, query_escape, secret_matches, text_opt,
-    text_or_empty, text_req, within,
+    field, id_field, integer_opt, integer_req, parse_object, parse_timestamp, query_escape, secret_matches, split_rows,
+    text_opt, text_or_empty, text_req, within,
 };
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -253,8 +253,8 @@ pub fn parse_transactions(body: &[u8]) -> Result<TransactionsPage, ParseError> {
         Some(other) => return Err(refused(&o, other)),
     }
     let rows = o.get("data").ok_or(field("data", "missing"))?.as_array().ok_or(field("data", "not an array"))?;
-    let transactions = rows.iter().map(parse_v2_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(TransactionsPage { transactions, next_page: next_page(&o)? })
+    let (transactions, rejected) = split_rows(rows, parse_v2_row);
+    Ok(TransactionsPage { transactions, rejected, next_page: next_page(&o)? })
 }
 
 fn refused(o: &Object, status: &Value) -> ParseError {
@@ -345,27 +345,28 @@ fn parse_legacy(o: &Object, rows: &Value) -> Result<TransactionsPage, ParseError
         }
     }
     let rows = rows.as_array().ok_or(field("transactions", "not an array"))?;
-    let mut transactions = Vec::with_capacity(rows.len());
-    for row in rows {
-        let r = as_object(row, "transactions")?;
-        let amount_in = legacy_amount(r, "amount_in")?;
-        let amount_out = legacy_amount(r, "amount_out")?;
-        let incoming = amount_in > 0;
-        transactions.push(FeedTransaction {
-            provider: Provider::Sepay,
-            id: id_field(r, "id", true)?,
-            account: text_req(r, "account_number")?,
-            incoming,
-            amount: if incoming { amount_in } else { amount_out },
-            content: text_or_empty(r, "transaction_content")?,
-            description: String::new(),
-            reference: text_or_empty(r, "reference_number")?,
-            booked_at: text_or_empty(r, "transaction_date")?,
-            code_hint: code_hint(r)?,
-            raw: row.to_string(),
-        });
-    }
-    Ok(TransactionsPage { transactions, next_page: None })
+    let (transactions, rejected) = split_rows(rows, parse_legacy_row);
+    Ok(TransactionsPage { transactions, rejected, next_page: None })
+}
+
+fn parse_legacy_row(row: &Value) -> Result<FeedTransaction, ParseError> {
+    let r = as_object(row, "transactions")?;
+    let amount_in = legacy_amount(r, "amount_in")?;
+    let amount_out = legacy_amount(r, "amount_out")?;
+    let incoming = amount_in > 0;
+    Ok(FeedTransaction {
+        provider: Provider::Sepay,
+        id: id_field(r, "id", true)?,
+        account: text_req(r, "account_number")?,
+        incoming,
+        amount: if incoming { amount_in } else { amount_out },
+        content: text_or_empty(r, "transaction_content")?,
+        description: String::new(),
+        reference: text_or_empty(r, "reference_number")?,
+        booked_at: text_or_empty(r, "transaction_date")?,
+        code_hint: code_hint(r)?,
+        raw: row.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -524,7 +525,7 @@ mod tests {
         assert_eq!(parse_transactions(no_flag.as_bytes()).map(|p| p.next_page), Ok(Some(2)));
         assert_eq!(
             parse_transactions(br#"{"status":"success","data":[]}"#),
-            Ok(TransactionsPage { transactions: vec![], next_page: None })
+            Ok(TransactionsPage { transactions: vec![], rejected: vec![], next_page: None })
         );
         assert!(matches!(
             parse_transactions(br#"{"status":"error","message":"Unauthenticated","error_code":"x"}"#),
@@ -532,7 +533,8 @@ mod tests {
         ));
         assert!(matches!(parse_transactions(br#"{"status":"success"}"#), Err(ParseError::Field { field: "data", .. })));
         let bad_amount = body.replace(r#""amount_in":50000"#, r#""amount_in":"50000""#);
-        assert!(matches!(parse_transactions(bad_amount.as_bytes()), Err(ParseError::Field { field: "amount_in", .. })));
+        let page = parse_transactions(bad_amount.as_bytes()).expect("the page reads");
+        assert!(matches!(&page.rejected[..], [r] if matches!(r.error, ParseError::Field { field: "amount_in", .. })));
     }
 
     #[test]
@@ -544,7 +546,8 @@ mod tests {
         assert_eq!((t.id.as_str(), t.incoming, t.amount), ("49682", true, 18_067_000));
         assert_eq!(t.reference, "677760.050523.080001");
         let fractional = String::from_utf8_lossy(body).replace("18067000.00", "18067000.50");
-        assert!(parse_transactions(fractional.as_bytes()).is_err());
+        let page = parse_transactions(fractional.as_bytes()).expect("the page reads");
+        assert_eq!((page.transactions.len(), page.rejected.len()), (0, 1), "the fractional row is rejected apart");
     }
 
     #[test]

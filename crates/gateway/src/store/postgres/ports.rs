@@ -474,12 +474,22 @@ impl CreditStore for PgStore {
         first(&self.pool, credits::GET_CREDIT.postgres(), &args![id], credits::credit_from_row).await
     }
 
-    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>> {
-        if impossible_key(&[provider, provider_tx_id]) {
+    async fn find_credit(
+        &self,
+        partner_code: &str,
+        provider: &str,
+        provider_tx_id: &str,
+    ) -> StoreResult<Option<Credit>> {
+        if impossible_key(&[partner_code, provider, provider_tx_id]) {
             return Ok(None);
         }
-        let args = args![provider, provider_tx_id];
+        let args = args![partner_code, provider, provider_tx_id];
         first(&self.pool, credits::FIND_CREDIT.postgres(), &args, credits::credit_from_row).await
+    }
+
+    async fn same_transfer(&self, id: i64, credit: &NewCredit) -> StoreResult<Option<Credit>> {
+        let args: Vec<_> = credits::same_transfer_params(id, credit).iter().map(storable_value).collect();
+        first(&self.pool, credits::SAME_TRANSFER.postgres(), &args, credits::credit_from_row).await
     }
 
     async fn decide_credit(

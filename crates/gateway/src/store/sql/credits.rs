@@ -1,8 +1,8 @@
 //! Partners' collecting accounts, bank feeds and bank credits: statements,
 //! parameters and row decoding.
 //!
-//! A credit is inserted once per `(provider, provider_tx_id)` ([`INSERT_CREDIT`]
-//! changes no row for one already on record, from any node), and every later change
+//! A credit is inserted once per `(partner_code, provider, provider_tx_id)`
+//! ([`INSERT_CREDIT`] changes no row for one already on record, from any node), and every later change
 //! of its status is a compare-and-set on the status it was judged from, so two
 //! nodes handling one transaction can never both use it.
 
@@ -74,7 +74,7 @@ const INSERT_CREDIT_COLUMNS: &str = "partner_code, provider, provider_tx_id, via
 pub static INSERT_CREDIT: Sql = Sql::new(|| {
     format!(
         "INSERT INTO bank_credits ({INSERT_CREDIT_COLUMNS}) VALUES ({}) \
-         ON CONFLICT (provider, provider_tx_id) DO NOTHING RETURNING id",
+         ON CONFLICT (partner_code, provider, provider_tx_id) DO NOTHING RETURNING id",
         super::placeholders(1, 15)
     )
 });
@@ -82,9 +82,21 @@ pub static INSERT_CREDIT: Sql = Sql::new(|| {
 /// A credit by id (`$1`).
 pub static GET_CREDIT: Sql = Sql::new(|| format!("SELECT {CREDIT_COLUMNS} FROM bank_credits WHERE id = $1"));
 
-/// A credit by provider (`$1`) and provider transaction id (`$2`).
-pub static FIND_CREDIT: Sql =
-    Sql::new(|| format!("SELECT {CREDIT_COLUMNS} FROM bank_credits WHERE provider = $1 AND provider_tx_id = $2"));
+/// A credit of the partner `$1` by provider (`$2`) and provider transaction id (`$3`).
+pub static FIND_CREDIT: Sql = Sql::new(|| {
+    format!(
+        "SELECT {CREDIT_COLUMNS} FROM bank_credits WHERE partner_code = $1 AND provider = $2 AND provider_tx_id = $3"
+    )
+});
+
+/// The earliest other credit (not `$5`) of the partner `$1` for the same bank transfer:
+/// account `$2`, bank reference `$3` (never empty), amount `$4`, direction `$6`.
+pub static SAME_TRANSFER: Sql = Sql::new(|| {
+    format!(
+        "SELECT {CREDIT_COLUMNS} FROM bank_credits WHERE partner_code = $1 AND account = $2 AND reference = $3 \
+         AND amount = $4 AND id <> $5 AND incoming = $6 AND status <> 'unreadable' ORDER BY id LIMIT 1"
+    )
+});
 
 /// Judges the credit `$1`, still `received`: status `$2`, reason `$3`, order `$4`,
 /// at `$5`.
@@ -187,6 +199,11 @@ pub fn credit_params(c: &NewCredit) -> Vec<Value<'_>> {
         &c.reason,
         c.received_at_ms
     ]
+}
+
+/// The parameters of [`SAME_TRANSFER`].
+pub fn same_transfer_params(id: i64, c: &NewCredit) -> Vec<Value<'_>> {
+    values![&c.partner_code, &c.account, &c.reference, c.amount, id, c.incoming]
 }
 
 /// A row of the credit statements ([`CREDIT_COLUMNS`]).

@@ -407,9 +407,19 @@ impl CreditStore for SqliteStore {
         self.read(move |c| first(&mut *prepared(c, &credits::GET_CREDIT)?, &args, credits::credit_from_row)).await
     }
 
-    async fn find_credit(&self, provider: &str, provider_tx_id: &str) -> StoreResult<Option<Credit>> {
-        let args = owned(values![provider, provider_tx_id]);
+    async fn find_credit(
+        &self,
+        partner_code: &str,
+        provider: &str,
+        provider_tx_id: &str,
+    ) -> StoreResult<Option<Credit>> {
+        let args = owned(values![partner_code, provider, provider_tx_id]);
         self.read(move |c| first(&mut *prepared(c, &credits::FIND_CREDIT)?, &args, credits::credit_from_row)).await
+    }
+
+    async fn same_transfer(&self, id: i64, credit: &NewCredit) -> StoreResult<Option<Credit>> {
+        let args = owned(credits::same_transfer_params(id, credit));
+        self.read(move |c| first(&mut *prepared(c, &credits::SAME_TRANSFER)?, &args, credits::credit_from_row)).await
     }
 
     async fn decide_credit(
