@@ -1,7 +1,8 @@
 //! The command line: `serve` (default), `partner …` (with collecting accounts, bank
-//! feeds and credits), `credits resolve`, `refund mark`, `migrate`.
+//! feeds and credits), `credits resolve`, `refund mark`, `conformance`, `migrate`.
 
 use crate::config::{Config, Overrides};
+use crate::core::conformance::ConformanceRun;
 use crate::core::{ByHand, CreditQuery, FeedInfo, Gateway, NewFeed, Rotated};
 use crate::crypto::random_token;
 use crate::domain::credit::{BankAccount, CreditStatus, FeedAuth};
@@ -56,6 +57,27 @@ enum Command {
     /// Refunds paid back by hand.
     #[command(subcommand)]
     Refund(RefundCommand),
+    /// Test a merchant's IPN handler (sandbox only): send its notify URL the
+    /// notifications of a pending order it created (a valid one, a retry, forgeries it
+    /// must refuse), judge the answers, then settle the order as a success. Exits 0
+    /// only when every case that must pass passed.
+    Conformance {
+        /// The partner's orderId (or the appotapayTransId) of a pending order.
+        #[arg(long)]
+        order_id: String,
+        /// The partner (default: the one of an appotapayTransId, else the sandbox partner).
+        #[arg(long)]
+        partner: Option<String>,
+        /// Send to this URL instead of the order's notifyUrl.
+        #[arg(long)]
+        notify_url: Option<String>,
+        /// Report format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "junit"])]
+        format: String,
+        /// Write the report to this file (standard output by default).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,8 +299,19 @@ pub async fn run(cli: Cli) -> i32 {
         // machine-readable. `serve` says it in its banner.
         eprintln!("mode: {}", config.mode.as_str());
     }
+    if let Command::Conformance { order_id, partner, notify_url, format, out } = command {
+        return match conformance(config, &order_id, partner.as_deref(), notify_url.as_deref(), &format, out).await {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        };
+    }
     let result = match command {
         Command::Serve => server::serve(config).await.map_err(|e| e.to_string()),
+        Command::Conformance { .. } => Ok(()),
         Command::Migrate => {
             server::open_admin(config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string())
         }
@@ -455,6 +488,35 @@ fn from_stdin(value: Option<String>) -> Result<Option<String>, String> {
         }
         _ => Ok(value),
     }
+}
+
+/// Runs the conformance cases; `Ok(passed)`, or why the run could not start.
+async fn conformance(
+    config: Config,
+    order: &str,
+    partner: Option<&str>,
+    notify_url: Option<&str>,
+    format: &str,
+    out: Option<PathBuf>,
+) -> Result<bool, String> {
+    let gw = server::open_admin(config).await.map_err(|e| e.to_string())?;
+    let poster = crate::notify::IpnPoster::new(gw.outbound().delivery_guard(), gw.config().ipn_timeout)
+        .map_err(|e| e.to_string())?;
+    let run = ConformanceRun { partner_code: partner, order, notify_url };
+    let report = gw.run_conformance(run, &poster).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    let text = match format {
+        "json" => format!("{:#}\n", report.to_json()),
+        "junit" => report.to_junit(),
+        _ => report.to_text(),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            eprint!("{}", report.to_text());
+        }
+        None => print!("{text}"),
+    }
+    Ok(report.passed())
 }
 
 async fn credits(config: Config, cmd: CreditsCommand) -> Result<(), String> {

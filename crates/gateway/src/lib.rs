@@ -26,8 +26,8 @@
 //! - Nothing imports an entry point, except [`cli`] → [`server`] → the others to
 //!   run them.
 //! - Adapters import only the domain and their own port (plus [`metrics`]).
-//! - [`config`] (typed settings), [`crypto`] (keys), [`metrics`] and [`now_ms`] are
-//!   leaves any layer may use.
+//! - [`config`] (typed settings), [`crypto`] (keys), [`metrics`], [`notify`] (the
+//!   POST of a notification) and [`now_ms`] are leaves any layer may use.
 //!
 //! `scripts/test` checks these rules on every run (`scripts/check-layers`).
 
@@ -41,6 +41,7 @@ pub mod crypto;
 pub mod domain;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod server;
 pub mod store;
 

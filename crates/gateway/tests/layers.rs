@@ -7,7 +7,8 @@
 //! - `core/` names no entry point and no adapter;
 //! - entry points (`api/`, `checkout/`, `jobs/`) name no other entry point, no store
 //!   and no acquirer adapter: they call the core;
-//! - the leaves (`config`, `crypto`, `metrics`) name no entry point and no core;
+//! - the leaves (`config`, `crypto`, `metrics`, `notify`) name no entry point and no
+//!   core;
 //! - only start-up (`config.rs` and `config/`, `server.rs`, `cli.rs`) looks at the
 //!   configured mode.
 //!
@@ -83,7 +84,7 @@ fn layer(rel: &str) -> &'static str {
         "store" | "acquirer" => "adapter",
         "core" => "core",
         "api" | "checkout" | "jobs" => "entry",
-        "config" | "crypto" | "metrics" => "leaf",
+        "config" | "crypto" | "metrics" | "notify" => "leaf",
         _ => "top",
     }
 }
@@ -91,7 +92,14 @@ fn layer(rel: &str) -> &'static str {
 fn allowed(layer: &str, own: &str, name: &str) -> bool {
     let top = name.split("::").next().unwrap_or_default();
     let entry = ["api", "checkout", "jobs", "cli", "server"];
-    let adapters = ["store::sqlite", "store::postgres", "store::sql", "acquirer::sandbox", "acquirer::unconnected"];
+    let adapters = [
+        "store::sqlite",
+        "store::postgres",
+        "store::sql",
+        "acquirer::sandbox",
+        "acquirer::unconnected",
+        "acquirer::bank_feeds",
+    ];
     match layer {
         "domain" => top == "domain",
         "adapter" => ["domain", "metrics", "now_ms"].contains(&top) || top == own,

@@ -58,7 +58,8 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     if gw.simulator().is_some() {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
-            .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit));
+            .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit))
+            .route("/api/v1/sandbox/conformance", post(sandbox::conformance));
     }
     api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer)).merge(feed_and_admin_routes())
 }

@@ -1,11 +1,13 @@
-//! The sandbox test-helper API (spec §7): settle a transaction with any outcome, or
-//! simulate the collecting bank's credit for a QR order. Only routed when the
+//! The sandbox test-helper API (spec §7): settle a transaction with any outcome,
+//! simulate the collecting bank's credit for a QR order, or run the IPN conformance
+//! cases against the merchant's IPN URL. Only routed when the
 //! acquirer is a simulator; what a simulated success records is the simulator's
 //! (`core::simulate`).
 
 use super::ApiError;
 use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
+use crate::core::conformance::{ConformanceError, ConformanceRun};
 use crate::core::simulate::Completion;
 use crate::core::{CreditOutcome, Gateway, Partner, Settlement};
 use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
@@ -106,6 +108,49 @@ pub async fn bank_credit(
         }
         CreditOutcome::AmountMismatch => {
             Err(f.err(ErrorCode::INVALID_AMOUNT, "the credited amount differs from the order's"))
+        }
+    }
+}
+
+/// The longest one case may take through the API: the twelve cases and the
+/// settlement stay within the request time limit. The command line waits the full
+/// IPN timeout per case.
+const API_CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `POST /api/v1/sandbox/conformance` with `{"orderId": …}` (and optionally
+/// `"notifyUrl"`): runs the IPN conformance cases against the caller's pending order
+/// and answers `{"errorCode":0,"message":…,"report":{…}}`; `report.passed` says
+/// whether every case that must pass passed.
+pub async fn conformance(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let order = f.required("orderId")?.to_owned();
+    let notify_url = value.get("notifyUrl").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned);
+    let timeout = gw.config().ipn_timeout.min(API_CASE_TIMEOUT);
+    let poster = crate::notify::IpnPoster::new(gw.outbound().delivery_guard(), timeout).map_err(|e| {
+        tracing::error!(error = %e, "conformance client");
+        ApiError::internal()
+    })?;
+    let run = ConformanceRun { partner_code: Some(&partner.code), order: &order, notify_url: notify_url.as_deref() };
+    match gw.run_conformance(run, &poster).await? {
+        Ok(report) => {
+            let body = serde_json::json!({
+                "errorCode": 0,
+                "message": ErrorCode::SUCCESS.message(lang),
+                "report": report.to_json(),
+            });
+            Ok((StatusCode::OK, Json(body)).into_response())
+        }
+        Err(ConformanceError::UnknownOrder(_) | ConformanceError::NoSimulator) => {
+            Err(f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no order of this partner has this orderId"))
+        }
+        Err(e @ (ConformanceError::NotPending { .. } | ConformanceError::BadUrl { .. })) => {
+            Err(f.err(ErrorCode::INVALID_PARAMS, e.to_string()))
         }
     }
 }

@@ -20,11 +20,13 @@
 //! - [`credits`]: VietQR payloads, bank-feed webhooks, and matching a bank credit
 //!   to its QR order; [`feeds`]: partners' collecting accounts and bank feeds;
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
+//!   [`conformance`]: the IPN conformance runner (sandbox only);
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`startup`]: the checks a node makes before it serves.
 
+pub mod conformance;
 pub mod credits;
 pub mod feeds;
 pub mod idempotency;

@@ -7,6 +7,7 @@
 //! - [`order`]: the order state machine ([`order::decide`]);
 //! - [`refund`]: the refund state machine, the ledger and the admission rule;
 //! - [`card`]: card brands, Luhn, the card month, masking;
+//! - [`conformance`]: the IPN conformance runner's cases and verdicts;
 //! - [`credit`]: bank accounts, bank feeds, and when a reported transfer pays a QR
 //!   order ([`credit::judge`]);
 //! - [`records`]: the records the store keeps and the core decides about;
@@ -16,6 +17,7 @@
 
 pub mod card;
 pub mod checkout;
+pub mod conformance;
 pub mod credit;
 pub mod delivery;
 pub mod idempotency;

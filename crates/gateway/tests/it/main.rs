@@ -12,6 +12,7 @@ mod bad_input;
 mod bank_feeds;
 mod browser;
 mod checkout;
+mod conformance;
 mod conn_limits;
 mod core_rules;
 mod crash;

@@ -1,130 +1,15 @@
 //! The IPN outbox worker.
 
-use super::resolver::GuardedResolver;
 use crate::core::{Gateway, now_ms};
 use crate::domain::outbound::OutboundGuard;
-use crate::domain::records::{AttemptRecord, IpnOutcome, OutboxItem};
+use crate::domain::records::{AttemptRecord, OutboxItem};
 use crate::metrics;
+use crate::notify::{self, post};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-
-/// Bytes of an answer kept with the attempt.
-const HEAD_BYTES: usize = 1024;
-/// Bytes of an answer read at most.
-const READ_CAP: usize = 4096;
-
-/// The outcome of one POST.
-#[derive(Debug)]
-struct Outcome {
-    delivered: bool,
-    http_status: Option<u16>,
-    error: Option<String>,
-    head: String,
-    outcome: IpnOutcome,
-}
-
-/// Builds the guarded HTTP client of IPN deliveries: no proxy, no redirects, a
-/// timeout per attempt, and a resolver that refuses non-allowed addresses.
-pub fn client(gw: &Gateway) -> Result<(reqwest::Client, Arc<OutboundGuard>), reqwest::Error> {
-    let guard = Arc::new(gw.outbound().delivery_guard());
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(gw.config().ipn_timeout)
-        .connect_timeout(gw.config().ipn_timeout)
-        .user_agent(concat!("appotapay-gateway/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
-        .build()?;
-    Ok((client, guard))
-}
-
-async fn post(client: &reqwest::Client, guard: &OutboundGuard, url: &str, body: &str) -> Outcome {
-    let fail = |outcome, error: String| Outcome {
-        delivered: false,
-        http_status: None,
-        error: Some(error),
-        head: String::new(),
-        outcome,
-    };
-    let parsed = match url::Url::parse(url) {
-        Ok(u) => u,
-        Err(e) => return fail(IpnOutcome::Blocked, format!("invalid URL: {e}")),
-    };
-    if let Err(e) = guard.check_url(&parsed) {
-        return fail(IpnOutcome::Blocked, e);
-    }
-    let resp = client
-        .post(parsed)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_owned())
-        .send()
-        .await;
-    let mut resp = match resp {
-        Ok(r) => r,
-        Err(e) if e.is_timeout() => return fail(IpnOutcome::Timeout, "timed out".into()),
-        Err(e) => return fail(IpnOutcome::ConnectError, error_chain(&e)),
-    };
-    let status = resp.status().as_u16();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut read_error = None;
-    while buf.len() < READ_CAP {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(READ_CAP - buf.len())]),
-            Ok(None) => break,
-            Err(e) => {
-                read_error =
-                    Some(if e.is_timeout() { "timed out reading the answer".to_owned() } else { error_chain(&e) });
-                break;
-            }
-        }
-    }
-    let head = String::from_utf8_lossy(&buf[..buf.len().min(HEAD_BYTES)]).into_owned();
-    if let Some(e) = read_error {
-        return Outcome {
-            delivered: false,
-            http_status: Some(status),
-            error: Some(e),
-            head,
-            outcome: IpnOutcome::Timeout,
-        };
-    }
-    let ok_body = serde_json::from_slice::<serde_json::Value>(&buf)
-        .ok()
-        .is_some_and(|v| v.get("status").and_then(|s| s.as_str()) == Some("ok"));
-    match (status, ok_body) {
-        (200, true) => {
-            Outcome { delivered: true, http_status: Some(200), error: None, head, outcome: IpnOutcome::Delivered }
-        }
-        (200, false) => Outcome {
-            delivered: false,
-            http_status: Some(200),
-            error: Some("the answer is not {\"status\":\"ok\"}".into()),
-            head,
-            outcome: IpnOutcome::BadBody,
-        },
-        (s, _) => Outcome {
-            delivered: false,
-            http_status: Some(s),
-            error: Some(format!("HTTP {s}")),
-            head,
-            outcome: IpnOutcome::HttpError,
-        },
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
-}
 
 async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundGuard>, item: OutboxItem) {
     let at_ms = now_ms();
@@ -159,7 +44,7 @@ async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundG
 
 /// Runs the worker until `shutdown` fires, then waits for deliveries in flight.
 pub async fn run(gw: Arc<Gateway>, shutdown: CancellationToken) {
-    let (client, guard) = match client(&gw) {
+    let (client, guard) = match notify::client(gw.outbound().delivery_guard(), gw.config().ipn_timeout) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the IPN client; IPN delivery is off");
