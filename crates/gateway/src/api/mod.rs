@@ -59,7 +59,13 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
             .route("/api/v1/sandbox/bank-credit", post(sandbox::bank_credit))
-            .route("/api/v1/sandbox/conformance", post(sandbox::conformance));
+            .route("/api/v1/sandbox/conformance", post(sandbox::conformance))
+            .route(
+                "/api/v1/sandbox/delivery-faults",
+                post(sandbox::add_delivery_fault).get(sandbox::delivery_faults).delete(sandbox::clear_delivery_faults),
+            )
+            .route("/api/v1/sandbox/clock", get(sandbox::clock))
+            .route("/api/v1/sandbox/clock/advance", post(sandbox::advance_clock));
     }
     api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer)).merge(feed_and_admin_routes())
 }

@@ -9,7 +9,9 @@ use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use crate::core::conformance::{ConformanceError, ConformanceRun};
 use crate::core::simulate::Completion;
+use crate::core::test_kit::{FaultRequest, KitError};
 use crate::core::{CreditOutcome, Gateway, Partner, Settlement};
+use crate::domain::test_kit::{DeliveryFault, FaultScript};
 use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
 use appotapay_protocol::{Amount, ErrorCode, Lang};
 use axum::Json;
@@ -152,5 +154,146 @@ pub async fn conformance(
         Err(e @ (ConformanceError::NotPending { .. } | ConformanceError::BadUrl { .. })) => {
             Err(f.err(ErrorCode::INVALID_PARAMS, e.to_string()))
         }
+    }
+}
+
+/// A delivery fault script as the API shows it.
+fn fault_json(f: &DeliveryFault) -> Value {
+    serde_json::json!({
+        "id": f.id,
+        "appotapayTransId": f.fault.trans_id,
+        "nextOrders": f.fault.remaining,
+        "twice": f.fault.script.twice,
+        "delaySeconds": f.fault.script.delay_ms / 1000,
+        "loseFirst": f.fault.script.lose_first,
+    })
+}
+
+fn kit_error(f: &Fields<'_>, e: KitError) -> ApiError {
+    match e {
+        KitError::UnknownOrder(_) | KitError::NoSimulator => {
+            f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no order of this partner has this appotapayTransId")
+        }
+        KitError::Invalid(why) => f.err(ErrorCode::INVALID_PARAMS, why),
+    }
+}
+
+/// An optional boolean field; `Err` names a wrong type.
+fn flag(f: &Fields<'_>, value: &Value, key: &str) -> Result<bool, ApiError> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(f.err(ErrorCode::INVALID_PARAMS, format!("{key} must be true or false"))),
+    }
+}
+
+/// An optional non-negative integer field.
+fn count(f: &Fields<'_>, value: &Value, key: &str) -> Result<Option<i64>, ApiError> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| f.err(ErrorCode::INVALID_PARAMS, format!("{key} must be a non-negative integer"))),
+    }
+}
+
+/// `POST /api/v1/sandbox/delivery-faults`: scripts how the IPNs of one order
+/// (`appotapayTransId`) or of the partner's next orders (`nextOrders`: how many;
+/// absent: until cleared) are delivered: `twice`, `delaySeconds`, `loseFirst`, any
+/// together. Answers the script with its `id`.
+pub async fn add_delivery_fault(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let trans_id = match value.get("appotapayTransId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => return Err(f.err(ErrorCode::INVALID_PARAMS, "appotapayTransId must be a non-empty string")),
+    };
+    let delay = count(&f, &value, "delaySeconds")?.unwrap_or(0);
+    let script = FaultScript {
+        twice: flag(&f, &value, "twice")?,
+        delay_ms: delay.saturating_mul(1000),
+        lose_first: flag(&f, &value, "loseFirst")?,
+    };
+    let req = FaultRequest { trans_id, next_orders: count(&f, &value, "nextOrders")?, script };
+    match gw.add_delivery_fault(&partner.code, req).await? {
+        Ok(fault) => Ok(Json(serde_json::json!({
+            "errorCode": 0,
+            "message": ErrorCode::SUCCESS.message(lang),
+            "fault": fault_json(&fault),
+        }))
+        .into_response()),
+        Err(e) => Err(kit_error(&f, e)),
+    }
+}
+
+/// `GET /api/v1/sandbox/delivery-faults`: the partner's scripts still to be used.
+pub async fn delivery_faults(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+) -> Result<Response, ApiError> {
+    let faults = gw.delivery_faults(&partner.code).await?;
+    Ok(Json(serde_json::json!({
+        "errorCode": 0,
+        "message": ErrorCode::SUCCESS.message(lang),
+        "faults": faults.iter().map(fault_json).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `DELETE /api/v1/sandbox/delivery-faults`: forgets the partner's scripts.
+pub async fn clear_delivery_faults(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+) -> Result<Response, ApiError> {
+    let cleared = gw.clear_delivery_faults(&partner.code).await?;
+    Ok(Json(serde_json::json!({"errorCode": 0, "message": ErrorCode::SUCCESS.message(lang), "cleared": cleared}))
+        .into_response())
+}
+
+/// `GET /api/v1/sandbox/clock`: `{"errorCode":0,"now":<unix seconds>}`, the calling
+/// partner's test clock.
+pub async fn clock(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+) -> Result<Response, ApiError> {
+    match gw.partner_now(&partner.code).await? {
+        Ok(now) => Ok(Json(
+            serde_json::json!({"errorCode": 0, "message": ErrorCode::SUCCESS.message(lang), "now": now / 1000}),
+        )
+        .into_response()),
+        Err(_) => Err(ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang)),
+    }
+}
+
+/// `POST /api/v1/sandbox/clock/advance` with `{"seconds": N}`: moves the calling
+/// partner's test clock ahead; answers the clock as [`clock`] does.
+pub async fn advance_clock(
+    State(gw): State<Arc<Gateway>>,
+    AuthPartner(partner): AuthPartner,
+    ReqLang(lang): ReqLang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = fields::json_object(body, lang)?;
+    let f = Fields::new(&value, lang);
+    let Some(seconds) = value.get("seconds").and_then(Value::as_i64) else {
+        return Err(f.err(ErrorCode::INVALID_PARAMS, "seconds must be an integer"));
+    };
+    match gw.advance_clock(&partner.code, seconds).await? {
+        Ok(now) => Ok(Json(
+            serde_json::json!({"errorCode": 0, "message": ErrorCode::SUCCESS.message(lang), "now": now / 1000}),
+        )
+        .into_response()),
+        Err(e) => Err(kit_error(&f, e)),
     }
 }

@@ -24,6 +24,7 @@
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
+//! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
@@ -41,6 +42,7 @@ pub mod results;
 pub mod settle;
 pub mod simulate;
 pub mod startup;
+pub mod test_kit;
 
 pub use credits::{CreditOutcome, CreditQuery, CreditResult, FeedReceipt, FeedRequest};
 pub use feeds::{FeedInfo, NewFeed, Poll, SetupError};

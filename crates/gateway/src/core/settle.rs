@@ -108,12 +108,16 @@ impl Gateway {
             return Ok(None);
         }
         let body = serde_json::to_string(&self.notification(&p, updated)).unwrap_or_default();
-        Ok(Some(NewOutbox {
+        let mut row = NewOutbox {
             partner_code: p.code.clone(),
             url: updated.notify_url.clone(),
             body,
             first_attempt_at_ms: now + self.config.ipn_schedule.first().map_or(0, |d| d.as_millis() as i64),
-        }))
+            lose_attempts: 0,
+            again_after_ms: None,
+        };
+        self.apply_delivery_fault(&mut row, updated).await?;
+        Ok(Some(row))
     }
 
     /// Finalises overdue pending orders; returns how many it expired.

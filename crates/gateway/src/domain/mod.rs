@@ -13,6 +13,7 @@
 //! - [`records`]: the records the store keeps and the core decides about;
 //! - [`delivery`]: how IPN deliveries stand and how attempts end;
 //! - [`outbound`]: which addresses IPNs may reach;
+//! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`idempotency`]: what a request with a used `Idempotency-Key` gets.
 
 pub mod card;
@@ -25,3 +26,4 @@ pub mod order;
 pub mod outbound;
 pub mod records;
 pub mod refund;
+pub mod test_kit;

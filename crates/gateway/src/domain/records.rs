@@ -251,6 +251,12 @@ pub struct NewOutbox {
     pub body: String,
     /// When the first attempt is due.
     pub first_attempt_at_ms: i64,
+    /// How many first attempts are lost: recorded as failed, never sent (a sandbox
+    /// delivery fault; 0 otherwise).
+    pub lose_attempts: u32,
+    /// A second, identical delivery due this much after the first (a sandbox
+    /// delivery fault; `None` otherwise).
+    pub again_after_ms: Option<i64>,
 }
 
 /// A claimed outbox row.
@@ -268,6 +274,9 @@ pub struct OutboxItem {
     pub body: String,
     /// Number of this attempt, from 1.
     pub attempt: u32,
+    /// This attempt is lost on purpose (a sandbox delivery fault): record it as
+    /// failed without sending anything.
+    pub lost: bool,
 }
 
 /// One delivery attempt.

@@ -8,6 +8,7 @@ use super::StoreResult;
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
+use crate::domain::test_kit::{DeliveryFault, NewFault};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -24,6 +25,7 @@ pub trait Store:
     + MetaStore
     + IdempotencyStore
     + CreditStore
+    + TestKitStore
     + Send
     + Sync
     + 'static
@@ -270,4 +272,26 @@ pub trait CreditStore: Send + Sync {
     ) -> StoreResult<Vec<Credit>>;
     /// Credits still `received` since before `before_ms`, oldest first.
     async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>>;
+}
+
+/// The sandbox's test kit: scripted delivery faults and per-partner test clocks,
+/// shared by every node on the database.
+#[async_trait]
+pub trait TestKitStore: Send + Sync {
+    /// Records a fault script; its id.
+    async fn insert_fault(&self, fault: &NewFault) -> StoreResult<i64>;
+    /// A partner's fault scripts, oldest first.
+    async fn partner_faults(&self, partner_code: &str) -> StoreResult<Vec<DeliveryFault>>;
+    /// Forgets a partner's fault scripts; how many.
+    async fn clear_faults(&self, partner_code: &str) -> StoreResult<u64>;
+    /// Takes the fault script that applies to an IPN of the partner's order (one for
+    /// the order, else one for the next orders), using it once, atomically: of
+    /// concurrent takers of a last use, one gets it.
+    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>>;
+    /// How far the partner's clock is ahead of real time, ms.
+    async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64>;
+    /// Moves the partner's clock `by_ms` ahead and every due time of the partner (see
+    /// [`crate::store::sql::test_kit::ADVANCE_STATEMENTS`]) that much earlier, in one
+    /// transaction; the new offset.
+    async fn advance_clock(&self, partner_code: &str, by_ms: i64) -> StoreResult<i64>;
 }

@@ -30,5 +30,6 @@ mod request_rules;
 mod rotation;
 mod safety;
 mod store_suite;
+mod test_kit;
 mod tokens;
 mod webdriver;

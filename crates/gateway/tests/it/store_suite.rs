@@ -124,6 +124,8 @@ fn outbox(trans_id: &str, due: i64) -> NewOutbox {
         url: "http://127.0.0.1:9/ipn".into(),
         body: format!(r#"{{"appotapayTransId":"{trans_id}","errorCode":0}}"#),
         first_attempt_at_ms: due,
+        lose_attempts: 0,
+        again_after_ms: None,
     }
 }
 

@@ -14,7 +14,19 @@ use tokio_util::sync::CancellationToken;
 async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundGuard>, item: OutboxItem) {
     let at_ms = now_ms();
     let started = Instant::now();
-    let out = post(&client, &guard, &item.url, &item.body).await;
+    let out = if item.lost {
+        // A sandbox delivery fault: this attempt is lost on the way, as networks do.
+        notify::Outcome {
+            delivered: false,
+            http_status: None,
+            error: Some("lost on purpose (a scripted sandbox delivery fault): not sent".into()),
+            head: String::new(),
+            outcome: crate::domain::records::IpnOutcome::ConnectError,
+            elapsed: Duration::ZERO,
+        }
+    } else {
+        post(&client, &guard, &item.url, &item.body).await
+    };
     let latency_ms = started.elapsed().as_millis() as i64;
     metrics::ipn_attempt(out.outcome.as_str());
     let next = gw.next_ipn_step(item.attempt, out.delivered);

@@ -8,18 +8,19 @@ use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCr
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::domain::refund::Refusal;
+use crate::domain::test_kit::{DeliveryFault, NewFault};
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::{
-    Sql, SqlRow, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds,
+    Sql, SqlRow, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, test_kit,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Queues an IPN and, at commit, notifies every listening node (`$7`: the channel).
+/// Queues an IPN and, at commit, notifies every listening node (`$8`: the channel).
 static QUEUE_AND_NOTIFY: Sql = Sql::new(|| {
-    format!("WITH queued AS ({} RETURNING id) SELECT pg_notify($7, '') FROM queued", outbox::INSERT_OUTBOX.postgres())
+    format!("WITH queued AS ({} RETURNING id) SELECT pg_notify($8, '') FROM queued", outbox::INSERT_OUTBOX.postgres())
 });
 
 /// Leases due rows and counts the attempt. SKIP LOCKED: rows another node is
@@ -159,10 +160,10 @@ impl OrderStore for PgStore {
             tx.rollback().await?;
             return Ok(false);
         }
-        if let Some(ob) = &ch.outbox {
+        for ob in ch.outbox.iter().flat_map(outbox::queued_rows) {
             // The notification is delivered to the listening nodes at commit, and not
             // at all if the transaction rolls back.
-            let mut args = outbox::outbox_params(&ch.trans_id, ob, ch.now_ms);
+            let mut args = outbox::outbox_params(&ch.trans_id, &ob, ch.now_ms);
             args.push(super::OUTBOX_CHANNEL.into());
             execute(&mut *tx, QUEUE_AND_NOTIFY.postgres(), &args).await?;
         }
@@ -526,5 +527,71 @@ impl CreditStore for PgStore {
 
     async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>> {
         all(&self.pool, credits::STALE_CREDITS.postgres(), &args![before_ms, limit], credits::credit_from_row).await
+    }
+}
+
+/// [`test_kit::FAULT_FOR`] with the row locked, so that concurrent takers of a
+/// fault's last use wait for each other.
+static FAULT_FOR_UPDATE: Sql = Sql::new(|| format!("{} FOR UPDATE", test_kit::FAULT_FOR.postgres()));
+
+#[async_trait]
+impl TestKitStore for PgStore {
+    async fn insert_fault(&self, fault: &NewFault) -> StoreResult<i64> {
+        let args: Vec<_> = test_kit::fault_params(fault).iter().map(storable_value).collect();
+        first(&self.pool, test_kit::INSERT_FAULT.postgres(), &args, |r| r.int(0))
+            .await?
+            .ok_or_else(|| crate::store::StoreError::Database("no id returned".into()))
+    }
+
+    async fn partner_faults(&self, partner_code: &str) -> StoreResult<Vec<DeliveryFault>> {
+        if impossible_key(&[partner_code]) {
+            return Ok(Vec::new());
+        }
+        all(&self.pool, test_kit::PARTNER_FAULTS.postgres(), &args![partner_code], test_kit::fault_from_row).await
+    }
+
+    async fn clear_faults(&self, partner_code: &str) -> StoreResult<u64> {
+        if impossible_key(&[partner_code]) {
+            return Ok(0);
+        }
+        execute(&self.pool, test_kit::CLEAR_FAULTS.postgres(), &args![partner_code]).await
+    }
+
+    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>> {
+        if impossible_key(&[partner_code, trans_id]) {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await?;
+        let found =
+            first(&mut *tx, FAULT_FOR_UPDATE.postgres(), &args![partner_code, trans_id], test_kit::fault_from_row)
+                .await?;
+        let Some(f) = found else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        if execute(&mut *tx, test_kit::USE_FAULT_DELETE.postgres(), &args![f.id]).await? == 0 {
+            execute(&mut *tx, test_kit::USE_FAULT_COUNT.postgres(), &args![f.id]).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(f))
+    }
+
+    async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64> {
+        if impossible_key(&[partner_code]) {
+            return Ok(0);
+        }
+        Ok(first(&self.pool, test_kit::CLOCK_OFFSET.postgres(), &args![partner_code], |r| r.int(0)).await?.unwrap_or(0))
+    }
+
+    async fn advance_clock(&self, partner_code: &str, by_ms: i64) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        for st in &test_kit::ADVANCE_STATEMENTS {
+            execute(&mut *tx, st.postgres(), &args![partner_code, by_ms]).await?;
+        }
+        let offset = first(&mut *tx, test_kit::ADVANCE_CLOCK.postgres(), &args![partner_code, by_ms], |r| r.int(0))
+            .await?
+            .ok_or_else(|| crate::store::StoreError::Database("no offset returned".into()))?;
+        tx.commit().await?;
+        Ok(offset)
     }
 }

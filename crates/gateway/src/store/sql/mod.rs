@@ -9,7 +9,7 @@
 //! for both drivers' rows. The statements sit by resource, beside the decoders of
 //! their rows and the pure decisions taken on what they read:
 //! [`partners`], [`orders`], [`outbox`], [`refunds`], [`checkout`], [`jwt_ids`],
-//! [`meta`], [`idempotency`], [`credits`].
+//! [`meta`], [`idempotency`], [`credits`], [`test_kit`].
 //!
 //! A text is used by both backends unless its name says otherwise: a backend adds
 //! only the clauses the other database lacks (`FOR UPDATE`, `SKIP LOCKED`,
@@ -26,6 +26,7 @@ pub mod params;
 pub mod partners;
 pub mod refunds;
 pub mod rows;
+pub mod test_kit;
 
 pub use params::Value;
 pub(crate) use params::{args, values};

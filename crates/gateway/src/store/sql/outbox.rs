@@ -11,12 +11,12 @@ use crate::store::{AttemptRecord, Delivery, DeliveryStatus, NewOutbox, NextStep,
 /// Queues an IPN ([`outbox_params`]).
 pub static INSERT_OUTBOX: Sql = Sql::new(|| {
     "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, \
-     locked_until_ms, created_at_ms) VALUES ($1, $2, $3, $4, 'pending', 0, $5, 0, $6)"
+     locked_until_ms, created_at_ms, lose_attempts) VALUES ($1, $2, $3, $4, 'pending', 0, $5, 0, $6, $7)"
         .into()
 });
 
 /// What a claim returns of each row, in [`claimed_from_row`]'s order.
-pub const CLAIMED_COLUMNS: &str = "id, trans_id, partner_code, url, body, attempts";
+pub const CLAIMED_COLUMNS: &str = "id, trans_id, partner_code, url, body, attempts, lose_attempts";
 
 /// Records an attempt: `$1` … `$7` of [`attempt_params`].
 pub static INSERT_ATTEMPT: Sql = Sql::new(|| {
@@ -62,7 +62,22 @@ pub static DELIVERY_ATTEMPTS: Sql = Sql::new(|| {
 /// The parameters of [`INSERT_OUTBOX`]: the IPN `ob` of the transaction `trans_id`,
 /// queued at `now_ms`.
 pub fn outbox_params<'a>(trans_id: &'a str, ob: &'a NewOutbox, now_ms: i64) -> Vec<Value<'a>> {
-    values![trans_id, &ob.partner_code, &ob.url, &ob.body, ob.first_attempt_at_ms, now_ms]
+    values![trans_id, &ob.partner_code, &ob.url, &ob.body, ob.first_attempt_at_ms, now_ms, ob.lose_attempts]
+}
+
+/// The rows an IPN is queued as: itself, and a second copy when a delivery fault
+/// says it is delivered twice.
+pub fn queued_rows(ob: &NewOutbox) -> Vec<NewOutbox> {
+    let mut rows = vec![NewOutbox { again_after_ms: None, ..ob.clone() }];
+    if let Some(after) = ob.again_after_ms {
+        rows.push(NewOutbox {
+            first_attempt_at_ms: ob.first_attempt_at_ms.saturating_add(after),
+            lose_attempts: 0,
+            again_after_ms: None,
+            ..ob.clone()
+        });
+    }
+    rows
 }
 
 /// The parameters of [`INSERT_ATTEMPT`] (the first seven) and [`FINISH_OUTBOX_ROW`]
@@ -97,6 +112,7 @@ pub fn claimed_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<OutboxItem> {
         url: r.text(3)?,
         body: r.text(4)?,
         attempt: r.u32(5, "attempts")?,
+        lost: r.int(5)? <= r.int(6)?,
     })
 }
 

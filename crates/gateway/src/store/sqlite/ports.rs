@@ -6,12 +6,13 @@ use super::{SqliteStore, all, execute, exists, first};
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
+use crate::domain::test_kit::{DeliveryFault, NewFault};
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;
 use crate::store::sql::{
-    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, values,
+    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, test_kit, values,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -106,7 +107,12 @@ impl OrderStore for SqliteStore {
 
     async fn apply_change(&self, ch: &StateChange) -> StoreResult<bool> {
         let args = owned(orders::change_params(ch));
-        let queued = ch.outbox.as_ref().map(|ob| owned(outbox::outbox_params(&ch.trans_id, ob, ch.now_ms)));
+        let queued: Vec<_> = ch
+            .outbox
+            .iter()
+            .flat_map(outbox::queued_rows)
+            .map(|ob| owned(outbox::outbox_params(&ch.trans_id, &ob, ch.now_ms)))
+            .collect();
         let credit = ch.credit_id.map(|id| owned(values![id, &ch.trans_id, ch.now_ms]));
         self.write(move |c| {
             // The single writer: nothing changes the credit between this read and the
@@ -122,8 +128,8 @@ impl OrderStore for SqliteStore {
             if let Some(credit) = &credit {
                 execute(&mut *prepared(c, &credits::CREDIT_SETTLED)?, credit)?;
             }
-            if let Some(queued) = queued {
-                execute(&mut *prepared(c, &outbox::INSERT_OUTBOX)?, &queued)?;
+            for row in &queued {
+                execute(&mut *prepared(c, &outbox::INSERT_OUTBOX)?, row)?;
             }
             Ok(true)
         })
@@ -454,5 +460,62 @@ impl CreditStore for SqliteStore {
     async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>> {
         let args = args![before_ms, limit];
         self.read(move |c| all(&mut *prepared(c, &credits::STALE_CREDITS)?, &args, credits::credit_from_row)).await
+    }
+}
+
+#[async_trait]
+impl TestKitStore for SqliteStore {
+    async fn insert_fault(&self, fault: &NewFault) -> StoreResult<i64> {
+        let args = owned(test_kit::fault_params(fault));
+        self.write(move |c| {
+            first(&mut *prepared(c, &test_kit::INSERT_FAULT)?, &args, |r| r.int(0))?
+                .ok_or_else(|| crate::store::StoreError::Database("no id returned".into()))
+        })
+        .await
+    }
+
+    async fn partner_faults(&self, partner_code: &str) -> StoreResult<Vec<DeliveryFault>> {
+        let args = owned(values![partner_code]);
+        self.read(move |c| all(&mut *prepared(c, &test_kit::PARTNER_FAULTS)?, &args, test_kit::fault_from_row)).await
+    }
+
+    async fn clear_faults(&self, partner_code: &str) -> StoreResult<u64> {
+        let args = owned(values![partner_code]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &test_kit::CLEAR_FAULTS)?, &args)? as u64)).await
+    }
+
+    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>> {
+        let args = owned(values![partner_code, trans_id]);
+        // One job of the single writer: nothing uses the fault between the read and
+        // the update.
+        self.write(move |c| {
+            let Some(f) = first(&mut *prepared(c, &test_kit::FAULT_FOR)?, &args, test_kit::fault_from_row)? else {
+                return Ok(None);
+            };
+            let id = args![f.id];
+            if execute(&mut *prepared(c, &test_kit::USE_FAULT_DELETE)?, &id)? == 0 {
+                execute(&mut *prepared(c, &test_kit::USE_FAULT_COUNT)?, &id)?;
+            }
+            Ok(Some(f))
+        })
+        .await
+    }
+
+    async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64> {
+        let args = owned(values![partner_code]);
+        self.read(move |c| Ok(first(&mut *prepared(c, &test_kit::CLOCK_OFFSET)?, &args, |r| r.int(0))?.unwrap_or(0)))
+            .await
+    }
+
+    async fn advance_clock(&self, partner_code: &str, by_ms: i64) -> StoreResult<i64> {
+        let args = owned(values![partner_code, by_ms]);
+        self.write(move |c| {
+            for st in &test_kit::ADVANCE_STATEMENTS {
+                execute(&mut *prepared(c, st)?, &args)?;
+            }
+            first(&mut *prepared(c, &test_kit::ADVANCE_CLOCK)?, &args, |r| r.int(0))?
+                .ok_or_else(|| crate::store::StoreError::Database("no offset returned".into()))
+        })
+        .await
     }
 }
