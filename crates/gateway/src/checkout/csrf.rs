@@ -30,6 +30,8 @@ pub enum Purpose {
     Cancel,
     /// Sandbox: simulate the QR transfer.
     Simulate,
+    /// Sandbox: script the IPN's delivery faults.
+    Faults,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Purpose::Back => "back",
             Purpose::Cancel => "cancel",
             Purpose::Simulate => "simulate",
+            Purpose::Faults => "faults",
         }
     }
 }

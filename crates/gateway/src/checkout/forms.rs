@@ -25,6 +25,25 @@ pub struct LinkForm {
     pub csrf: String,
 }
 
+/// The sandbox's delivery-fault controls: checkboxes (present when ticked) and a
+/// delay in seconds.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FaultsForm {
+    /// `tran` of the payment link.
+    pub tran: String,
+    /// `sign` of the payment link.
+    pub sign: String,
+    /// CSRF token.
+    pub csrf: String,
+    /// Deliver twice.
+    pub twice: Option<String>,
+    /// Lose the first attempt.
+    pub lose_first: Option<String>,
+    /// Deliver late, seconds.
+    pub delay: String,
+}
+
 /// A post carrying one chosen value (method or bank).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]

@@ -74,7 +74,7 @@ macro_rules! try_page {
 }
 
 /// Answers a post on an order that is no longer at a form's step: its page.
-fn to_page(ctx: &Ctx, ui: UiLang) -> Response {
+pub(super) fn to_page(ctx: &Ctx, ui: UiLang) -> Response {
     see_other(&ctx.link.process(), ctx.form_origin().as_deref(), ui)
 }
 

@@ -10,7 +10,7 @@
 //! answers the "cannot take payments now" page instead ([`Problem::Locked`]).
 
 use super::csrf::{self, Purpose};
-use super::forms::{CardForm, ChoiceForm, LinkForm, OtpForm};
+use super::forms::{CardForm, ChoiceForm, FaultsForm, LinkForm, OtpForm};
 use super::lang::UiLang;
 use super::respond::{Problem, problem_page, redirect_origin};
 use crate::core::{Gateway, Partner};
@@ -54,6 +54,8 @@ pub(super) struct Ctx {
     pub(super) checkout: Option<Checkout>,
     /// The account a QR order's VietQR names.
     pub(super) account: Option<crate::domain::credit::BankAccount>,
+    /// Sandbox: the delivery faults scripted for the order's IPN.
+    pub(super) faults: Option<crate::domain::test_kit::FaultScript>,
 }
 
 impl Ctx {
@@ -79,7 +81,16 @@ pub(super) async fn load(gw: &Gateway, tran: &str, sign: &str) -> Result<Ctx, Pr
         crate::domain::records::OrderKind::Qr => Some(gw.order_account(&order).await?),
         crate::domain::records::OrderKind::Bank => None,
     };
-    Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout, account })
+    let faults = match gw.simulator() {
+        Some(_) => gw
+            .delivery_faults(&order.partner_code)
+            .await?
+            .into_iter()
+            .find(|f| f.fault.trans_id.as_deref() == Some(order.trans_id.as_str()))
+            .map(|f| f.fault.script),
+        None => None,
+    };
+    Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout, account, faults })
 }
 
 /// `load` for a form post, after the CSRF checks.
@@ -148,7 +159,7 @@ macro_rules! link_fields {
     )*};
 }
 
-link_fields!(LinkForm, ChoiceForm, CardForm, OtpForm);
+link_fields!(LinkForm, ChoiceForm, CardForm, OtpForm, FaultsForm);
 
 /// What a form post does: the form it carries and the CSRF purpose its token must
 /// be for. A marker type per action, since several actions share a form type.
@@ -186,6 +197,8 @@ actions! {
     Cancel(LinkForm) => Cancel;
     /// Sandbox: simulate the QR transfer.
     Simulate(LinkForm) => Simulate;
+    /// Sandbox: script the IPN's delivery faults.
+    ScriptFaults(FaultsForm) => Faults;
 }
 
 /// A form post of action `A`, checked, with its order: the form is parsed first (a

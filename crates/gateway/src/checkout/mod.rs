@@ -25,6 +25,7 @@
 
 pub mod assets;
 pub mod csrf;
+pub mod faults;
 pub mod forms;
 mod handlers;
 pub mod i18n;
@@ -45,7 +46,8 @@ pub use handlers::qr_png;
 pub use render::bin_bank_name;
 
 /// The checkout's routes, to merge into the gateway's router. The "simulate bank
-/// transfer" button's endpoint exists only with a simulated bank.
+/// transfer" button's and the delivery-fault controls' endpoints exist only with a
+/// simulated bank.
 pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
     let mut r = Router::new()
         .route("/bank/payment/process", get(handlers::process))
@@ -60,7 +62,9 @@ pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
         .route("/qr/{file}", get(handlers::qr_image))
         .route("/assets/{file}", get(assets::asset));
     if gw.simulator().is_some() {
-        r = r.route("/bank/payment/qr/simulate", post(handlers::simulate_transfer));
+        r = r
+            .route("/bank/payment/qr/simulate", post(handlers::simulate_transfer))
+            .route("/bank/payment/faults", post(faults::script));
     }
     r
 }

@@ -51,6 +51,14 @@ fn order_chrome(gw: &Gateway, ctx: &Ctx, ui: UiLang, countdown: bool) -> Chrome 
         cancel: csrf::token(gw, id, Purpose::Cancel),
         simulate: csrf::token(gw, id, Purpose::Simulate),
     };
+    if c.sandbox {
+        let t = super::faults::texts(ui.lang);
+        c.faults = Some(super::faults::FaultsBox {
+            t,
+            token: csrf::token(gw, id, Purpose::Faults),
+            scripted: ctx.faults.as_ref().map(|s| super::faults::describe(t, s)).filter(|d| !d.is_empty()),
+        });
+    }
     c
 }
 

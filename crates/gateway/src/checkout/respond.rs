@@ -100,6 +100,7 @@ pub(super) fn chrome(gw: &Gateway, ui: UiLang, lang_url: Option<String>) -> Chro
         lang: ui.lang.code(),
         lang_url,
         sandbox: gw.simulator().is_some(),
+        faults: None,
         css_url: assets::css_url(),
         js_url: assets::js_url(),
         summary: None,

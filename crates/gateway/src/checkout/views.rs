@@ -26,6 +26,8 @@ pub struct Chrome {
     pub summary: Option<Summary>,
     /// Hidden form fields.
     pub form: FormKeys,
+    /// Sandbox: the IPN delivery-fault controls (card and QR pages).
+    pub faults: Option<super::faults::FaultsBox>,
 }
 
 /// The order as the customer sees it on every step.

@@ -193,3 +193,48 @@ async fn production_has_no_test_kit() {
     assert_eq!(get(&t, &p, "/api/v1/sandbox/clock").await.0, 404);
     t.shutdown().await;
 }
+
+on_both!(the_sandbox_pages_script_delivery_faults);
+async fn the_sandbox_pages_script_delivery_faults(backend: Backend) {
+    use crate::checkout::{get as page, submit};
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.sandbox();
+    let created = t.create_bank(&p, "page-faults", 10_000, "ATM", "VCB", &m.url).await;
+    let url = created["paymentUrl"].as_str().expect("url").to_owned();
+    let card = page(&t, &format!("{url}&lang=en")).await;
+    assert!(card.body.contains("IPN delivery faults (sandbox)"), "the card page has the controls");
+    let after = submit(&t, &card, "/bank/payment/faults", &[("twice", "on"), ("delay", "1")]).await;
+    assert_eq!(after.status, 303, "{}", after.body);
+    let again = page(&t, &format!("{url}&lang=en")).await;
+    assert!(again.body.contains("delivered twice, 1 s late"), "the page shows what is scripted");
+    let settled = Instant::now();
+    let id = trans_id(&t, &created);
+    assert_eq!(t.complete(&p, &id, 0).await.0, 200);
+    let got = m.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+    assert!(got[0].at.duration_since(settled) >= Duration::from_secs(1));
+
+    // A bad delay is refused; the QR page has the controls too.
+    let qr = t.create_qr(&p, "page-faults-qr", 10_000, &m.url).await;
+    let qr_page = page(&t, qr["paymentUrl"].as_str().expect("url")).await;
+    assert!(qr_page.body.contains("action=\"/bank/payment/faults\""));
+    let bad = submit(&t, &qr_page, "/bank/payment/faults", &[("delay", "soon")]).await;
+    assert_eq!(bad.status, 400);
+    t.shutdown().await;
+
+    // Production pages have no such controls, and no such endpoint.
+    let t = TestGateway::start_on(backend, |c| {
+        c.mode = appotapay_gateway::config::Mode::Production;
+        c.master_key = Some("11".repeat(32));
+        c.outbound_allow = vec!["127.0.0.0/8".parse().expect("net")];
+    })
+    .await;
+    let prod = t.partner("PRODPAGE", false).await;
+    let created = t.create_bank(&prod, "prod-page", 10_000, "ATM", "VCB", &m.url).await;
+    let card = page(&t, created["paymentUrl"].as_str().expect("url")).await;
+    assert!(!card.body.contains("/bank/payment/faults"));
+    let resp = t.http.post(format!("{}/bank/payment/faults", t.base)).send().await.expect("post");
+    assert_eq!(resp.status().as_u16(), 404);
+    t.shutdown().await;
+}
