@@ -18,6 +18,7 @@ mod crash;
 mod drills;
 mod flows;
 mod idempotency;
+mod instruments;
 mod ipn;
 mod locked;
 mod multinode;
