@@ -152,8 +152,8 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Partner cache lifetime.
     pub partner_cache_ttl: Duration,
-    /// How long a sandbox card payment that the issuer keeps "processing" (the
-    /// `…0034` cards) stays so before it succeeds.
+    /// How long a sandbox card payment that the issuer leaves undecided (the
+    /// `…0034`, `…0035` and `…0099` cards) stays so before it is decided.
     pub sandbox_processing_delay: Duration,
     /// The bank of a production gateway.
     pub production_acquirer: ProductionAcquirer,

@@ -41,7 +41,8 @@ pub enum Verdict {
     /// The data is wrong: show `code` on `field`, let the customer correct it.
     Invalid(Field, ErrorCode),
     /// An OTP is sent; after it is confirmed, the payment ends with `outcome`
-    /// (0, a decline code, or 34: processing, then success).
+    /// (0 or a decline code), or stays undecided with it (34, 35 or 99:
+    /// `domain::order::PROCESSING_CODES`) until [`Issuer::processing_outcome`].
     SendOtp {
         /// What confirming the OTP leads to.
         outcome: ErrorCode,
@@ -66,9 +67,15 @@ pub trait Issuer: Send + Sync {
     /// Whether `otp` confirms the payment of the card awaiting it.
     async fn confirm_otp(&self, otp: &str) -> bool;
 
-    /// How long a payment the issuer answered "processing" (34) stays so before the
-    /// issuer confirms it.
+    /// How long a payment the issuer left undecided (34, 35 or 99) stays so before
+    /// the issuer decides.
     fn processing_delay(&self) -> Duration;
+
+    /// How a payment the issuer left undecided with `interim` ends, once the delay
+    /// has passed: 0 or a decline code.
+    async fn processing_outcome(&self, _interim: ErrorCode) -> ErrorCode {
+        ErrorCode::SUCCESS
+    }
 }
 
 /// A refund as the bank sees it.
@@ -122,24 +129,31 @@ pub trait RefundBank: Send + Sync {
 }
 
 /// One row of a simulator's test-card table, as the card page prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TestCard {
     /// Card number.
     pub number: &'static str,
     /// Holder to type (`*` = any).
     pub holder: &'static str,
     /// Date to type (`*` = any).
-    pub date: &'static str,
+    pub date: String,
     /// CVV to type (CC; `*` = any).
     pub cvv: &'static str,
-    /// Outcome.
+    /// One of the instruments the bank publishes (needs exactly its data).
+    pub published: bool,
+    /// The outcome after the OTP.
     pub outcome: ErrorCode,
+    /// For an undecided outcome (34, 35, 99): how it ends after the delay.
+    pub then: Option<ErrorCode>,
 }
 
 /// What only a simulated bank can do: settle on demand and show its test cards.
 pub trait Simulator: Send + Sync {
     /// The test cards of a card kind, for the card page.
-    fn test_cards(&self, kind: CardKind) -> &'static [TestCard];
+    fn test_cards(&self, kind: CardKind) -> Vec<TestCard>;
+
+    /// How long a test card's undecided payment stays so.
+    fn undecided_for(&self) -> Duration;
 
     /// How long the simulated bank takes to refund a domestic-card payment.
     fn refund_delay(&self) -> Duration;

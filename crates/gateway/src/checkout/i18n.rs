@@ -146,6 +146,12 @@ pub struct Texts {
     pub sandbox_hint: &'static str,
     /// How the sandbox bank answers refunds; `{delay}` is the ATM refund delay.
     pub sandbox_refunds: &'static str,
+    /// Sandbox card group: the published instruments.
+    pub sandbox_published: &'static str,
+    /// Sandbox card group: undecided at first; `{delay}` is how long.
+    pub sandbox_undecided: &'static str,
+    /// Sandbox card group: declines.
+    pub sandbox_declined: &'static str,
     /// A card submitted to a gateway with no card issuer connected.
     pub not_connected: &'static str,
     /// Column: outcome.
@@ -232,6 +238,9 @@ pub static VI: Texts = Texts {
     sandbox_refunds: "Hoàn tiền trong sandbox: giao dịch thẻ quốc tế (CC) và QR được hoàn ngay; thẻ nội địa (ATM) \
                       chuyển sang đang xử lý rồi thành công sau {delay}; lý do (reason) có chữ FAIL thì hoàn tiền \
                       kết thúc ở trạng thái lỗi (error).",
+    sandbox_published: "Thẻ do AppotaPay công bố: thành công khi nhập đúng chủ thẻ, ngày và CVV",
+    sandbox_undecided: "Chưa có kết quả ngay: giữ mã này trong {delay}, rồi kết thúc",
+    sandbox_declined: "Bị từ chối: 4 số cuối chọn mã lỗi, với mọi số thẻ cùng loại",
     not_connected: "Phương thức thanh toán này chưa được kết nối: cổng thanh toán chưa kết nối ngân hàng phát hành \
                     thẻ nào, nên không thể thanh toán bằng thẻ. Vui lòng chọn cách thanh toán khác hoặc liên hệ \
                     người bán.",
@@ -314,6 +323,9 @@ pub static EN: Texts = Texts {
     sandbox_hint: "OTP for every card: 123456. * means any value (expiry dates in the future).",
     sandbox_refunds: "Refunds in the sandbox: CC and QR payments are refunded at once; ATM refunds are processing, \
                       then succeed after {delay}; a refund whose reason contains FAIL ends in error.",
+    sandbox_published: "Published by AppotaPay: succeed with exactly their holder, date and CVV",
+    sandbox_undecided: "Not final at first: this code for {delay}, then final",
+    sandbox_declined: "Declined: the last four digits choose the code, on any number of the kind",
     not_connected: "This payment method is not connected: no card issuer is connected to this gateway, so cards \
                     cannot be charged. Please choose another way to pay or contact the merchant.",
     col_outcome: "Outcome",

@@ -10,6 +10,7 @@ use super::link::Ctx;
 use super::respond::{Problem, chrome, html, problem_page, see_other};
 use super::steps::{Step, can_back, step};
 use super::views::*;
+use crate::acquirer::TestCard;
 use crate::core::{Gateway, Settlement};
 use crate::domain::card::{CardKind, MAX_OTP_ATTEMPTS};
 use crate::domain::order::State as OrderState;
@@ -133,21 +134,7 @@ fn card_page(
     };
     let kind = if atm { CardKind::Atm } else { CardKind::Cc };
     let sim = gw.simulator();
-    let table = match sim {
-        Some(sim) => sim
-            .test_cards(kind)
-            .iter()
-            .map(|r| TableRowView {
-                number: group4(r.number),
-                holder: r.holder,
-                date: r.date,
-                cvv: r.cvv,
-                code: r.outcome.code(),
-                outcome: r.outcome.message(ui.lang),
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let table = sim.map_or_else(Vec::new, |sim| test_card_groups(ui, &sim.test_cards(kind), sim.undecided_for()));
     CardPage {
         c: order_chrome(gw, ctx, ui, true),
         atm,
@@ -163,6 +150,41 @@ fn card_page(
         }),
         table,
     }
+}
+
+/// The sandbox's test cards in three groups, in the simulator's order within each:
+/// the published ones, the undecided ones, the declines.
+fn test_card_groups(ui: UiLang, cards: &[TestCard], undecided_for: std::time::Duration) -> Vec<TableGroupView> {
+    let t = ui.texts();
+    let delay = humantime::format_duration(undecided_for).to_string();
+    let group_of = |r: &TestCard| match (r.published, r.then.is_some()) {
+        (true, _) => 0,
+        (false, true) => 1,
+        (false, false) => 2,
+    };
+    let titles =
+        [t.sandbox_published.to_owned(), t.sandbox_undecided.replace("{delay}", &delay), t.sandbox_declined.to_owned()];
+    titles
+        .into_iter()
+        .enumerate()
+        .map(|(n, title)| TableGroupView {
+            title,
+            rows: cards
+                .iter()
+                .filter(|r| group_of(r) == n)
+                .map(|r| TableRowView {
+                    number: group4(r.number),
+                    holder: r.holder,
+                    date: r.date.clone(),
+                    cvv: r.cvv,
+                    code: r.outcome.code(),
+                    outcome: r.outcome.message(ui.lang),
+                    then: r.then.map(|c| ThenView { code: c.code(), outcome: c.message(ui.lang) }),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.rows.is_empty())
+        .collect()
 }
 
 fn otp_page(gw: &Gateway, ctx: &Ctx, ui: UiLang, card: PendingCard, inline: Inline<'_>) -> OtpPage {

@@ -139,13 +139,33 @@ pub struct TableRowView {
     /// Holder.
     pub holder: &'static str,
     /// Date.
-    pub date: &'static str,
+    pub date: String,
     /// CVV.
     pub cvv: &'static str,
-    /// Outcome code.
+    /// Outcome code after the OTP.
     pub code: u32,
     /// Outcome message.
     pub outcome: &'static str,
+    /// For an undecided outcome: how it ends after the delay.
+    pub then: Option<ThenView>,
+}
+
+/// How an undecided test card's payment ends.
+#[derive(Debug)]
+pub struct ThenView {
+    /// Final code.
+    pub code: u32,
+    /// Its message.
+    pub outcome: &'static str,
+}
+
+/// A titled group of rows of the sandbox instrument table.
+#[derive(Debug)]
+pub struct TableGroupView {
+    /// Heading row.
+    pub title: String,
+    /// Rows.
+    pub rows: Vec<TableRowView>,
 }
 
 /// Card data.
@@ -170,8 +190,8 @@ pub struct CardPage {
     pub err: CardErrors,
     /// Label of the pay button (with the amount).
     pub pay_label: String,
-    /// Sandbox instruments (empty in production mode).
-    pub table: Vec<TableRowView>,
+    /// Sandbox instruments, grouped (empty in production mode).
+    pub table: Vec<TableGroupView>,
     /// How the sandbox bank answers refunds (empty in production mode).
     pub refund_note: String,
 }

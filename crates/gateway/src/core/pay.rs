@@ -1,6 +1,6 @@
 //! What the hosted checkout's steps do to an order: the customer's choices, the card
-//! handed to the issuer, the OTP, "back" and cancel, and the payments an issuer kept
-//! processing.
+//! handed to the issuer, the OTP, "back" and cancel, and the payments an issuer left
+//! undecided (34, 35 or 99) until it decides.
 //!
 //! The checkout (an entry point) renders pages and reads forms; every rule about
 //! what a step may change lives here, testable without HTTP:
@@ -17,7 +17,7 @@ use super::{CoreError, Gateway, SettleDetails, Settlement, now_ms};
 use crate::acquirer::Verdict;
 use crate::domain::card::{CardData, Field, MAX_OTP_ATTEMPTS, MonthYear, mask};
 use crate::domain::checkout::card_details;
-use crate::domain::order::{Event, State};
+use crate::domain::order::{Event, PROCESSING_CODES, State};
 use crate::domain::records::{CardRecord, Checkout, Order, PendingCard};
 use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 
@@ -125,7 +125,8 @@ impl Gateway {
     }
 
     /// The customer entered `otp` for the card awaiting it (`checkout.card`). A right
-    /// OTP applies the issuer's outcome (a "processing" one is settled later, see
+    /// OTP applies the issuer's outcome (an undecided one, 34, 35 or 99, makes the
+    /// order processing with that code, settled later by
     /// [`settle_due_processing`](Self::settle_due_processing)); a wrong one counts,
     /// and the [`MAX_OTP_ATTEMPTS`]th fails the payment with 39.
     pub async fn submit_otp(&self, order: &Order, checkout: &Checkout, otp: &str) -> Result<OtpOutcome, CoreError> {
@@ -141,7 +142,7 @@ impl Gateway {
         }
         let event = match card.outcome {
             ErrorCode::SUCCESS => Event::Succeed,
-            ErrorCode::PROCESSING => {
+            code if PROCESSING_CODES.contains(&code) => {
                 // Due time first: a crash between the two writes must not leave a
                 // processing payment that nothing will ever settle.
                 let mut co = checkout.clone();
@@ -150,7 +151,7 @@ impl Gateway {
                 co.process_due_ms = Some(now.saturating_add(delay));
                 co.updated_at_ms = now;
                 self.store.put_checkout(&co).await?;
-                Event::StartProcessing
+                Event::ProcessAs(code)
             }
             code => Event::Fail(code),
         };
@@ -181,17 +182,22 @@ impl Gateway {
         self.settle(&order.trans_id, Event::Cancel, details).await
     }
 
-    /// Settles the payments an issuer kept "processing" whose time has come (the
-    /// sandbox's `…0034` cards succeed after `sandbox_processing_delay`). Run by the
-    /// sweeper on every node; the state machine's compare-and-set lets only one node
-    /// win each.
+    /// Settles the payments an issuer left undecided whose time has come, as the
+    /// issuer then decides (the sandbox's `…0034` and `…0035` cards succeed after
+    /// `sandbox_processing_delay`, `…0099` fails with 72). Run by the sweeper on every
+    /// node; the state machine's compare-and-set lets only one node win each.
     pub async fn settle_due_processing(&self) -> Result<usize, CoreError> {
         let due = self.store.due_processing(now_ms(), 200).await?;
         let mut n = 0;
         for co in due {
             let Some(order) = self.store.get_order(&co.trans_id).await? else { continue };
             let details = card_details(&order, &co);
-            if let Some(Settlement::Changed(_)) = self.settle(&co.trans_id, Event::Succeed, details).await? {
+            let interim = co.card.as_ref().map_or(ErrorCode::PROCESSING, |c| c.outcome);
+            let event = match self.acquirer.processing_outcome(interim).await {
+                ErrorCode::SUCCESS => Event::Succeed,
+                code => Event::Fail(code),
+            };
+            if let Some(Settlement::Changed(_)) = self.settle(&co.trans_id, event, details).await? {
                 n += 1;
             }
         }

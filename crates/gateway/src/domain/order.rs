@@ -12,6 +12,11 @@
 //!
 //! Refunds of a successful payment have their own machine beside this one, in
 //! [`super::refund`]; they never change the payment's state.
+//!
+//! A processing order carries the code the status API answers while the bank has
+//! not decided: 34 (processing), 35 (pending) or 99 (undetermined), all three
+//! non-final in spec §8. Which one the bank gave is kept with the state, so every
+//! node reports the same code until the order settles.
 
 use appotapay_protocol::ErrorCode;
 use std::fmt;
@@ -21,7 +26,8 @@ use std::fmt;
 pub enum State {
     /// Created, the customer has not paid yet (status code 35).
     Pending,
-    /// The bank is handling it (status code 34).
+    /// The bank is handling it (status code 34, or the 35 or 99 it answered: see
+    /// [`PROCESSING_CODES`]).
     Processing,
     /// Paid (0).
     Success,
@@ -67,11 +73,19 @@ impl fmt::Display for State {
     }
 }
 
+/// The codes a processing order may carry, and is reported with until the bank
+/// decides: 34 (processing), 35 (pending), 99 (undetermined).
+pub const PROCESSING_CODES: [ErrorCode; 3] = [ErrorCode::PROCESSING, ErrorCode::PENDING, ErrorCode::UNDEFINED_ERROR];
+
 /// What happened to an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The bank accepted the payment for processing.
+    /// The bank accepted the payment for processing (34).
     StartProcessing,
+    /// The bank took the payment without deciding, answering this code meanwhile
+    /// (one of [`PROCESSING_CODES`]): as [`Event::StartProcessing`], with the code
+    /// kept.
+    ProcessAs(ErrorCode),
     /// The bank confirmed the payment.
     Succeed,
     /// The bank (or the customer's input) declined it with a decline code.
@@ -112,6 +126,7 @@ pub fn status_code(current: Current, now_ms: i64) -> ErrorCode {
     match current.state {
         State::Pending if now_ms >= current.expires_at_ms => ErrorCode::PAYMENT_EXPIRED,
         State::Pending => ErrorCode::PENDING,
+        State::Processing if PROCESSING_CODES.contains(&current.code) => current.code,
         State::Processing => ErrorCode::PROCESSING,
         _ => current.code,
     }
@@ -122,8 +137,9 @@ pub fn status_code(current: Current, now_ms: i64) -> ErrorCode {
 /// - A final order never changes: success answers 41, other final states their own code.
 /// - A pending order past its lifetime can only expire: any event expires it (77).
 /// - A processing order is the bank's: it does not expire by time, and the customer can
-///   no longer cancel it (34).
-/// - `Fail` needs a decline code (spec §8); anything else is rejected with 1.
+///   no longer cancel it (its code: 34, or the 35 or 99 it was taken with).
+/// - `Fail` needs a decline code (spec §8), `ProcessAs` one of [`PROCESSING_CODES`];
+///   anything else is rejected with 1.
 pub fn decide(current: Current, event: Event, now_ms: i64) -> Decision {
     use Decision::{Change, Reject};
     // Only the two live states go on; a final state answers and never changes.
@@ -133,21 +149,25 @@ pub fn decide(current: Current, event: Event, now_ms: i64) -> Decision {
         State::Success => return Reject(ErrorCode::ALREADY_SUCCEEDED),
         State::Failed | State::Cancelled | State::Expired => return Reject(current.code),
     };
-    if let Event::Fail(code) = event {
-        if !appotapay_protocol::DECLINE_CODES.contains(&code) {
-            return Reject(ErrorCode::INVALID_PARAMS);
-        }
+    let valid = match event {
+        Event::Fail(code) => appotapay_protocol::DECLINE_CODES.contains(&code),
+        Event::ProcessAs(code) => PROCESSING_CODES.contains(&code),
+        _ => true,
+    };
+    if !valid {
+        return Reject(ErrorCode::INVALID_PARAMS);
     }
     if !processing && now_ms >= current.expires_at_ms {
         return Change { state: State::Expired, code: ErrorCode::PAYMENT_EXPIRED };
     }
     match (processing, event) {
         (false, Event::StartProcessing) => Change { state: State::Processing, code: ErrorCode::PROCESSING },
-        (true, Event::StartProcessing) => Reject(ErrorCode::PROCESSING),
+        (false, Event::ProcessAs(code)) => Change { state: State::Processing, code },
+        (true, Event::StartProcessing | Event::ProcessAs(_)) => Reject(status_code(current, now_ms)),
         (_, Event::Succeed) => Change { state: State::Success, code: ErrorCode::SUCCESS },
         (_, Event::Fail(code)) => Change { state: State::Failed, code },
         (false, Event::Cancel) => Change { state: State::Cancelled, code: ErrorCode::CANCELLED },
-        (true, Event::Cancel) => Reject(ErrorCode::PROCESSING),
+        (true, Event::Cancel) => Reject(status_code(current, now_ms)),
         (_, Event::Expire) => Change { state: State::Expired, code: ErrorCode::PAYMENT_EXPIRED },
     }
 }
@@ -156,7 +176,7 @@ pub fn decide(current: Current, event: Event, now_ms: i64) -> Decision {
 pub fn code_fits_state(state: State, code: ErrorCode) -> bool {
     match state {
         State::Pending => code == ErrorCode::PENDING,
-        State::Processing => code == ErrorCode::PROCESSING,
+        State::Processing => PROCESSING_CODES.contains(&code),
         State::Success => code == ErrorCode::SUCCESS,
         State::Failed => appotapay_protocol::DECLINE_CODES.contains(&code),
         State::Cancelled => code == ErrorCode::CANCELLED,
@@ -172,6 +192,8 @@ mod tests {
     fn event() -> impl Strategy<Value = Event> {
         prop_oneof![
             Just(Event::StartProcessing),
+            (0u32..120).prop_map(|c| Event::ProcessAs(ErrorCode(c))),
+            proptest::sample::select(PROCESSING_CODES.to_vec()).prop_map(Event::ProcessAs),
             Just(Event::Succeed),
             (0u32..600).prop_map(|c| Event::Fail(ErrorCode(c))),
             proptest::sample::select(appotapay_protocol::DECLINE_CODES).prop_map(Event::Fail),
@@ -198,6 +220,9 @@ mod tests {
                         prop_assert!(state != cur.state || !state.is_final());
                         cur.state = state;
                         cur.code = code;
+                        if state == State::Processing {
+                            prop_assert_eq!(status_code(cur, now), code, "reported with the code it carries");
+                        }
                         if state.is_final() { final_seen = Some((state, code)); }
                     }
                     Decision::Reject(code) => {
@@ -239,5 +264,35 @@ mod tests {
         assert_eq!(status_code(p, 99), ErrorCode(35));
         assert_eq!(status_code(p, 100), ErrorCode(77));
         assert_eq!(status_code(pr, 1_000), ErrorCode(34));
+    }
+
+    #[test]
+    fn processing_keeps_the_code_the_bank_answered() {
+        let p = Current { state: State::Pending, code: ErrorCode::PENDING, expires_at_ms: 100 };
+        for code in PROCESSING_CODES {
+            let Decision::Change { state, code: kept } = decide(p, Event::ProcessAs(code), 0) else {
+                panic!("{code:?} starts processing");
+            };
+            assert_eq!((state, kept), (State::Processing, code));
+            let pr = Current { state, code: kept, expires_at_ms: 100 };
+            assert_eq!(status_code(pr, 1_000), code, "reported until the bank decides, past the lifetime too");
+            assert_eq!(decide(pr, Event::Cancel, 0), Decision::Reject(code));
+            assert_eq!(decide(pr, Event::ProcessAs(ErrorCode(34)), 0), Decision::Reject(code));
+            assert_eq!(decide(pr, Event::StartProcessing, 0), Decision::Reject(code));
+            assert_eq!(decide(pr, Event::Succeed, 500), Decision::Change { state: State::Success, code: ErrorCode(0) });
+            assert_eq!(
+                decide(pr, Event::Fail(ErrorCode(72)), 500),
+                Decision::Change { state: State::Failed, code: ErrorCode(72) }
+            );
+        }
+        assert_eq!(decide(p, Event::ProcessAs(ErrorCode(0)), 0), Decision::Reject(ErrorCode(1)));
+        assert_eq!(decide(p, Event::ProcessAs(ErrorCode(61)), 500), Decision::Reject(ErrorCode(1)));
+        assert_eq!(
+            decide(p, Event::StartProcessing, 0),
+            Decision::Change { state: State::Processing, code: ErrorCode(34) }
+        );
+        // A processing order stored with any other code is still reported as 34.
+        let odd = Current { state: State::Processing, code: ErrorCode(0), expires_at_ms: 100 };
+        assert_eq!(status_code(odd, 0), ErrorCode(34));
     }
 }

@@ -138,7 +138,7 @@ pub fn verified_redirect(p: &Partner, url: &str) -> HashMap<String, String> {
 
 /// Pays a card order through the pages: card form, then OTP. Returns the answer to
 /// the OTP post.
-async fn pay(t: &TestGateway, payment_url: &str, card: &[(&str, &str)], otp: &str) -> Page {
+pub(crate) async fn pay(t: &TestGateway, payment_url: &str, card: &[(&str, &str)], otp: &str) -> Page {
     let form = get(t, payment_url).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let after_card = submit(t, &form, "/bank/payment/card", card).await;

@@ -19,6 +19,7 @@ mod crash;
 mod drills;
 mod flows;
 mod idempotency;
+mod instruments;
 mod ipn;
 mod locked;
 mod multinode;

@@ -2,17 +2,20 @@
 //! checkout's own validation, it says what a bank would answer.
 //!
 //! The outcomes are deterministic so that a merchant's test suite can drive every
-//! branch of its integration: AppotaPay's published sandbox instruments succeed, the
-//! "magic" last four digits select a decline (or the slow `0034` success), and any
-//! other number of the right brand is declined with 65.
+//! branch of its integration. Which card leads to what is the test kit's table,
+//! [`INSTRUMENTS`]: AppotaPay's published instruments succeed with their own data,
+//! the last four digits of any other card select a decline or a payment that stays
+//! undecided for a while, and any other number of the right brand is declined with 65.
 //!
 //! Two kinds of answer exist, as with a real issuer:
 //! - [`Verdict::Invalid`]: the card data is wrong (a published instrument with the
 //!   wrong holder, date or CVV; a NAPAS number failing Luhn). Nothing is charged, no
 //!   OTP is sent, and the customer may correct the form: these never settle an order.
 //! - [`Verdict::SendOtp`]: the issuer sends an OTP; once the customer confirms it the
-//!   stored outcome applies (success, a decline, or processing then success).
+//!   stored outcome applies (success, a decline, or undecided then resolved).
 
+pub use super::instruments::{DateRule, INSTRUMENTS, Instrument, Outcome};
+use super::instruments::{by_last_four, published_instrument};
 pub use crate::acquirer::{TestCard, Verdict};
 pub use crate::domain::card::*;
 use appotapay_protocol::ErrorCode;
@@ -20,63 +23,28 @@ use appotapay_protocol::ErrorCode;
 /// The one OTP every sandbox instrument accepts.
 pub const SANDBOX_OTP: &str = "123456";
 
-enum DateRule {
-    Any,
-    Exactly(MonthYear),
-}
-
-struct Instrument {
-    number: &'static str,
-    holder: &'static str,
-    date: DateRule,
-    cvv: Option<&'static str>,
-}
-
-const fn my(month: u32, year: i32) -> DateRule {
-    DateRule::Exactly(MonthYear { year, month })
-}
-
-/// AppotaPay's published sandbox instruments (spec §7): they succeed when the holder,
-/// date and CVV are the published ones.
-const INSTRUMENTS: &[Instrument] = &[
-    Instrument { number: "9704229306604047", holder: "ARTURO MOEN", date: my(1, 2023), cvv: None },
-    Instrument { number: "9704000000000018", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
-    Instrument { number: "5123456789012346", holder: "NGUYEN VAN A", date: my(3, 2027), cvv: Some("123") },
-    Instrument { number: "5123450000000008", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
-    Instrument { number: "4000000000001075", holder: "NGUYEN VAN A", date: DateRule::Any, cvv: None },
-];
-
 /// The month a card's date is checked against, in sandbox mode, for the card number
-/// the customer typed. A published instrument with a fixed date (the Mastercard,
-/// expiry `03/27`) is checked as of that month at the latest: AppotaPay publishes it
-/// as a working test card, so it keeps working once its month has passed, and the
-/// issuer still wants exactly its published date.
+/// the customer typed. An instrument with a fixed date (the published ATM card, issued
+/// `01/23`; the published Mastercard, expiry `03/27`) is checked as of that month at
+/// the latest: AppotaPay publishes them as working test cards, so they keep working
+/// once their month has passed (no instrument expires), and the issuer still wants
+/// exactly the published date.
 pub fn checked_month(typed_number: &str, today: MonthYear) -> MonthYear {
     let number: String = typed_number.chars().filter(char::is_ascii_digit).collect();
-    let fixed = INSTRUMENTS.iter().find(|i| i.number == number).and_then(|i| match i.date {
+    let fixed = published_instrument(&number).and_then(|i| match i.date {
         DateRule::Exactly(d) => Some(d),
         DateRule::Any => None,
     });
     fixed.map_or(today, |d| today.min(d))
 }
 
-/// Last four digits that select an outcome, for NAPAS and international cards alike.
-pub const MAGIC_LAST_FOUR: &[(&str, ErrorCode)] = &[
-    ("0002", ErrorCode::DECLINED),
-    ("0069", ErrorCode::CARD_EXPIRED),
-    ("0068", ErrorCode::CARD_LOCKED),
-    ("0074", ErrorCode::INSUFFICIENT_FUNDS),
-    ("0072", ErrorCode::ISSUER_NO_RESPONSE),
-    ("0034", ErrorCode::PROCESSING),
-];
-
 /// What the sandbox issuer answers to `card` (already validated by the checkout).
 pub fn authorize(card: &CardData) -> Verdict {
     if card.kind == CardKind::Atm && !luhn_valid(&card.number) {
         return Verdict::Invalid(Field::Number, ErrorCode::INVALID_CARD_NUMBER);
     }
-    if let Some(ins) = INSTRUMENTS.iter().find(|i| i.number == card.number) {
-        if card.holder != ins.holder {
+    if let Some(ins) = published_instrument(&card.number) {
+        if ins.holder.is_some_and(|h| card.holder != h) {
             return Verdict::Invalid(Field::Holder, ErrorCode::INVALID_HOLDER_NAME);
         }
         if let DateRule::Exactly(d) = ins.date {
@@ -94,11 +62,9 @@ pub fn authorize(card: &CardData) -> Verdict {
                 return Verdict::Invalid(Field::Cvv, ErrorCode::INVALID_CVV);
             }
         }
-        return Verdict::SendOtp { outcome: ErrorCode::SUCCESS };
+        return Verdict::SendOtp { outcome: ins.outcome.after_otp() };
     }
-    let last4 = card.number.get(card.number.len().saturating_sub(4)..).unwrap_or_default();
-    let outcome =
-        MAGIC_LAST_FOUR.iter().find(|(l, _)| *l == last4).map_or(ErrorCode::INVALID_CARD_INFO, |(_, code)| *code);
+    let outcome = by_last_four(card.kind, &card.number).map_or(ErrorCode::INVALID_CARD_INFO, |i| i.outcome.after_otp());
     Verdict::SendOtp { outcome }
 }
 
@@ -107,36 +73,6 @@ pub fn otp_ok(otp: &str) -> bool {
     use subtle::ConstantTimeEq;
     otp.len() == SANDBOX_OTP.len() && bool::from(otp.as_bytes().ct_eq(SANDBOX_OTP.as_bytes()))
 }
-
-const fn row(number: &'static str, holder: &'static str, date: &'static str, cvv: &'static str, code: u32) -> TestCard {
-    TestCard { number, holder, date, cvv, outcome: ErrorCode(code) }
-}
-
-/// The ATM instruments of spec §7, as printed on the page (`*` = any value).
-pub const ATM_TABLE: &[TestCard] = &[
-    row("9704229306604047", "ARTURO MOEN", "01/23", "", 0),
-    row("9704000000000018", "NGUYEN VAN A", "*", "", 0),
-    row("9704000000000034", "*", "*", "", 34),
-    row("9704000000080002", "*", "*", "", 61),
-    row("9704000000080069", "*", "*", "", 69),
-    row("9704000000090068", "*", "*", "", 68),
-    row("9704000000010074", "*", "*", "", 74),
-    row("9704000000030072", "*", "*", "", 72),
-];
-
-/// The CC instruments of spec §7, as printed on the page (`*` = any value; dates
-/// must lie in the future).
-pub const CC_TABLE: &[TestCard] = &[
-    row("5123456789012346", "NGUYEN VAN A", "03/27", "123", 0),
-    row("5123450000000008", "NGUYEN VAN A", "*", "*", 0),
-    row("4000000000001075", "NGUYEN VAN A", "*", "*", 0),
-    row("4000000000020034", "*", "*", "*", 34),
-    row("4000000000000002", "*", "*", "*", 61),
-    row("4000000000000069", "*", "*", "*", 69),
-    row("4000000000010068", "*", "*", "*", 68),
-    row("4000000000030074", "*", "*", "*", 74),
-    row("4000000000050072", "*", "*", "*", 72),
-];
 
 #[cfg(test)]
 mod tests {
@@ -188,14 +124,19 @@ mod tests {
 
     #[test]
     fn magic_numbers_select_outcomes() {
-        for row in ATM_TABLE.iter().skip(2) {
-            let v = authorize(&card(CardKind::Atm, row.number, "ANY ONE", (5, 2019), None));
-            assert_eq!(v, Verdict::SendOtp { outcome: row.outcome }, "{}", row.number);
+        for row in INSTRUMENTS.iter().filter(|i| !i.published) {
+            let date = if row.kind == CardKind::Atm { (5, 2019) } else { (5, 2031) };
+            let cvv = (row.kind == CardKind::Cc).then_some("321");
+            let v = authorize(&card(row.kind, row.number, "ANY ONE", date, cvv));
+            assert_eq!(v, Verdict::SendOtp { outcome: row.outcome.after_otp() }, "{}", row.number);
         }
-        for row in CC_TABLE.iter().skip(3) {
-            let v = authorize(&card(CardKind::Cc, row.number, "ANY ONE", (5, 2031), Some("321")));
-            assert_eq!(v, Verdict::SendOtp { outcome: row.outcome }, "{}", row.number);
-        }
+        // The last four digits decide, on any number of the kind.
+        let v = authorize(&card(CardKind::Atm, "9704123400070074", "A B", (1, 2020), None));
+        assert!(luhn_valid("9704123400070074"));
+        assert_eq!(v, Verdict::SendOtp { outcome: ErrorCode::INSUFFICIENT_FUNDS });
+        assert_eq!(outcome(authorize(&card(CardKind::Cc, "5555555555580035", "A B", (1, 2031), Some("1")))), 35);
+        // An outcome a kind has no card for selects nothing there.
+        assert_eq!(outcome(authorize(&card(CardKind::Atm, "9704000000030080", "A B", (1, 2020), None))), 65);
         // Any other Luhn-valid number of the right brand: 65.
         assert_eq!(outcome(authorize(&card(CardKind::Atm, "9704000000000026", "A B", (1, 2020), None))), 65);
         assert_eq!(outcome(authorize(&card(CardKind::Cc, "4111111111111111", "A B", (1, 2031), Some("1")))), 65);

@@ -1,8 +1,9 @@
 //! The sandbox acquirer: a simulated bank that answers like AppotaPay's sandbox.
 //!
-//! - Cards ([`cards`]): AppotaPay's published test instruments succeed, "magic"
-//!   last four digits select each decline (or the slow `…0034` success), OTP
-//!   `123456` confirms.
+//! - Cards ([`cards`]): the merchant test kit of [`instruments`], one card for every
+//!   outcome: AppotaPay's published test instruments succeed, "magic" last four
+//!   digits select each decline code, or a payment left undecided (34, 35, 99) for
+//!   a while; OTP `123456` confirms.
 //! - Refunds ([`refunds`]): card and QR refunds answer at once, domestic-card refunds
 //!   after a delay, and `FAIL` in the reason makes the bank refuse.
 //! - As a [`Simulator`] it also lets merchants settle transactions on demand and
@@ -12,19 +13,20 @@
 //! which mode the gateway runs in.
 
 pub mod cards;
+pub mod instruments;
 pub mod refunds;
 
 use super::{Acquirer, Issuer, PaymentDetails, RefundAnswer, RefundBank, RefundOrder, Simulator, TestCard, Verdict};
 use crate::domain::card::{CardData, CardKind, MonthYear};
 use crate::domain::records::{CardRecord, Order};
-use appotapay_protocol::{BankCode, PaymentMethod};
+use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
 
 /// The simulated bank.
 #[derive(Clone, Copy, Debug)]
 pub struct SandboxAcquirer {
-    /// How long a `…0034` card payment stays processing.
+    /// How long an undecided card payment (`…0034`, `…0035`, `…0099`) stays so.
     pub processing_delay: Duration,
     /// How long a domestic-card (`ATM`) refund stays processing.
     pub refund_delay: Duration,
@@ -57,6 +59,10 @@ impl Issuer for SandboxAcquirer {
     fn processing_delay(&self) -> Duration {
         self.processing_delay
     }
+
+    async fn processing_outcome(&self, interim: ErrorCode) -> ErrorCode {
+        instruments::resolution(interim)
+    }
 }
 
 #[async_trait]
@@ -80,11 +86,12 @@ impl RefundBank for SandboxAcquirer {
 }
 
 impl Simulator for SandboxAcquirer {
-    fn test_cards(&self, kind: CardKind) -> &'static [TestCard] {
-        match kind {
-            CardKind::Atm => cards::ATM_TABLE,
-            CardKind::Cc => cards::CC_TABLE,
-        }
+    fn test_cards(&self, kind: CardKind) -> Vec<TestCard> {
+        instruments::test_cards(kind)
+    }
+
+    fn undecided_for(&self) -> Duration {
+        self.processing_delay
     }
 
     fn refund_delay(&self) -> Duration {
