@@ -238,3 +238,24 @@ async fn the_sandbox_pages_script_delivery_faults(backend: Backend) {
     assert_eq!(resp.status().as_u16(), 404);
     t.shutdown().await;
 }
+
+on_both!(the_clock_settles_a_processing_card_payment);
+async fn the_clock_settles_a_processing_card_payment(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.sandbox_processing_delay = Duration::from_secs(60)).await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.sandbox();
+    let created = t.create_bank(&p, "clock-processing", 10_000, "ATM", "VCB", &m.url).await;
+    let url = created["paymentUrl"].as_str().expect("url").to_owned();
+    let card = [("card_number", "9704000000000034"), ("card_holder", "NGUYEN VAN A"), ("card_date", "01/20")];
+    let after = crate::checkout::pay(&t, &url, &card, "123456").await;
+    assert_eq!(after.status, 303, "{}", after.body);
+    assert_eq!(t.status(&p, "clock-processing").await.1["errorCode"], 34);
+    let (s, _, _) = t.post(&p, "/api/v1/sandbox/clock/advance", &json!({"seconds": 61})).await;
+    assert_eq!(s, 200);
+    wait_until("the processing payment's confirmation", Duration::from_secs(5), async || {
+        t.status(&p, "clock-processing").await.1["errorCode"] == 0
+    })
+    .await;
+    assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+    t.shutdown().await;
+}
