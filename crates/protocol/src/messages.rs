@@ -331,6 +331,186 @@ pub mod sandbox {
             BankCreditResponse { error_code: r.error_code, message: r.message, redirect_url: r.redirect_url }
         }
     }
+
+    /// `POST /api/v1/sandbox/conformance` body: run the IPN conformance cases against
+    /// the merchant's IPN URL for one of its pending orders.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConformanceRequest {
+        /// The partner's orderId (or the appotapayTransId) of a pending order.
+        pub order_id: String,
+        /// Send to this URL instead of the order's notifyUrl.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub notify_url: Option<String>,
+    }
+
+    /// What one conformance case got back.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CaseAnswer {
+        /// The HTTP status, if an answer came.
+        pub http_status: Option<u16>,
+        /// The start of the answer's body.
+        pub body: String,
+        /// Why no (complete) answer came.
+        pub error: Option<String>,
+        /// HTTP 200 with `{"status":"ok"}`.
+        pub acknowledged: bool,
+        /// How long it took.
+        pub elapsed_ms: u64,
+    }
+
+    /// A warning about an answer's form.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CaseWarning {
+        /// 12 (slow), 13 (200 with another body), 14 (redirect).
+        pub number: u8,
+        /// What it means.
+        pub text: String,
+    }
+
+    /// One conformance case as it ran.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CaseReport {
+        /// The case's number (1–11, 15).
+        pub number: u8,
+        /// Its identifier.
+        pub id: String,
+        /// What it sent, in words.
+        pub title: String,
+        /// `must acknowledge`, `must not acknowledge` or `observed`.
+        pub expect: String,
+        /// `pass`, `fail` or `warning`.
+        pub verdict: String,
+        /// The body sent.
+        pub sent: String,
+        /// What came back.
+        pub answer: CaseAnswer,
+        /// Warnings about the answer's form.
+        pub warnings: Vec<CaseWarning>,
+        /// The fix, when the verdict is not a pass.
+        pub hint: Option<String>,
+    }
+
+    /// Counts of a conformance run.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ConformanceCounts {
+        /// Cases that passed.
+        pub passed: usize,
+        /// Cases that failed.
+        pub failed: usize,
+        /// Cases with a warning.
+        pub warnings: usize,
+    }
+
+    /// A conformance run's report.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConformanceReport {
+        /// The partner's orderId.
+        pub order_id: String,
+        /// The order.
+        pub appotapay_trans_id: String,
+        /// Where the notifications went.
+        pub notify_url: String,
+        /// Whether every case that must pass passed.
+        pub passed: bool,
+        /// Counts.
+        pub counts: ConformanceCounts,
+        /// Whether the order was then settled as a success (its real IPN follows).
+        pub settled: bool,
+        /// Every case, in the order sent.
+        pub cases: Vec<CaseReport>,
+    }
+
+    /// Answer of `POST /api/v1/sandbox/conformance`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConformanceResponse {
+        /// 0 when the run happened (whatever its verdict).
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The report.
+        pub report: ConformanceReport,
+    }
+
+    /// `POST /api/v1/sandbox/delivery-faults` body: how the IPNs of one order, or of
+    /// the partner's next orders, are delivered.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DeliveryFaultRequest {
+        /// One order's IPNs; absent: the partner's next orders.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub appotapay_trans_id: Option<String>,
+        /// Next orders: how many (absent: until cleared).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_orders: Option<i64>,
+        /// Deliver twice.
+        #[serde(default)]
+        pub twice: bool,
+        /// Deliver this many seconds late (0 to 86 400).
+        #[serde(default)]
+        pub delay_seconds: i64,
+        /// Lose the first attempt (recorded, never sent).
+        #[serde(default)]
+        pub lose_first: bool,
+    }
+
+    /// A delivery fault script on record.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DeliveryFault {
+        /// Its id.
+        pub id: i64,
+        /// The script.
+        #[serde(flatten)]
+        pub script: DeliveryFaultRequest,
+    }
+
+    /// Answer of `POST /api/v1/sandbox/delivery-faults`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DeliveryFaultResponse {
+        /// 0 when recorded.
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The script recorded.
+        pub fault: DeliveryFault,
+    }
+
+    /// Answer of `GET /api/v1/sandbox/delivery-faults`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DeliveryFaultsResponse {
+        /// 0.
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The scripts still to be used.
+        pub faults: Vec<DeliveryFault>,
+    }
+
+    /// `POST /api/v1/sandbox/clock/advance` body.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AdvanceClockRequest {
+        /// How far ahead, seconds (1 to 30 days).
+        pub seconds: i64,
+    }
+
+    /// Answer of `GET /api/v1/sandbox/clock` and of an advance.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ClockResponse {
+        /// 0.
+        pub error_code: ErrorCode,
+        /// Message of `error_code`.
+        pub message: String,
+        /// The partner's test clock, unix seconds.
+        pub now: i64,
+    }
 }
 
 #[cfg(test)]

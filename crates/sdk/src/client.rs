@@ -310,7 +310,7 @@ impl fmt::Debug for Client {
 
 /// How an answer is checked.
 #[derive(Clone, Copy)]
-enum Expect {
+pub(crate) enum Expect {
     /// Signed with this field list; `errorCode` ≠ 0 is an API error.
     Signed(&'static SignatureSpec),
     /// The status API: a signed answer is valid whatever its `errorCode`.
@@ -588,7 +588,7 @@ impl Client {
     }
 
     /// The base URL joined with `segments`, each percent-encoded as one path segment.
-    fn url(&self, segments: &[&str]) -> Result<Url, Error> {
+    pub(crate) fn url(&self, segments: &[&str]) -> Result<Url, Error> {
         if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
             return Err(Error::InvalidRequest(format!("{bad:?} cannot be used as an id")));
         }
@@ -625,7 +625,7 @@ impl Client {
         token
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
@@ -715,7 +715,7 @@ fn interpret<T: DeserializeOwned>(http_status: u16, body: &[u8], expect: Expect,
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct SandboxApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl SandboxApi<'_> {

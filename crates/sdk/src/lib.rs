@@ -84,6 +84,7 @@ pub mod axum;
 mod client;
 mod error;
 mod notification;
+mod test_kit;
 
 pub use appotapay_protocol as protocol;
 pub use client::{Client, ClientBuilder, Environment, SandboxApi};

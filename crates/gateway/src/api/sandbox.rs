@@ -12,7 +12,10 @@ use crate::core::simulate::Completion;
 use crate::core::test_kit::{FaultRequest, KitError};
 use crate::core::{CreditOutcome, Gateway, Partner, Settlement};
 use crate::domain::test_kit::{DeliveryFault, FaultScript};
-use appotapay_protocol::messages::sandbox::{BankCreditRequest, BankCreditResponse, CompleteResponse};
+use appotapay_protocol::messages::sandbox::{
+    self, BankCreditRequest, BankCreditResponse, ClockResponse, CompleteResponse, ConformanceResponse,
+    DeliveryFaultRequest, DeliveryFaultResponse, DeliveryFaultsResponse,
+};
 use appotapay_protocol::{Amount, ErrorCode, Lang};
 use axum::Json;
 use axum::body::Bytes;
@@ -141,11 +144,11 @@ pub async fn conformance(
     let run = ConformanceRun { partner_code: Some(&partner.code), order: &order, notify_url: notify_url.as_deref() };
     match gw.run_conformance(run, &poster).await? {
         Ok(report) => {
-            let body = serde_json::json!({
-                "errorCode": 0,
-                "message": ErrorCode::SUCCESS.message(lang),
-                "report": report.to_json(),
-            });
+            let body = ConformanceResponse {
+                error_code: ErrorCode::SUCCESS,
+                message: ErrorCode::SUCCESS.message(lang).to_owned(),
+                report: report.to_wire(),
+            };
             Ok((StatusCode::OK, Json(body)).into_response())
         }
         Err(ConformanceError::UnknownOrder(_) | ConformanceError::NoSimulator) => {
@@ -158,15 +161,17 @@ pub async fn conformance(
 }
 
 /// A delivery fault script as the API shows it.
-fn fault_json(f: &DeliveryFault) -> Value {
-    serde_json::json!({
-        "id": f.id,
-        "appotapayTransId": f.fault.trans_id,
-        "nextOrders": f.fault.remaining,
-        "twice": f.fault.script.twice,
-        "delaySeconds": f.fault.script.delay_ms / 1000,
-        "loseFirst": f.fault.script.lose_first,
-    })
+fn fault_wire(f: &DeliveryFault) -> sandbox::DeliveryFault {
+    sandbox::DeliveryFault {
+        id: f.id,
+        script: DeliveryFaultRequest {
+            appotapay_trans_id: f.fault.trans_id.clone(),
+            next_orders: f.fault.remaining,
+            twice: f.fault.script.twice,
+            delay_seconds: f.fault.script.delay_ms / 1000,
+            lose_first: f.fault.script.lose_first,
+        },
+    }
 }
 
 fn kit_error(f: &Fields<'_>, e: KitError) -> ApiError {
@@ -224,11 +229,11 @@ pub async fn add_delivery_fault(
     };
     let req = FaultRequest { trans_id, next_orders: count(&f, &value, "nextOrders")?, script };
     match gw.add_delivery_fault(&partner.code, req).await? {
-        Ok(fault) => Ok(Json(serde_json::json!({
-            "errorCode": 0,
-            "message": ErrorCode::SUCCESS.message(lang),
-            "fault": fault_json(&fault),
-        }))
+        Ok(fault) => Ok(Json(DeliveryFaultResponse {
+            error_code: ErrorCode::SUCCESS,
+            message: ErrorCode::SUCCESS.message(lang).to_owned(),
+            fault: fault_wire(&fault),
+        })
         .into_response()),
         Err(e) => Err(kit_error(&f, e)),
     }
@@ -241,11 +246,11 @@ pub async fn delivery_faults(
     ReqLang(lang): ReqLang,
 ) -> Result<Response, ApiError> {
     let faults = gw.delivery_faults(&partner.code).await?;
-    Ok(Json(serde_json::json!({
-        "errorCode": 0,
-        "message": ErrorCode::SUCCESS.message(lang),
-        "faults": faults.iter().map(fault_json).collect::<Vec<_>>(),
-    }))
+    Ok(Json(DeliveryFaultsResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        faults: faults.iter().map(fault_wire).collect(),
+    })
     .into_response())
 }
 
@@ -260,6 +265,14 @@ pub async fn clear_delivery_faults(
         .into_response())
 }
 
+fn clock_wire(now_ms: i64, lang: Lang) -> ClockResponse {
+    ClockResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        now: now_ms / 1000,
+    }
+}
+
 /// `GET /api/v1/sandbox/clock`: `{"errorCode":0,"now":<unix seconds>}`, the calling
 /// partner's test clock.
 pub async fn clock(
@@ -268,10 +281,7 @@ pub async fn clock(
     ReqLang(lang): ReqLang,
 ) -> Result<Response, ApiError> {
     match gw.partner_now(&partner.code).await? {
-        Ok(now) => Ok(Json(
-            serde_json::json!({"errorCode": 0, "message": ErrorCode::SUCCESS.message(lang), "now": now / 1000}),
-        )
-        .into_response()),
+        Ok(now) => Ok(Json(clock_wire(now, lang)).into_response()),
         Err(_) => Err(ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang)),
     }
 }
@@ -290,10 +300,7 @@ pub async fn advance_clock(
         return Err(f.err(ErrorCode::INVALID_PARAMS, "seconds must be an integer"));
     };
     match gw.advance_clock(&partner.code, seconds).await? {
-        Ok(now) => Ok(Json(
-            serde_json::json!({"errorCode": 0, "message": ErrorCode::SUCCESS.message(lang), "now": now / 1000}),
-        )
-        .into_response()),
+        Ok(now) => Ok(Json(clock_wire(now, lang)).into_response()),
         Err(e) => Err(kit_error(&f, e)),
     }
 }

@@ -11,6 +11,9 @@
 //! [`Expect::Observe`] cases and the answers' form (slow, a redirect, 200 with
 //! another body) only give warnings.
 
+use appotapay_protocol::messages::sandbox::{
+    CaseAnswer, CaseReport, CaseWarning, ConformanceCounts, ConformanceReport,
+};
 use async_trait::async_trait;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -319,35 +322,47 @@ impl Report {
         (passed, failed, warned)
     }
 
+    /// The report as its wire type (the sandbox API's and the `--format json` shape).
+    pub fn to_wire(&self) -> ConformanceReport {
+        let (passed, failed, warned) = self.counts();
+        ConformanceReport {
+            order_id: self.order_id.clone(),
+            appotapay_trans_id: self.trans_id.clone(),
+            notify_url: self.notify_url.clone(),
+            passed: self.passed(),
+            counts: ConformanceCounts { passed, failed, warnings: warned },
+            settled: self.settled,
+            cases: self
+                .cases
+                .iter()
+                .map(|c| CaseReport {
+                    number: c.case.number(),
+                    id: c.case.id().to_owned(),
+                    title: c.case.title().to_owned(),
+                    expect: c.case.expect().as_str().to_owned(),
+                    verdict: c.verdict.as_str().to_owned(),
+                    sent: c.sent.clone(),
+                    answer: CaseAnswer {
+                        http_status: c.answer.http_status,
+                        body: c.answer.body.clone(),
+                        error: c.answer.error.clone(),
+                        acknowledged: c.answer.acknowledged,
+                        elapsed_ms: u64::try_from(c.answer.elapsed.as_millis()).unwrap_or(u64::MAX),
+                    },
+                    warnings: c
+                        .warnings
+                        .iter()
+                        .map(|w| CaseWarning { number: w.number(), text: w.text().to_owned() })
+                        .collect(),
+                    hint: c.hint.map(str::to_owned),
+                })
+                .collect(),
+        }
+    }
+
     /// The report as JSON.
     pub fn to_json(&self) -> serde_json::Value {
-        let (passed, failed, warned) = self.counts();
-        serde_json::json!({
-            "orderId": self.order_id,
-            "appotapayTransId": self.trans_id,
-            "notifyUrl": self.notify_url,
-            "passed": self.passed(),
-            "counts": {"passed": passed, "failed": failed, "warnings": warned},
-            "settled": self.settled,
-            "cases": self.cases.iter().map(|c| serde_json::json!({
-                "number": c.case.number(),
-                "id": c.case.id(),
-                "title": c.case.title(),
-                "expect": c.case.expect().as_str(),
-                "verdict": c.verdict.as_str(),
-                "sent": c.sent,
-                "answer": {
-                    "httpStatus": c.answer.http_status,
-                    "body": c.answer.body,
-                    "error": c.answer.error,
-                    "acknowledged": c.answer.acknowledged,
-                    "elapsedMs": u64::try_from(c.answer.elapsed.as_millis()).unwrap_or(u64::MAX),
-                },
-                "warnings": c.warnings.iter().map(|w| serde_json::json!({"number": w.number(), "text": w.text()}))
-                    .collect::<Vec<_>>(),
-                "hint": c.hint,
-            })).collect::<Vec<_>>(),
-        })
+        serde_json::to_value(self.to_wire()).unwrap_or(serde_json::Value::Null)
     }
 
     /// The report for a person.

@@ -259,3 +259,50 @@ async fn the_clock_settles_a_processing_card_payment(backend: Backend) {
     assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
     t.shutdown().await;
 }
+
+/// The SDK drives the whole test kit against the gateway.
+#[tokio::test]
+async fn the_sdk_drives_the_test_kit() {
+    use appotapay::protocol::messages::sandbox::DeliveryFaultRequest;
+    let t = TestGateway::start().await;
+    let m = Merchant::start(vec![], Answer::Ok).await;
+    let p = t.sandbox();
+    let client = appotapay::Client::builder()
+        .partner_code(&p.code)
+        .api_key(&p.api_key)
+        .secret_key(p.secret.clone())
+        .environment(appotapay::Environment::Custom(t.base.clone()))
+        .build()
+        .expect("client");
+    let sandbox = client.sandbox();
+    let before = sandbox.clock().await.expect("clock");
+    let after = sandbox.advance_clock(120).await.expect("advance");
+    assert!((after - before - 120).abs() <= 2);
+    assert!(matches!(sandbox.advance_clock(0).await, Err(appotapay::Error::Api { code: appotapay::ErrorCode(1), .. })));
+
+    let script = DeliveryFaultRequest { next_orders: Some(1), twice: true, ..Default::default() };
+    let recorded = sandbox.delivery_fault(&script).await.expect("scripted");
+    assert_eq!(recorded.fault.script, script);
+    assert_eq!(sandbox.delivery_faults().await.expect("list").faults.len(), 1);
+
+    // The merchant's handler, run through the conformance cases by the SDK: this test
+    // merchant acknowledges everything, so the forgeries fail.
+    t.create_bank(&p, "sdk-conformance", 10_000, "ATM", "", &m.url).await;
+    let report = sandbox.conformance("sdk-conformance", None).await.expect("report");
+    assert!(!report.passed);
+    assert!(report.settled);
+    assert_eq!(report.cases.len(), 12);
+    assert!(report.cases.iter().any(|c| c.number == 3 && c.verdict == "fail" && c.hint.is_some()));
+    // The real IPN of the settlement used the script: delivered twice.
+    let id = report.appotapay_trans_id.clone();
+    let end = Instant::now() + Duration::from_secs(10);
+    while m.received().iter().filter(|r| r.body["appotapayTransId"] == id.as_str()).count() < 12 + 2
+        && Instant::now() < end
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(t.gw().deliveries(&id).await.expect("deliveries").len(), 2);
+    sandbox.clear_delivery_faults().await.expect("cleared");
+    assert!(sandbox.delivery_faults().await.expect("list").faults.is_empty());
+    t.shutdown().await;
+}
