@@ -3,7 +3,7 @@
 //!
 //! Both exist only with a simulated bank: without one every call answers
 //! [`KitError::NoSimulator`], and a settlement never looks for a fault. A fault is
-//! applied where an IPN is queued ([`Gateway::apply_delivery_fault`], called by the
+//! applied where an IPN is queued (`Gateway::apply_delivery_fault`, called by the
 //! settlement), so the faulty delivery goes through the same outbox, worker,
 //! attempts and strict judgement (HTTP 200 with `{"status":"ok"}`) as every other.
 
