@@ -22,6 +22,7 @@
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
+//! - [`request_log`]: the sandbox's log of partner API calls;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`startup`]: the checks a node makes before it serves.
 
@@ -35,6 +36,7 @@ pub mod outbox;
 pub mod partners;
 pub mod pay;
 pub mod refunds;
+pub mod request_log;
 pub mod results;
 pub mod settle;
 pub mod simulate;

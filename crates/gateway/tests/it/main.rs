@@ -28,6 +28,7 @@ mod refunds;
 mod request_rules;
 mod rotation;
 mod safety;
+mod sig_debugger;
 mod store_suite;
 mod tokens;
 mod webdriver;
