@@ -1,6 +1,6 @@
 //! The command line: `serve` (default), `partner …` (with collecting accounts, bank
 //! feeds and credits), `credits resolve`, `refund mark`, `migrate`, and the sandbox
-//! merchant test kit's `sign` and `logs tail` ([`kit`]).
+//! merchant test kit's `sign` and `logs tail` (`cli/kit.rs`).
 
 use crate::config::{Config, Overrides};
 use crate::core::{ByHand, CreditQuery, FeedInfo, Gateway, NewFeed, Rotated};

@@ -14,7 +14,7 @@
 //!
 //! [`routes`](super::routes) adds [`layer`] only when the acquirer is a simulator,
 //! so production neither computes nor sends any of it. The handlers report their
-//! signature checks through one call in `payments::verify` ([`signature_checked`]),
+//! signature checks through one call in `payments::verify` (`signature_checked`),
 //! which does nothing outside this layer's scope (a task-local set by the layer).
 //!
 //! Recording never slows or breaks a request: the entry is written by a task of its
@@ -29,9 +29,10 @@ use appotapay_protocol::signing::{self, SignatureSpec};
 use appotapay_protocol::{ErrorCode, SecretKey, headers, jwt};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,10 +106,11 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
     let start = Instant::now();
     let at_ms = now_ms();
     let (parts, body) = req.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::INVALID_PARAMS)
-            .detail("body: length limit exceeded")
-            .into_response();
+    // A body over the cap, or one that fails to arrive, goes on as it came: the
+    // handler's own answer (401 first, 413, 408) stays what it is without the kit.
+    let (body, passed_on) = match buffer(body).await {
+        Ok(bytes) => (bytes, None),
+        Err(unread) => (Bytes::new(), Some(unread)),
     };
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
@@ -116,7 +118,9 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
     let request_id = parts.headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let partner = claimed_partner(&gw, &parts.headers).await;
     let scope = Arc::new(Scope { body: body.clone(), check: Mutex::new(None) });
-    let resp = SCOPE.scope(scope.clone(), next.run(Request::from_parts(parts, Body::from(body.clone())))).await;
+    let unread = passed_on.is_some();
+    let downstream = passed_on.unwrap_or_else(|| Body::from(body.clone()));
+    let resp = SCOPE.scope(scope.clone(), next.run(Request::from_parts(parts, downstream))).await;
     let (mut rparts, rbody) = resp.into_parts();
     let rbytes = match axum::body::to_bytes(rbody, usize::MAX).await {
         Ok(b) => b,
@@ -151,13 +155,38 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         status: rparts.status.as_u16(),
         error_code,
         latency_us: i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX),
-        request_body: request_log::keepable(&body),
+        // A body that was not read whole is not kept.
+        request_body: if unread { request_log::CUT_MARK.to_owned() } else { request_log::keepable(&body) },
         response_body: request_log::keepable(&rbytes),
         signature_data: check.map(|(data, _)| request_log::mask_card_numbers(&data)),
         request_id,
     };
     record(gw, entry);
     Response::from_parts(rparts, Body::from(rbytes))
+}
+
+/// The whole body, if it arrives within [`BODY_LIMIT`]; otherwise a body that
+/// yields again what was read, then the rest (or the error that stopped it).
+async fn buffer(body: Body) -> Result<Bytes, Body> {
+    let mut rest = body.into_data_stream();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0;
+    while let Some(item) = rest.next().await {
+        let failed = match item {
+            Ok(chunk) => {
+                total += chunk.len();
+                chunks.push(chunk);
+                if total <= BODY_LIMIT {
+                    continue;
+                }
+                None
+            }
+            Err(e) => Some(e),
+        };
+        let read = futures_util::stream::iter(chunks.into_iter().map(Ok).chain(failed.map(Err)));
+        return Err(Body::from_stream(read.chain(rest)));
+    }
+    Ok(chunks.concat().into())
 }
 
 /// The partner the request's token names, if it is one (the token is not verified
