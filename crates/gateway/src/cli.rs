@@ -1,5 +1,6 @@
 //! The command line: `serve` (default), `partner …` (with collecting accounts, bank
-//! feeds and credits), `credits resolve`, `refund mark`, `conformance`, `migrate`.
+//! feeds and credits), `credits resolve`, `refund mark`, `conformance`, `migrate`, and the
+//! sandbox merchant test kit's `sign` and `logs tail` (`cli/kit.rs`).
 
 use crate::config::{Config, Overrides};
 use crate::core::conformance::ConformanceRun;
@@ -9,6 +10,8 @@ use crate::domain::credit::{BankAccount, CreditStatus, FeedAuth};
 use crate::server;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+
+mod kit;
 
 /// An AppotaPay v1 compatible payment gateway.
 #[derive(Debug, Parser)]
@@ -78,6 +81,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the canonical signed string and the signature of a JSON body, offline.
+    Sign(kit::SignArgs),
+    /// The sandbox's log of partner API calls.
+    #[command(subcommand)]
+    Logs(kit::LogsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +285,10 @@ enum SubAccountCommand {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
+    // Offline: no configuration, no database.
+    if let Some(Command::Sign(args)) = &cli.command {
+        return finish(kit::sign(args));
+    }
     let o = cli.overrides;
     let overrides = Overrides {
         listen: o.listen,
@@ -318,7 +330,14 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Partner(cmd) => partner(config, cmd).await,
         Command::Credits(cmd) => credits(config, cmd).await,
         Command::Refund(cmd) => refund(config, cmd).await,
+        Command::Sign(args) => kit::sign(&args),
+        Command::Logs(cmd) => logs(config, cmd).await,
     };
+    finish(result)
+}
+
+/// The exit code of a command's result, its error printed.
+fn finish(result: Result<(), String>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -326,6 +345,11 @@ pub async fn run(cli: Cli) -> i32 {
             1
         }
     }
+}
+
+async fn logs(config: Config, cmd: kit::LogsCommand) -> Result<(), String> {
+    let gw = server::open_admin(config).await.map_err(|e| e.to_string())?;
+    kit::logs(&gw, cmd).await
 }
 
 async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {

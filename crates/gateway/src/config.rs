@@ -82,6 +82,8 @@ pub struct RawConfig {
     log_format: Option<String>,
     metrics_token: Option<String>,
     admin_token: Option<String>,
+    sandbox_request_log_max: Option<u32>,
+    sandbox_request_log_ttl: Option<String>,
 }
 
 /// Settings given as command-line flags (highest precedence).
@@ -166,6 +168,10 @@ pub struct Config {
     /// Who may call the admin API (`/admin/api/v1/…`): the holder of `admin_token`;
     /// nobody without one.
     pub admin: MetricsAccess,
+    /// Sandbox request log: entries kept per partner.
+    pub sandbox_request_log_max: u32,
+    /// Sandbox request log: how long an entry is kept.
+    pub sandbox_request_log_ttl: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -266,6 +272,7 @@ impl Config {
         let metrics = check_metrics_token(raw.metrics_token.clone(), mode)?;
         let admin =
             MetricsAccess::from_setting(raw.admin_token.clone(), true).map_err(|why| bad("admin_token", "***", why))?;
+        let (sandbox_request_log_max, sandbox_request_log_ttl) = check_request_log(&raw)?;
         let log_s = get(&raw.log_format);
         let log_json = match log_s.as_str() {
             "text" => false,
@@ -299,6 +306,8 @@ impl Config {
             log_json,
             metrics,
             admin,
+            sandbox_request_log_max,
+            sandbox_request_log_ttl,
         })
     }
 
@@ -335,6 +344,24 @@ pub(super) mod tests {
         assert!(!c.sandbox_public);
         assert_eq!(c.http.header_read, Duration::from_secs(10));
         assert_eq!(c.http.request, Duration::from_secs(30));
+        assert_eq!(c.sandbox_request_log_max, 1000);
+        assert_eq!(c.sandbox_request_log_ttl, Duration::from_secs(24 * 3600));
+    }
+
+    #[test]
+    fn request_log_bounds_are_checked() {
+        let e = with(|r| r.sandbox_request_log_max = Some(0)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_REQUEST_LOG_MAX"), "{e}");
+        let e = with(|r| r.sandbox_request_log_max = Some(2_000_000)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_REQUEST_LOG_MAX"), "{e}");
+        let e =
+            with(|r| r.sandbox_request_log_ttl = Some("0s".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_REQUEST_LOG_TTL"), "{e}");
+        let e =
+            with(|r| r.sandbox_request_log_ttl = Some("40d".into())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("APPOTAPAY_SANDBOX_REQUEST_LOG_TTL"), "{e}");
+        let c = with(|r| r.sandbox_request_log_ttl = Some("30m".into())).expect("valid");
+        assert_eq!(c.sandbox_request_log_ttl, Duration::from_secs(1800));
     }
 
     #[test]

@@ -34,12 +34,74 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// earlier request with the same `Idempotency-Key`.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
+/// `X-Expected-Signature-Data`: sandbox only, on an answer with errorCode 2 (bad
+/// signature), the `data` string the gateway computed from the request and signed
+/// (spec §4), percent-encoded by [`encode_signature_data`] so that any text fits a
+/// header. Never the expected signature itself.
+pub const EXPECTED_SIGNATURE_DATA: &str = "x-expected-signature-data";
+
 /// Longest `Idempotency-Key`, in bytes (it must have at least one).
 pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
 
 /// Every header above.
-pub const ALL: [&str; 7] =
-    [AUTH, LANGUAGE, ACCOUNT_REF_ID, REQUEST_ID, ERROR_DETAIL, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED];
+pub const ALL: [&str; 8] = [
+    AUTH,
+    LANGUAGE,
+    ACCOUNT_REF_ID,
+    REQUEST_ID,
+    ERROR_DETAIL,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    EXPECTED_SIGNATURE_DATA,
+];
+
+/// Encodes a `data` string for [`EXPECTED_SIGNATURE_DATA`]: its UTF-8 bytes, each
+/// one outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) written `%XX` with
+/// upper-case hex. `&`, `=`, spaces and `+` are encoded too, so the value decodes to
+/// exactly one string whatever it holds.
+///
+/// ```
+/// use appotapay_protocol::headers::{decode_signature_data, encode_signature_data};
+/// let data = "orderId=A1&orderInfo=Thanh toán+1";
+/// let header = encode_signature_data(data);
+/// assert_eq!(header, "orderId%3DA1%26orderInfo%3DThanh%20to%C3%A1n%2B1");
+/// assert_eq!(decode_signature_data(&header).as_deref(), Some(data));
+/// ```
+pub fn encode_signature_data(data: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(data.len() * 3 / 2);
+    for b in data.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
+/// Decodes a value of [`EXPECTED_SIGNATURE_DATA`] (any `%XX` percent-encoding whose
+/// bytes are UTF-8; `+` is a plus sign). `None` for a broken escape or bytes that
+/// are not UTF-8.
+pub fn decode_signature_data(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 #[cfg(test)]
 mod tests {
@@ -58,5 +120,19 @@ mod tests {
         assert!(ERROR_DETAIL.eq_ignore_ascii_case("X-Error-Detail"));
         assert!(IDEMPOTENCY_KEY.eq_ignore_ascii_case("Idempotency-Key"));
         assert!(IDEMPOTENT_REPLAYED.eq_ignore_ascii_case("Idempotent-Replayed"));
+        assert!(EXPECTED_SIGNATURE_DATA.eq_ignore_ascii_case("X-Expected-Signature-Data"));
+    }
+
+    #[test]
+    fn signature_data_round_trips_and_fits_a_header() {
+        for data in ["", "a=1&b=", "orderInfo=Đơn hàng số 1 – ưu đãi", "x=%41+~ /?#\u{1F600}", "k=\"v\"\t\n"]
+        {
+            let v = encode_signature_data(data);
+            assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)), "{v}");
+            assert_eq!(decode_signature_data(&v).as_deref(), Some(data));
+        }
+        assert_eq!(decode_signature_data("%4"), None);
+        assert_eq!(decode_signature_data("%zz"), None);
+        assert_eq!(decode_signature_data("%FF"), None);
     }
 }

@@ -354,6 +354,61 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// A request signed with the client's secret, exactly as the client sends it
+    /// (the `create_*` and `refund` calls sign again and get the same signature):
+    /// to log its [`canonical_data`](crate::CanonicalData::canonical_data) and
+    /// signature before sending.
+    ///
+    /// ```
+    /// use appotapay::{Amount, CanonicalData, Client, Environment, QrPaymentRequest, SecretKey};
+    /// let client = Client::builder()
+    ///     .environment(Environment::Custom("http://127.0.0.1:8080".into()))
+    ///     .partner_code("APPOTAPAY")
+    ///     .api_key("FJcmF8uj2ISveL5FvvNk4pnp8xrhINz8")
+    ///     .secret_key(SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3"))
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// let request = client.sign_request(QrPaymentRequest {
+    ///     order_id: "u7XR9xfTj".into(),
+    ///     order_info: "test thanh toan".into(),
+    ///     amount: Amount::vnd(10_000),
+    ///     client_ip: "103.53.171.140".into(),
+    ///     notify_url: "http://yourwebsite.com/ipn".into(),
+    ///     redirect_url: "http://yourwebsite.com/redirect".into(),
+    ///     extra_data: String::new(),
+    ///     signature: String::new(),
+    /// });
+    /// assert_eq!(
+    ///     request.canonical_data(),
+    ///     "amount=10000&clientIp=103.53.171.140&extraData=&notifyUrl=http://yourwebsite.com/ipn&orderId=u7XR9xfTj\
+    ///      &orderInfo=test thanh toan&redirectUrl=http://yourwebsite.com/redirect"
+    /// );
+    /// assert_eq!(request.signature, "c1ad6f769866d74003ffd4f7cf4f21230723c059e0744ec4fd75d16b8bff1001");
+    /// ```
+    pub fn sign_request<R: Signed>(&self, request: R) -> R {
+        request.signed(&self.inner.secret)
+    }
+
+    /// The signed status request [`Client::transaction_status`] sends for
+    /// `order_id`, e.g. to log its canonical data.
+    ///
+    /// ```
+    /// use appotapay::{CanonicalData, Client, Environment, SecretKey};
+    /// let client = Client::builder()
+    ///     .environment(Environment::Sandbox)
+    ///     .partner_code("APPOTAPAY")
+    ///     .api_key("FJcmF8uj2ISveL5FvvNk4pnp8xrhINz8")
+    ///     .secret_key(SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3"))
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// let request = client.status_request("5f5b46cb73fd0");
+    /// assert_eq!(request.canonical_data(), "orderId=5f5b46cb73fd0");
+    /// assert_eq!(request.signature, "0d5395e8bcffd9f2527f4a966440dbbde1a14923b5f8812bd947818f2313e7fc");
+    /// ```
+    pub fn status_request(&self, order_id: &str) -> StatusRequest {
+        self.sign_request(StatusRequest { order_id: order_id.to_owned(), signature: String::new() })
+    }
+
     /// Creates a card / bank payment (`POST /api/v1/orders/payment/bank`, spec §5.1).
     /// The request is signed here: leave its `signature` empty. Send the customer to
     /// the returned `payment_url`.
@@ -461,8 +516,7 @@ impl Client {
     ///
     /// See [`Error`].
     pub async fn transaction_status(&self, order_id: &str) -> Result<StatusResponse, Error> {
-        let request =
-            StatusRequest { order_id: order_id.to_owned(), signature: String::new() }.signed(&self.inner.secret);
+        let request = self.status_request(order_id);
         let url = self.url(&["api", "v1", "orders", "transaction", "bank", "status"])?;
         self.call(Method::POST, url, Some(&request), None, Expect::Status).await
     }

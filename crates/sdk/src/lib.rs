@@ -73,6 +73,12 @@
 //! assert!(matches!(verify_redirect(&secret, query), Err(NotificationError::MissingField(_))));
 //! ```
 //!
+//! ## Logging what was signed
+//!
+//! [`CanonicalData::canonical_data`] gives the `data` string of any request type,
+//! and [`Client::sign_request`] / [`Client::status_request`] the request exactly as
+//! the client sends it, to log before sending (see [`CanonicalData`]).
+//!
 //! ## Features
 //!
 //! - `axum`: `appotapay::axum::ipn_route`, a ready IPN endpoint for axum 0.8.
@@ -81,12 +87,14 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod canonical;
 mod client;
 mod error;
 mod notification;
 mod test_kit;
 
 pub use appotapay_protocol as protocol;
+pub use canonical::CanonicalData;
 pub use client::{Client, ClientBuilder, Environment, SandboxApi};
 pub use error::Error;
 pub use notification::{NotificationError, verify_ipn, verify_redirect};
@@ -95,6 +103,6 @@ pub use appotapay_protocol::messages::sandbox::{BankCreditResponse, CompleteResp
 pub use appotapay_protocol::messages::{
     BankPaymentRequest, BankPaymentResponse, CardInfo, ErrorBody, OrderRefunds, OrderRefundsResponse,
     PaymentNotification, QrData, QrPaymentRequest, QrPaymentResponse, RefundData, RefundListMeta, RefundListQuery,
-    RefundListResponse, RefundRequest, RefundResponse, RefundStatus, RefundType, StatusResponse,
+    RefundListResponse, RefundRequest, RefundResponse, RefundStatus, RefundType, StatusRequest, StatusResponse,
 };
 pub use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod, SecretKey};

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bank_feeds;
+pub mod debugger;
 pub mod error;
 pub mod fields;
 pub mod idempotency;
@@ -42,7 +43,9 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static(appotapay_protocol
 /// The partner API's routes, with the sandbox helpers when the acquirer is a
 /// simulator (they do not exist otherwise: 404 like any unknown path).
 ///
-/// Every POST among them honours `Idempotency-Key` ([`idempotency`]).
+/// Every POST among them honours `Idempotency-Key` ([`idempotency`]). With a
+/// simulator they also run behind the merchant test kit ([`debugger`]: the
+/// signature debugger and the request log), which production does not have.
 pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     let mut api = Router::new()
         .route("/api/v1/orders/payment/bank", post(payments::create_bank))
@@ -67,7 +70,11 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
             .route("/api/v1/sandbox/clock", get(sandbox::clock))
             .route("/api/v1/sandbox/clock/advance", post(sandbox::advance_clock));
     }
-    api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer)).merge(feed_and_admin_routes())
+    api = api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer));
+    if gw.simulator().is_some() {
+        api = api.route_layer(middleware::from_fn_with_state(gw.clone(), debugger::layer));
+    }
+    api.merge(feed_and_admin_routes())
 }
 
 /// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox)

@@ -50,16 +50,19 @@ use std::sync::Arc;
 /// proves nothing about them (see [`signing::check_boundaries`]).
 pub(super) fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, body: &Value) -> Result<(), ApiError> {
     signing::check_boundaries(spec, body).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, e.to_string()))?;
-    f.signature()?;
-    // Any accepted secret (the replaced one too during a rotation's grace period).
-    let mut result = Ok(());
-    for keys in partner.accepted() {
-        result = signing::verify_json(spec, &keys.secret, body);
-        if result.is_ok() {
-            break;
+    let checked = f.signature().and_then(|_| {
+        // Any accepted secret (the replaced one too during a rotation's grace period).
+        let mut result = Ok(());
+        for keys in partner.accepted() {
+            result = signing::verify_json(spec, &keys.secret, body);
+            if result.is_ok() {
+                break;
+            }
         }
-    }
-    result.map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
+        result.map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
+    });
+    // The sandbox's signature debugger sees every check (nothing happens elsewhere).
+    super::debugger::signature_checked(spec, partner, body, checked)
 }
 
 /// The fields both creation APIs share, checked.

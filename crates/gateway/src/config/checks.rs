@@ -123,3 +123,23 @@ pub(super) fn check_collecting(raw: &RawConfig) -> Result<CollectingAccount, Con
     }
     Ok(CollectingAccount { bin, account, name })
 }
+
+/// Most entries the sandbox request log may keep per partner.
+const MAX_REQUEST_LOG_ENTRIES: u32 = 1_000_000;
+
+/// Longest the sandbox request log may keep an entry.
+const MAX_REQUEST_LOG_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The sandbox request log's bounds: 1 to 1,000,000 entries per partner, kept for
+/// 1 second to 30 days.
+pub(super) fn check_request_log(raw: &RawConfig) -> Result<(u32, Duration), ConfigError> {
+    let max = raw.sandbox_request_log_max.unwrap_or(1000);
+    if !(1..=MAX_REQUEST_LOG_ENTRIES).contains(&max) {
+        return Err(bad("sandbox_request_log_max", &max.to_string(), "must be 1 to 1000000"));
+    }
+    let ttl = dur("sandbox_request_log_ttl", &raw.sandbox_request_log_ttl)?;
+    if ttl < Duration::from_secs(1) || ttl > MAX_REQUEST_LOG_TTL {
+        return Err(bad("sandbox_request_log_ttl", &get(&raw.sandbox_request_log_ttl), "must be 1s to 30d"));
+    }
+    Ok((max, ttl))
+}

@@ -23,6 +23,7 @@
 //!   [`conformance`]: the IPN conformance runner (sandbox only);
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
+//! - [`request_log`]: the sandbox's log of partner API calls;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`startup`]: the checks a node makes before it serves.
@@ -38,6 +39,7 @@ pub mod outbox;
 pub mod partners;
 pub mod pay;
 pub mod refunds;
+pub mod request_log;
 pub mod results;
 pub mod settle;
 pub mod simulate;

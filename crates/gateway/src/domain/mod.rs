@@ -14,7 +14,10 @@
 //! - [`delivery`]: how IPN deliveries stand and how attempts end;
 //! - [`outbound`]: which addresses IPNs may reach;
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
-//! - [`idempotency`]: what a request with a used `Idempotency-Key` gets.
+//! - [`idempotency`]: what a request with a used `Idempotency-Key` gets;
+//! - [`signature_debug`]: which common mistake explains a signature that failed
+//!   (the sandbox's signature debugger);
+//! - [`request_log`]: what the sandbox's request log keeps of a call, masked.
 
 pub mod card;
 pub mod checkout;
@@ -26,4 +29,6 @@ pub mod order;
 pub mod outbound;
 pub mod records;
 pub mod refund;
+pub mod request_log;
+pub mod signature_debug;
 pub mod test_kit;

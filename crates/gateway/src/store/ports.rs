@@ -8,6 +8,7 @@ use super::StoreResult;
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
+use crate::domain::request_log::{RequestEntry, Retention};
 use crate::domain::test_kit::{DeliveryFault, NewFault};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub trait Store:
     + IdempotencyStore
     + CreditStore
     + TestKitStore
+    + RequestLogStore
     + Send
     + Sync
     + 'static
@@ -294,4 +296,28 @@ pub trait TestKitStore: Send + Sync {
     /// [`crate::store::sql::test_kit::ADVANCE_STATEMENTS`]) that much earlier, in one
     /// transaction; the new offset.
     async fn advance_clock(&self, partner_code: &str, by_ms: i64) -> StoreResult<i64>;
+}
+
+/// The sandbox's request log (see [`crate::domain::request_log`]), shared by every
+/// node on the database.
+#[async_trait]
+pub trait RequestLogStore: Send + Sync {
+    /// Records an entry, then forgets what `keep` no longer covers: every entry
+    /// older than `keep.since_ms`, and the entry's partner's beyond the newest
+    /// `keep.max`. Returns the entry's id.
+    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64>;
+    /// Entries with an id above `after_id`, of one partner when given, oldest first.
+    async fn requests_after(
+        &self,
+        partner_code: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>>;
+    /// Entries with an id below `before_id`, of one partner when given, newest first.
+    async fn requests_before(
+        &self,
+        partner_code: Option<&str>,
+        before_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>>;
 }

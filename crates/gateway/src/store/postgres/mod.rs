@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "key_rotation", include_str!("../../../migrations/postgres/0006_key_rotation.sql")),
     (7, "idempotency", include_str!("../../../migrations/postgres/0007_idempotency.sql")),
     (8, "bank_feeds", include_str!("../../../migrations/postgres/0008_bank_feeds.sql")),
+    (9, "request_log", include_str!("../../../migrations/postgres/0009_request_log.sql")),
     (10, "test_kit", include_str!("../../../migrations/postgres/0010_test_kit.sql")),
 ];
 

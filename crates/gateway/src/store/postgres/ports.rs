@@ -8,11 +8,13 @@ use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCr
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::domain::refund::Refusal;
+use crate::domain::request_log::{RequestEntry, Retention};
 use crate::domain::test_kit::{DeliveryFault, NewFault};
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::{
-    Sql, SqlRow, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, test_kit,
+    Sql, SqlRow, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, request_log,
+    test_kit,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -593,5 +595,53 @@ impl TestKitStore for PgStore {
             .ok_or_else(|| crate::store::StoreError::Database("no offset returned".into()))?;
         tx.commit().await?;
         Ok(offset)
+    }
+}
+
+/// Takes a partner's (`$1`) request-log lock until the transaction ends. The
+/// two-key form, whose keys never meet the one-key locks of the migrator.
+static LOCK_PARTNER_LOG: Sql = Sql::new(|| "SELECT pg_advisory_xact_lock(2009, hashtext($1))".into());
+
+#[async_trait]
+impl RequestLogStore for PgStore {
+    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64> {
+        // Bodies are outside text and may hold NUL, which PostgreSQL text cannot.
+        let insert: Vec<_> = request_log::insert_params(entry).iter().map(storable_value).collect();
+        let code = storable(&entry.partner_code);
+        let trim = request_log::trim_params(&code, keep);
+        let mut tx = self.pool.begin().await?;
+        // Each partner's inserts take turns, so that no trim misses a concurrent
+        // insert it cannot see yet and the count bound holds exactly.
+        execute(&mut *tx, LOCK_PARTNER_LOG.postgres(), &args![code.as_ref()]).await?;
+        let id = first(&mut *tx, request_log::INSERT_REQUEST.postgres(), &insert, |r| r.int(0)).await?;
+        execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &trim).await?;
+        tx.commit().await?;
+        id.ok_or_else(|| crate::store::StoreError::Database("request_log: the insert returned no id".into()))
+    }
+
+    async fn requests_after(
+        &self,
+        partner_code: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>> {
+        if partner_code.is_some_and(|p| impossible_key(&[p])) {
+            return Ok(Vec::new());
+        }
+        let args = args![partner_code, after_id, limit];
+        all(&self.pool, request_log::REQUESTS_AFTER.postgres(), &args, request_log::entry_from_row).await
+    }
+
+    async fn requests_before(
+        &self,
+        partner_code: Option<&str>,
+        before_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>> {
+        if partner_code.is_some_and(|p| impossible_key(&[p])) {
+            return Ok(Vec::new());
+        }
+        let args = args![partner_code, before_id, limit];
+        all(&self.pool, request_log::REQUESTS_BEFORE.postgres(), &args, request_log::entry_from_row).await
     }
 }

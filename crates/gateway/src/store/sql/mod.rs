@@ -9,7 +9,7 @@
 //! for both drivers' rows. The statements sit by resource, beside the decoders of
 //! their rows and the pure decisions taken on what they read:
 //! [`partners`], [`orders`], [`outbox`], [`refunds`], [`checkout`], [`jwt_ids`],
-//! [`meta`], [`idempotency`], [`credits`], [`test_kit`].
+//! [`meta`], [`idempotency`], [`credits`], [`request_log`], [`test_kit`].
 //!
 //! A text is used by both backends unless its name says otherwise: a backend adds
 //! only the clauses the other database lacks (`FOR UPDATE`, `SKIP LOCKED`,
@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod params;
 pub mod partners;
 pub mod refunds;
+pub mod request_log;
 pub mod rows;
 pub mod test_kit;
 

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../../migrations/sqlite/0006_key_rotation.sql")),
     (7, include_str!("../../../migrations/sqlite/0007_idempotency.sql")),
     (8, include_str!("../../../migrations/sqlite/0008_bank_feeds.sql")),
+    (9, include_str!("../../../migrations/sqlite/0009_request_log.sql")),
     (10, include_str!("../../../migrations/sqlite/0010_test_kit.sql")),
 ];
 const READERS: usize = 4;

@@ -6,13 +6,15 @@ use super::{SqliteStore, all, execute, exists, first};
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
+use crate::domain::request_log::{RequestEntry, Retention};
 use crate::domain::test_kit::{DeliveryFault, NewFault};
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;
 use crate::store::sql::{
-    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, test_kit, values,
+    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, request_log,
+    test_kit, values,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -517,5 +519,42 @@ impl TestKitStore for SqliteStore {
                 .ok_or_else(|| crate::store::StoreError::Database("no offset returned".into()))
         })
         .await
+    }
+}
+
+#[async_trait]
+impl RequestLogStore for SqliteStore {
+    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64> {
+        let insert = owned(request_log::insert_params(entry));
+        let trim = owned(request_log::trim_params(&entry.partner_code, keep));
+        // One writer job: the insert and the trim commit together.
+        self.write(move |c| {
+            let id = first(&mut *prepared(c, &request_log::INSERT_REQUEST)?, &insert, |r| r.int(0))?;
+            execute(&mut *prepared(c, &request_log::TRIM_REQUESTS)?, &trim)?;
+            id.ok_or_else(|| crate::store::StoreError::Database("request_log: the insert returned no id".into()))
+        })
+        .await
+    }
+
+    async fn requests_after(
+        &self,
+        partner_code: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>> {
+        let args = owned(values![partner_code, after_id, limit]);
+        self.read(move |c| all(&mut *prepared(c, &request_log::REQUESTS_AFTER)?, &args, request_log::entry_from_row))
+            .await
+    }
+
+    async fn requests_before(
+        &self,
+        partner_code: Option<&str>,
+        before_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<RequestEntry>> {
+        let args = owned(values![partner_code, before_id, limit]);
+        self.read(move |c| all(&mut *prepared(c, &request_log::REQUESTS_BEFORE)?, &args, request_log::entry_from_row))
+            .await
     }
 }
