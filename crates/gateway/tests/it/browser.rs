@@ -442,3 +442,35 @@ async fn the_demo_shop_end_to_end() {
     drop(b);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_card_page_scripts_delivery_faults() {
+    let t = TestGateway::start().await;
+    let shop = Shop::start().await;
+    let p = t.sandbox();
+    let url = bank_order(&t, &p, "b-faults", 30_000, "ATM", "VCB", "Thử lỗi IPN", &shop.ipn.url, &shop.redirect).await;
+    let mut b = Browser::start("faults").await;
+    b.goto(&url).await;
+    b.wait_for("#card_number").await;
+    b.click("#faults summary").await;
+    b.wait_for("#fault-twice").await;
+    b.click("#fault-twice").await;
+    b.type_into("#fault-delay", "1").await;
+    b.screenshot("faults-form").await;
+    b.click("#fault-submit").await;
+    b.wait_for("#faults-scripted").await;
+    assert!(b.text("#faults-scripted").await.contains("gửi hai lần, trễ 1 giây"), "the page shows the script");
+    fits_phone(&mut b).await;
+    b.screenshot("faults-scripted").await;
+    fill_card(&mut b, "9704 0000 0000 0018", "Nguyen Van A", "01/20", None).await;
+    b.click("#pay").await;
+    b.wait_for("#otp").await;
+    b.type_into("#otp", "123456").await;
+    b.click("#confirm").await;
+    b.wait_url("the merchant's return page", |u| shop.is_return(u)).await;
+    let ipns = shop.ipn.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(ipns.len(), 2, "delivered twice, as scripted");
+    assert_eq!(ipns[0].body, ipns[1].body);
+    drop(b);
+    t.shutdown().await;
+}
