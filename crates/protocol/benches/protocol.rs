@@ -8,6 +8,7 @@
 
 use appotapay_protocol::messages::BankPaymentRequest;
 use appotapay_protocol::signing::{self, BANK_PAYMENT_REQUEST, Signed};
+use appotapay_protocol::token_cache::{KeyId, VerifiedTokens};
 use appotapay_protocol::vietqr::{VietQr, crc16_ccitt_false};
 use appotapay_protocol::{Amount, PaymentMethod, SecretKey, jwt, sandbox_partner};
 use std::hint::black_box;
@@ -101,6 +102,20 @@ fn main() {
         ns_per_op(|| jwt::decode(black_box(&token)).and_then(|t| t.verify(&key, 1_700_000_100, 60))),
         "HMAC-SHA256 of the JWT signing input",
         jwt_hmac,
+    );
+    // The same token again, remembered: expiry and key still checked on each use.
+    let cache = VerifiedTokens::new(10_000);
+    let key_id = KeyId::of(&key);
+    let verified = jwt::decode(&token).and_then(|t| t.verify(&key, 1_700_000_100, 60));
+    if let Ok(claims) = verified {
+        cache.insert(&token, claims, key_id, 1_700_000_100);
+    }
+    let full = ns_per_op(|| jwt::decode(black_box(&token)).and_then(|t| t.verify(&key, 1_700_000_100, 60)));
+    report(
+        "JWT remembered (token cache hit)",
+        ns_per_op(|| cache.get(black_box(&token), 1_700_000_100, 60, &[key_id])),
+        "JWT decode + verify (every rule)",
+        full,
     );
 
     // VietQR: encoding and parsing a dynamic payload against its CRC alone.

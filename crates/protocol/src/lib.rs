@@ -8,6 +8,7 @@
 //! - [`signing`]: the table of signed field lists, the canonical `data` builder,
 //!   HMAC-SHA256 signing and constant-time verification;
 //! - [`jwt`]: the `X-APPOTAPAY-AUTH` token, built and verified rule by rule;
+//!   [`token_cache`]: verified tokens remembered, expiry and key still checked;
 //! - [`headers`]: the names of the API's HTTP headers;
 //! - [`fields`]: the rules of the request fields (lengths, forms, URLs, IPs);
 //! - [`ErrorCode`], [`PaymentMethod`], [`BankCode`], [`Amount`], [`AppotapayTransId`];
@@ -46,6 +47,7 @@ pub mod jwt;
 pub mod messages;
 pub mod method;
 pub mod signing;
+pub mod token_cache;
 pub mod vietqr;
 
 pub use amount::{Amount, AmountLimits, AmountOutOfRange};

@@ -10,6 +10,7 @@
 
 use super::ApiError;
 use crate::core::{Gateway, Partner, now_ms};
+use appotapay_protocol::token_cache::KeyId;
 use appotapay_protocol::{ErrorCode, Lang, headers, jwt};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -52,14 +53,22 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
             .get(headers::AUTH)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| fail(ErrorCode::UNAUTHORIZED, "X-APPOTAPAY-AUTH is missing"))?;
-        let token = jwt::decode(header).map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
-        let partner = gw
-            .partner(&token.claims().iss)
-            .await?
-            .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
         let now = now_ms() / 1000;
-        let claims = verify_any(&partner, &token, now, gw.config().jwt_leeway_secs, gw.config().jwt_max_lifetime_secs)
-            .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+        let leeway = gw.config().jwt_leeway_secs;
+        let (partner, claims) = match remembered(gw, header, now, leeway).await? {
+            Some(hit) => hit,
+            None => {
+                let token = jwt::decode(header).map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+                let partner = gw
+                    .partner(&token.claims().iss)
+                    .await?
+                    .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
+                let (claims, key) = verify_any(&partner, &token, now, leeway, gw.config().jwt_max_lifetime_secs)
+                    .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+                gw.verified_tokens().insert(header, claims.clone(), key, now);
+                (partner, claims)
+            }
+        };
         if !partner.accepts_api_key(&claims.api_key) {
             return Err(fail(ErrorCode::INVALID_API_KEY, "api_key does not match the partner"));
         }
@@ -83,20 +92,36 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
     }
 }
 
-/// The token's claims under the first accepted secret it verifies with. Otherwise
-/// the error of a secret whose signature matched (an expired token), if any: the
-/// signature error only when none did.
+/// A token this node already verified, still unexpired, under a secret its partner
+/// still accepts: its partner and claims without verifying it again
+/// ([`appotapay_protocol::token_cache`]). The partner's lock and API key are checked
+/// after, as for any token.
+async fn remembered(
+    gw: &Gateway,
+    header: &str,
+    now: i64,
+    leeway: i64,
+) -> Result<Option<(Arc<Partner>, jwt::Claims)>, ApiError> {
+    let tokens = gw.verified_tokens();
+    let Some(iss) = tokens.issuer(header) else { return Ok(None) };
+    let Some(partner) = gw.partner(&iss).await? else { return Ok(None) };
+    Ok(tokens.get(header, now, leeway, &partner.accepted_key_ids()).map(|claims| (partner, claims)))
+}
+
+/// The token's claims under the first accepted secret it verifies with, and that
+/// secret's id. Otherwise the error of a secret whose signature matched (an expired
+/// token), if any: the signature error only when none did.
 fn verify_any(
     partner: &Partner,
     token: &jwt::UnverifiedJwt,
     now: i64,
     leeway: i64,
     max_lifetime: i64,
-) -> Result<jwt::Claims, jwt::JwtError> {
+) -> Result<(jwt::Claims, KeyId), jwt::JwtError> {
     let mut first_err = None;
     for keys in partner.accepted() {
         match token.clone().verify_within(&keys.secret, now, leeway, max_lifetime) {
-            Ok(claims) => return Ok(claims),
+            Ok(claims) => return Ok((claims, keys.key_id)),
             Err(e) if first_err.is_none() || first_err == Some(jwt::JwtError::Signature) => first_err = Some(e),
             Err(_) => {}
         }

@@ -58,6 +58,7 @@ use crate::config::Config;
 use crate::crypto::Keys;
 use crate::domain::outbound::OutboundPolicy;
 use crate::store::{Store, StoreError};
+use appotapay_protocol::token_cache::VerifiedTokens;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -75,6 +76,9 @@ pub enum CoreError {
 }
 
 pub use crate::now_ms;
+
+/// How many verified JWTs a node remembers (a few hundred bytes each).
+pub const TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 /// How long each step of the health check may take before the node counts as down.
 pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -119,6 +123,8 @@ pub struct Gateway {
     /// when the store is shared (`outbox_signal`).
     outbox_wake: Arc<Notify>,
     partners: RwLock<HashMap<String, (Arc<Partner>, Instant)>>,
+    /// JWTs this node verified, so that a reused token is not verified again.
+    tokens: VerifiedTokens,
     trans_ids: ids::TransIds,
 }
 
@@ -144,6 +150,7 @@ impl Gateway {
             outbound,
             outbox_wake,
             partners: RwLock::new(HashMap::new()),
+            tokens: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
             trans_ids: Default::default(),
         }
     }
@@ -162,6 +169,11 @@ impl Gateway {
     /// The name of the acquirer in use (`sandbox`, `unconnected`).
     pub fn acquirer_name(&self) -> &'static str {
         self.acquirer.name()
+    }
+
+    /// The JWTs this node already verified (see [`appotapay_protocol::token_cache`]).
+    pub fn verified_tokens(&self) -> &VerifiedTokens {
+        &self.tokens
     }
 
     /// Where IPNs may go.

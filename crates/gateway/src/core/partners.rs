@@ -14,6 +14,7 @@
 use super::{CoreError, Gateway, now_ms};
 use crate::crypto::random_token;
 use crate::domain::records::{KeyRotation, PartnerRecord, PreviousKeys, SubAccount};
+use appotapay_protocol::token_cache::KeyId;
 use appotapay_protocol::{AmountLimits, SecretKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +27,16 @@ pub struct PartnerKeys {
     pub api_key: String,
     /// Secret key.
     pub secret: SecretKey,
+    /// The secret's id in the verified-token cache.
+    pub key_id: KeyId,
+}
+
+impl PartnerKeys {
+    /// A pair of credentials.
+    pub fn new(api_key: String, secret: SecretKey) -> PartnerKeys {
+        let key_id = KeyId::of(&secret);
+        PartnerKeys { api_key, secret, key_id }
+    }
 }
 
 impl std::fmt::Debug for PartnerKeys {
@@ -88,6 +99,12 @@ impl Partner {
         std::iter::once(&self.keys).chain(self.in_grace(now_ms()))
     }
 
+    /// The ids of the secrets a token may be verified with now (see
+    /// [`appotapay_protocol::token_cache`]).
+    pub fn accepted_key_ids(&self) -> Vec<KeyId> {
+        self.accepted().map(|k| k.key_id).collect()
+    }
+
     /// Whether `api_key` is an accepted API key (each compared in constant time).
     pub fn accepts_api_key(&self, api_key: &str) -> bool {
         self.accepted().fold(false, |ok, k| ok | bool::from(api_key.as_bytes().ct_eq(k.api_key.as_bytes())))
@@ -134,7 +151,7 @@ impl Gateway {
     pub(crate) fn decrypt_partner(&self, rec: &PartnerRecord) -> Result<Partner, CoreError> {
         let open = |api_key: &str, sealed: &[u8]| {
             let secret = self.keys.open(&rec.code, sealed).map_err(|_| CoreError::Key(rec.code.clone()))?;
-            Ok::<_, CoreError>(PartnerKeys { api_key: api_key.to_owned(), secret: SecretKey::new(secret) })
+            Ok::<_, CoreError>(PartnerKeys::new(api_key.to_owned(), SecretKey::new(secret)))
         };
         let previous = match &rec.previous {
             Some(PreviousKeys { api_key, secret_enc, until_ms }) => Some((open(api_key, secret_enc)?, *until_ms)),
@@ -185,6 +202,7 @@ impl Gateway {
     pub async fn set_partner_locked(&self, code: &str, locked: bool) -> Result<bool, CoreError> {
         let known = self.store.set_partner_locked(code, locked).await?;
         self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
+        self.tokens.forget_issuer(code);
         Ok(known)
     }
 
@@ -204,7 +222,7 @@ impl Gateway {
         }
         let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let grace_until_ms = (grace_ms > 0).then(|| now.saturating_add(grace_ms));
-        let keys = PartnerKeys { api_key: random_token(32), secret: SecretKey::new(random_token(32)) };
+        let keys = PartnerKeys::new(random_token(32), SecretKey::new(random_token(32)));
         let rotation = KeyRotation {
             api_key: keys.api_key.clone(),
             secret_enc: self.keys.seal(code, keys.secret.expose()),
@@ -212,6 +230,7 @@ impl Gateway {
         };
         let rotated = self.store.rotate_partner_keys(code, &rec.api_key, &rotation).await?;
         self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
+        self.tokens.forget_issuer(code);
         if !rotated {
             // Another rotation came between the read and the write: judge again.
             return Box::pin(self.rotate_partner_keys(code, grace, force)).await;

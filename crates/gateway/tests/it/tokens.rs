@@ -105,3 +105,70 @@ async fn sdk_tokens_are_accepted() {
     }
     t.shutdown().await;
 }
+
+/// The answer of a call that passed authentication (its body then fails validation).
+const ACCEPTED: i64 = 1;
+
+/// A token verified once is remembered, and a remembered token still expires on time,
+/// and stops working when its partner's key changes or the partner is locked, on this
+/// node and on another one.
+#[tokio::test]
+async fn remembered_tokens_still_expire_and_follow_key_changes_postgres() {
+    let a = TestGateway::start_on(crate::harness::Backend::Postgres, |c| c.jwt_leeway_secs = 0).await;
+    let b = a.another_node(|c| c.jwt_leeway_secs = 0).await;
+    let p = a.partner("CACHED", false).await;
+    let long = jwt::build(&p.code, &p.api_key, &p.secret, now(), 3600);
+    for node in [&a, &b] {
+        for _ in 0..3 {
+            assert_eq!(status_with(node, &p, &long).await.1, ACCEPTED, "accepted (and remembered)");
+        }
+    }
+    assert!(a.gw().verified_tokens().issuer(&long).is_some() && b.gw().verified_tokens().issuer(&long).is_some());
+
+    // Expiry is checked on every use, remembered or not.
+    let short = jwt::build(&p.code, &p.api_key, &p.secret, now(), 2);
+    assert_eq!(status_with(&a, &p, &short).await.1, ACCEPTED);
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    assert_eq!(status_with(&a, &p, &short).await, (401, 401), "expired although remembered");
+
+    // Locking: refused at once on this node, within the partner cache's lifetime there.
+    assert!(a.gw().set_partner_locked("CACHED", true).await.expect("lock"));
+    assert_eq!(status_with(&a, &p, &long).await.1, 13);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(status_with(&b, &p, &long).await.1, 13);
+    assert!(a.gw().set_partner_locked("CACHED", false).await.expect("unlock"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(status_with(&b, &p, &long).await.1, ACCEPTED, "unlocked");
+
+    // A rotation without grace: the remembered token (signed with the old secret) is
+    // refused everywhere once the nodes see the new keys.
+    match a.gw().rotate_partner_keys("CACHED", std::time::Duration::ZERO, false).await.expect("rotate") {
+        appotapay_gateway::core::Rotated::Done { .. } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(status_with(&a, &p, &long).await.0, 401);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(status_with(&b, &p, &long).await.0, 401, "the other node's remembered token goes too");
+
+    // A rotation with a grace period: a token signed with the replaced secret (naming
+    // the new API key) works during the grace period and is remembered; when the
+    // period ends the replaced secret is no longer accepted, and neither is the token.
+    let current = match a.gw().rotate_partner_keys("CACHED", std::time::Duration::ZERO, false).await.expect("rotate") {
+        appotapay_gateway::core::Rotated::Done { keys, .. } => keys,
+        other => panic!("{other:?}"),
+    };
+    let next =
+        match a.gw().rotate_partner_keys("CACHED", std::time::Duration::from_secs(2), false).await.expect("rotate") {
+            appotapay_gateway::core::Rotated::Done { keys, .. } => keys,
+            other => panic!("{other:?}"),
+        };
+    let old = Partner::new("CACHED", &current.api_key, current.secret.expose());
+    let mixed = jwt::build("CACHED", &next.api_key, &current.secret, now(), 3600);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(status_with(&b, &old, &mixed).await.1, ACCEPTED, "during the grace period");
+    assert!(b.gw().verified_tokens().issuer(&mixed).is_some(), "remembered");
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    assert_eq!(status_with(&b, &old, &mixed).await.0, 401, "its secret is no longer accepted");
+    b.shutdown().await;
+    a.shutdown().await;
+}
