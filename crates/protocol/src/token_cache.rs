@@ -54,17 +54,25 @@ pub struct Verified {
     pub key: KeyId,
 }
 
-/// Tokens already verified, bounded (see the module documentation).
-#[derive(Debug)]
+/// Tokens already verified, bounded (see the module documentation). Entries are
+/// keyed by a digest of the token, so a long token costs no more memory than a short
+/// one and the map never holds a usable bearer token.
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<Box<str>, Verified>>,
+    entries: Mutex<HashMap<[u8; 32], Verified>>,
     capacity: usize,
 }
 
-/// The token text a header carries: without its `Bearer ` prefix.
-fn bare(token: &str) -> &str {
+impl std::fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedTokens").field("len", &self.len()).field("capacity", &self.capacity).finish()
+    }
+}
+
+/// The key of a token (with or without its `Bearer ` prefix): a digest of its text.
+fn key_of(token: &str) -> [u8; 32] {
     let t = token.trim();
-    t.strip_prefix("Bearer ").or_else(|| t.strip_prefix("bearer ")).unwrap_or(t).trim()
+    let t = t.strip_prefix("Bearer ").or_else(|| t.strip_prefix("bearer ")).unwrap_or(t).trim();
+    Sha256::digest(t.as_bytes()).into()
 }
 
 impl VerifiedTokens {
@@ -78,7 +86,7 @@ impl VerifiedTokens {
     /// `None` means: verify it in full (and [`insert`](Self::insert) the result).
     pub fn get(&self, token: &str, now: i64, leeway: i64, accepted: &[KeyId]) -> Option<Claims> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let v = entries.get(bare(token))?;
+        let v = entries.get(&key_of(token))?;
         if v.claims.exp.saturating_add(leeway) < now || !accepted.contains(&v.key) {
             return None;
         }
@@ -88,19 +96,22 @@ impl VerifiedTokens {
     /// The issuer a remembered token names, to find the partner before [`get`](Self::get).
     pub fn issuer(&self, token: &str) -> Option<String> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(bare(token)).map(|v| v.claims.iss.clone())
+        entries.get(&key_of(token)).map(|v| v.claims.iss.clone())
     }
 
     /// Remembers that `token` verified to `claims` under the secret `key`.
     pub fn insert(&self, token: &str, claims: Claims, key: KeyId, now: i64) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity {
+            // Full: drop the expired; if that frees less than a tenth, start over, so
+            // that a stream of distinct live tokens (a token per request) costs one
+            // sweep per `capacity / 10` inserts, not one per insert.
             entries.retain(|_, v| v.claims.exp >= now);
-            if entries.len() >= self.capacity {
+            if entries.len() > self.capacity - (self.capacity / 10).max(1) {
                 entries.clear();
             }
         }
-        entries.insert(bare(token).into(), Verified { claims, key });
+        entries.insert(key_of(token), Verified { claims, key });
     }
 
     /// Forgets every token of the partner `iss`.

@@ -11,7 +11,7 @@
 use super::unconnected::Unconnected;
 use super::{Acquirer, Issuer, RefundAnswer, RefundBank, RefundOrder, Verdict};
 use crate::domain::card::CardData;
-use appotapay_protocol::PaymentMethod;
+use appotapay_protocol::{ErrorCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -31,6 +31,10 @@ impl Issuer for BankFeeds {
 
     fn processing_delay(&self) -> Duration {
         Unconnected.processing_delay()
+    }
+
+    async fn processing_outcome(&self, interim: ErrorCode) -> ErrorCode {
+        Unconnected.processing_outcome(interim).await
     }
 }
 

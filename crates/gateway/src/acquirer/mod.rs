@@ -72,10 +72,9 @@ pub trait Issuer: Send + Sync {
     fn processing_delay(&self) -> Duration;
 
     /// How a payment the issuer left undecided with `interim` ends, once the delay
-    /// has passed: 0 or a decline code.
-    async fn processing_outcome(&self, _interim: ErrorCode) -> ErrorCode {
-        ErrorCode::SUCCESS
-    }
+    /// has passed: 0 or a decline code. No default: an issuer that leaves payments
+    /// undecided must say how they end.
+    async fn processing_outcome(&self, interim: ErrorCode) -> ErrorCode;
 }
 
 /// A refund as the bank sees it.

@@ -8,7 +8,7 @@
 
 use super::{Acquirer, Issuer, RefundAnswer, RefundBank, RefundOrder, Verdict};
 use crate::domain::card::CardData;
-use appotapay_protocol::PaymentMethod;
+use appotapay_protocol::{ErrorCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -32,6 +32,11 @@ impl Issuer for Unconnected {
 
     fn processing_delay(&self) -> Duration {
         NEVER
+    }
+
+    async fn processing_outcome(&self, _interim: ErrorCode) -> ErrorCode {
+        // Nothing is ever left undecided here; were it so, nothing was charged.
+        ErrorCode::ISSUER_NO_RESPONSE
     }
 }
 

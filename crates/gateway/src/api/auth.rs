@@ -44,6 +44,7 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
         // Authenticated once already (by the idempotency layer): the token's jti
         // must not be claimed twice.
         if let Some(done) = parts.extensions.get::<AuthPartner>() {
+            super::debugger::authenticated(&done.0);
             return Ok(done.clone());
         }
         let lang = lang_of(parts);
@@ -65,7 +66,10 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
                     .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
                 let (claims, key) = verify_any(&partner, &token, now, leeway, gw.config().jwt_max_lifetime_secs)
                     .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
-                gw.verified_tokens().insert(header, claims.clone(), key, now);
+                // Each token is used once under the replay check: nothing to remember.
+                if !gw.config().jwt_replay_check {
+                    gw.verified_tokens().insert(header, claims.clone(), key, now);
+                }
                 (partner, claims)
             }
         };
@@ -88,6 +92,7 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
                 return Err(fail(ErrorCode::UNAUTHORIZED, "the token's jti was already used"));
             }
         }
+        super::debugger::authenticated(&partner);
         Ok(AuthPartner(partner))
     }
 }

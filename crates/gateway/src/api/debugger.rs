@@ -26,7 +26,7 @@ use crate::core::{Gateway, Partner, now_ms};
 use crate::domain::request_log::{self, RequestEntry};
 use crate::domain::signature_debug;
 use appotapay_protocol::signing::{self, SignatureSpec};
-use appotapay_protocol::{ErrorCode, SecretKey, headers, jwt};
+use appotapay_protocol::{ErrorCode, SecretKey, headers};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -52,6 +52,18 @@ struct Scope {
     body: Bytes,
     /// The last signature check: its `data` string, and whether it failed.
     check: Mutex<Option<(String, bool)>>,
+    /// The partner the request authenticated as (its token verified), if it did.
+    partner: Mutex<Option<Arc<Partner>>>,
+}
+
+/// Reports that the request authenticated as `partner` (called by the
+/// authentication extractor; nothing outside this layer's scope). Hints and the
+/// request log's attribution use only a partner whose token verified, so that no
+/// one can ask about, or write into the log of, a partner whose secret they lack.
+pub(super) fn authenticated(partner: &Arc<Partner>) {
+    if let Ok(scope) = SCOPE.try_with(Arc::clone) {
+        *scope.partner.lock().unwrap_or_else(PoisonError::into_inner) = Some(partner.clone());
+    }
 }
 
 tokio::task_local! {
@@ -116,8 +128,7 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     let request_id = parts.headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let partner = claimed_partner(&gw, &parts.headers).await;
-    let scope = Arc::new(Scope { body: body.clone(), check: Mutex::new(None) });
+    let scope = Arc::new(Scope { body: body.clone(), check: Mutex::new(None), partner: Mutex::new(None) });
     let unread = passed_on.is_some();
     let downstream = passed_on.unwrap_or_else(|| Body::from(body.clone()));
     let resp = SCOPE.scope(scope.clone(), next.run(Request::from_parts(parts, downstream))).await;
@@ -130,6 +141,7 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         }
     };
     let check = scope.check.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let partner = scope.partner.lock().unwrap_or_else(PoisonError::into_inner).take();
     let error_code = serde_json::from_slice::<Value>(&rbytes).ok().and_then(|v| v.get("errorCode")?.as_i64());
     match (&check, error_code) {
         (Some((data, true)), Some(2)) => {
@@ -151,7 +163,7 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         at_ms,
         method: method.to_string(),
         path,
-        query,
+        query: query.map(|q| request_log::redact_credentials(&request_log::mask_card_numbers(&q))),
         status: rparts.status.as_u16(),
         error_code,
         latency_us: i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX),
@@ -187,14 +199,6 @@ async fn buffer(body: Body) -> Result<Bytes, Body> {
         return Err(Body::from_stream(read.chain(rest)));
     }
     Ok(chunks.concat().into())
-}
-
-/// The partner the request's token names, if it is one (the token is not verified
-/// here: a call refused for its token is logged for the partner it claims to be).
-async fn claimed_partner(gw: &Gateway, h: &HeaderMap) -> Option<Arc<Partner>> {
-    let header = h.get(headers::AUTH)?.to_str().ok()?;
-    let token = jwt::decode(header).ok()?;
-    gw.partner(&token.claims().iss).await.ok().flatten()
 }
 
 /// Adds the type hint to an errorCode 1 answer's `X-Error-Detail`, when the body's

@@ -81,15 +81,7 @@ pub(super) async fn load(gw: &Gateway, tran: &str, sign: &str) -> Result<Ctx, Pr
         crate::domain::records::OrderKind::Qr => Some(gw.order_account(&order).await?),
         crate::domain::records::OrderKind::Bank => None,
     };
-    let faults = match gw.simulator() {
-        Some(_) => gw
-            .delivery_faults(&order.partner_code)
-            .await?
-            .into_iter()
-            .find(|f| f.fault.trans_id.as_deref() == Some(order.trans_id.as_str()))
-            .map(|f| f.fault.script),
-        None => None,
-    };
+    let faults = gw.order_delivery_fault(&order).await?.map(|f| f.fault.script);
     Ok(Ctx { link: Link { tran: tran.to_owned(), sign: sign.to_owned() }, order, partner, checkout, account, faults })
 }
 

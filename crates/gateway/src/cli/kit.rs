@@ -23,7 +23,9 @@ pub struct SignArgs {
     /// The JSON body, from this file; `-` reads standard input.
     #[arg(long)]
     json: String,
-    /// The secret key to sign with (default: the public sandbox partner's).
+    /// The secret key to sign with (default: `APPOTAPAY_SIGN_SECRET` when set, else
+    /// the public sandbox partner's). Prefer the environment variable for a real
+    /// secret: a command-line argument shows in process listings and shell history.
     #[arg(long)]
     secret: Option<String>,
 }
@@ -56,7 +58,12 @@ pub fn sign(args: &SignArgs) -> Result<(), String> {
     if !body.is_object() {
         return Err("the body is not a JSON object".into());
     }
-    let key = SecretKey::new(args.secret.clone().unwrap_or_else(|| sandbox_partner::SECRET_KEY.to_owned()));
+    let secret = args
+        .secret
+        .clone()
+        .or_else(|| std::env::var("APPOTAPAY_SIGN_SECRET").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| sandbox_partner::SECRET_KEY.to_owned());
+    let key = SecretKey::new(secret);
     let data = signing::canonical_data_json(spec, &body);
     let signature = signing::sign_data(&key, &data);
     let mut out = json!({"kind": args.kind, "data": data, "signature": signature});

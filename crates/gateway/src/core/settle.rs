@@ -115,6 +115,7 @@ impl Gateway {
             first_attempt_at_ms: now + self.config.ipn_schedule.first().map_or(0, |d| d.as_millis() as i64),
             lose_attempts: 0,
             again_after_ms: None,
+            fault_id: None,
         };
         self.apply_delivery_fault(&mut row, updated).await?;
         Ok(Some(row))

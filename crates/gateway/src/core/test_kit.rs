@@ -60,8 +60,15 @@ impl Gateway {
             if req.next_orders.is_some() {
                 return Ok(Err(KitError::Invalid("one order, or the next orders, not both".into())));
             }
-            if self.partner_order(partner_code, id).await?.is_none() {
-                return Ok(Err(KitError::UnknownOrder(id.clone())));
+            match self.partner_order(partner_code, id).await? {
+                None => return Ok(Err(KitError::UnknownOrder(id.clone()))),
+                Some(o) if o.state.is_final() => {
+                    return Ok(Err(KitError::Invalid(format!("order {id} is {}: its IPN is queued already", o.state))));
+                }
+                // A new script for the order replaces the one it had.
+                Some(_) => {
+                    self.store.clear_order_faults(partner_code, id).await?;
+                }
             }
         }
         if req.next_orders.is_some_and(|n| !(1..=1000).contains(&n)) {
@@ -76,6 +83,15 @@ impl Gateway {
         };
         let id = self.store.insert_fault(&fault).await?;
         Ok(Ok(DeliveryFault { id, fault }))
+    }
+
+    /// The script that will shape `order`'s IPN, if one will (the checkout's test
+    /// controls show it).
+    pub async fn order_delivery_fault(&self, order: &Order) -> Result<Option<DeliveryFault>, CoreError> {
+        if self.simulator().is_none() {
+            return Ok(None);
+        }
+        Ok(self.store.fault_for(&order.partner_code, &order.trans_id, order.created_at_ms).await?)
     }
 
     /// The partner's delivery fault scripts still to be used.
@@ -94,7 +110,10 @@ impl Gateway {
         if self.simulator().is_none() {
             return Ok(());
         }
-        let Some(f) = self.store.take_fault(&order.partner_code, &order.trans_id).await? else { return Ok(()) };
+        let Some(f) = self.store.fault_for(&order.partner_code, &order.trans_id, order.created_at_ms).await? else {
+            return Ok(());
+        };
+        row.fault_id = Some(f.id);
         let s = f.fault.script;
         row.first_attempt_at_ms = row.first_attempt_at_ms.saturating_add(s.delay_ms);
         if s.lose_first {

@@ -18,6 +18,10 @@ use async_trait::async_trait;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+/// The fix for a notification that got no answer.
+pub const NO_ANSWER_HINT: &str = "no answer came within the timeout (or the connection failed): answer every \
+     notification, quickly, with {\"status\":\"ok\"} when it is genuine and an error status when it is not";
+
 /// An answer slower than this is a warning.
 pub const SLOW: Duration = Duration::from_secs(5);
 
@@ -75,7 +79,9 @@ impl Expect {
 impl Case {
     /// The order they are sent in: every forgery before the genuine notification,
     /// so that a handler that takes a forgery shows it before it has seen the real
-    /// one; the failure notification before the success it would otherwise contradict.
+    /// one; the failure notification last, after the success (a correct handler
+    /// acknowledges it and keeps the order paid: the gateway never sends a success
+    /// after a failure, so the reverse order would test nothing real).
     pub const ALL: [Case; 12] = [
         Case::WrongSignature,
         Case::MissingSignature,
@@ -86,9 +92,9 @@ impl Case {
         Case::OtherPartner,
         Case::NotJson,
         Case::MissingFields,
-        Case::Failure,
         Case::Valid,
         Case::Retry,
+        Case::Failure,
     ];
 
     /// The number in the documentation (1–11, 15).
@@ -141,7 +147,7 @@ impl Case {
             Case::OtherPartner => "a correctly signed notification for another partnerCode and apiKey",
             Case::NotJson => "a body that is not JSON",
             Case::MissingFields => "required fields missing (orderId, amount)",
-            Case::Failure => "a failure notification (errorCode 61) for the order",
+            Case::Failure => "a failure notification (errorCode 61) for the order, after its success",
         }
     }
 
@@ -175,8 +181,9 @@ impl Case {
             Case::NotJson => "refuse a body that is not a JSON object instead of acknowledging it",
             Case::MissingFields => "refuse a notification without orderId, amount or errorCode",
             Case::Failure => {
-                "a failure notification (errorCode other than 0) was acknowledged: fine, if your handler did not \
-                 treat the order as paid — only errorCode 0 means paid"
+                "a failure notification (errorCode other than 0) was acknowledged: fine, if your handler neither \
+                 treated it as paid nor undid the payment it had recorded — only errorCode 0 means paid, and a paid \
+                 order stays paid"
             }
         }
     }
@@ -272,7 +279,12 @@ pub struct CaseResult {
 
 /// Judges a case's answer.
 pub fn judge(case: Case, sent: String, answer: Answer) -> CaseResult {
+    // No answer at all proves nothing about a refusal: a handler must answer every
+    // notification, and one that answers too late (after the timeout) may well have
+    // acknowledged it.
+    let answered = answer.http_status.is_some();
     let verdict = match (case.expect(), answer.acknowledged) {
+        (Expect::NoAck, false) if !answered => Verdict::Fail,
         (Expect::Ack, true) | (Expect::NoAck, false) | (Expect::Observe, false) => Verdict::Pass,
         (Expect::Ack, false) | (Expect::NoAck, true) => Verdict::Fail,
         (Expect::Observe, true) => Verdict::Warn,
@@ -287,7 +299,11 @@ pub fn judge(case: Case, sent: String, answer: Answer) -> CaseResult {
     if answer.http_status.is_some_and(|s| (300..400).contains(&s)) {
         warnings.push(Warning::Redirect);
     }
-    let hint = (verdict != Verdict::Pass).then(|| case.hint());
+    let hint = match verdict {
+        Verdict::Pass => None,
+        Verdict::Fail if !answered => Some(NO_ANSWER_HINT),
+        _ => Some(case.hint()),
+    };
     CaseResult { case, sent, answer, verdict, warnings, hint }
 }
 
@@ -499,6 +515,9 @@ mod tests {
         assert_eq!((message_ok.verdict, message_ok.warnings.as_slice()), (Verdict::Fail, &[Warning::OtherBody][..]));
         let slow = Answer { elapsed: Duration::from_secs(6), ..answer(200, r#"{"status":"ok"}"#, true) };
         assert_eq!(judge(Case::Valid, String::new(), slow).warnings, [Warning::Slow]);
+        let silent = Answer { error: Some("timed out".into()), ..Answer::default() };
+        let timed_out = judge(Case::WrongSignature, String::new(), silent);
+        assert_eq!((timed_out.verdict, timed_out.hint), (Verdict::Fail, Some(NO_ANSWER_HINT)));
         let moved = judge(Case::Valid, String::new(), answer(302, "", false));
         assert_eq!(moved.warnings, [Warning::Redirect]);
         assert!(moved.hint.is_some());
@@ -508,7 +527,8 @@ mod tests {
     fn every_case_once_forgeries_first() {
         let mut numbers: Vec<u8> = Case::ALL.iter().map(|c| c.number()).collect();
         let valid_at = Case::ALL.iter().position(|c| *c == Case::Valid).unwrap_or(0);
-        assert!(Case::ALL[..valid_at].iter().all(|c| c.expect() != Expect::Ack));
+        assert!(Case::ALL[..valid_at].iter().all(|c| c.expect() == Expect::NoAck));
+        assert_eq!(Case::ALL.last(), Some(&Case::Failure));
         numbers.sort_unstable();
         assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15]);
     }

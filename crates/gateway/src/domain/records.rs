@@ -257,6 +257,9 @@ pub struct NewOutbox {
     /// A second, identical delivery due this much after the first (a sandbox
     /// delivery fault; `None` otherwise).
     pub again_after_ms: Option<i64>,
+    /// The sandbox delivery fault script this row follows: used up in the transaction
+    /// that queues the row, so a settlement that loses its race uses nothing.
+    pub fault_id: Option<i64>,
 }
 
 /// A claimed outbox row.

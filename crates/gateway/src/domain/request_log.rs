@@ -60,11 +60,43 @@ pub struct Retention {
 /// [`MAX_BODY_CHARS`].
 pub fn keepable(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let masked = mask_card_numbers(&text);
+    let masked = redact_credentials(&mask_card_numbers(&text));
     match masked.char_indices().nth(MAX_BODY_CHARS) {
         Some((i, _)) => format!("{}{CUT_MARK}", &masked[..i]),
         None => masked,
     }
+}
+
+/// Replaces what would let a reader act as the partner or pay its orders: the
+/// value of every `"apiKey"` JSON string, and the `sign` parameter of every URL
+/// (a payment link's signature is a capability).
+///
+/// ```
+/// use appotapay_gateway::domain::request_log::redact_credentials;
+/// assert_eq!(
+///     redact_credentials(r#"{"apiKey":"K123","paymentUrl":"http://h/p?tran=x&sign=ab12&lang=vi"}"#),
+///     r#"{"apiKey":"***","paymentUrl":"http://h/p?tran=x&sign=***&lang=vi"}"#
+/// );
+/// ```
+pub fn redact_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let key = rest.find("\"apiKey\":\"").map(|i| (i, "\"apiKey\":\"".len(), '"'));
+        let sign = ["?sign=", "&sign="].iter().filter_map(|m| rest.find(m).map(|i| (i, m.len(), '&'))).min();
+        let Some((at, len, end)) = [key, sign].into_iter().flatten().min() else { break };
+        out.push_str(&rest[..at + len]);
+        out.push_str("***");
+        let value = &rest[at + len..];
+        // A JSON string ends at its quote; a URL parameter at `&`, a quote or a space.
+        let stop = value
+            .char_indices()
+            .find(|&(_, c)| c == end || c == '"' || c == '\\' || (end == '&' && c.is_whitespace()))
+            .map_or(value.len(), |(i, _)| i);
+        rest = &value[stop..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Masks every run of 13 to 19 digits (single spaces or dashes between digits

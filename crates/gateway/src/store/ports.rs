@@ -286,10 +286,18 @@ pub trait TestKitStore: Send + Sync {
     async fn partner_faults(&self, partner_code: &str) -> StoreResult<Vec<DeliveryFault>>;
     /// Forgets a partner's fault scripts; how many.
     async fn clear_faults(&self, partner_code: &str) -> StoreResult<u64>;
-    /// Takes the fault script that applies to an IPN of the partner's order (one for
-    /// the order, else one for the next orders), using it once, atomically: of
-    /// concurrent takers of a last use, one gets it.
-    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>>;
+    /// The fault script that applies to an IPN of the partner's order created at
+    /// `created_at_ms`: the order's own, else one for the partner's next orders
+    /// recorded before the order. Reading it uses nothing: the transaction that queues
+    /// the IPN does ([`StateChange`]'s outbox row names it).
+    async fn fault_for(
+        &self,
+        partner_code: &str,
+        trans_id: &str,
+        created_at_ms: i64,
+    ) -> StoreResult<Option<DeliveryFault>>;
+    /// Forgets the scripts of one of the partner's orders.
+    async fn clear_order_faults(&self, partner_code: &str, trans_id: &str) -> StoreResult<u64>;
     /// How far the partner's clock is ahead of real time, ms.
     async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64>;
     /// Moves the partner's clock `by_ms` ahead and every due time of the partner (see

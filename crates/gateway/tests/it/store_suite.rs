@@ -126,6 +126,7 @@ fn outbox(trans_id: &str, due: i64) -> NewOutbox {
         first_attempt_at_ms: due,
         lose_attempts: 0,
         again_after_ms: None,
+        fault_id: None,
     }
 }
 

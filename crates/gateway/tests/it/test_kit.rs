@@ -63,9 +63,13 @@ async fn delivery_faults_deliver_what_was_scripted(backend: Backend) {
     let (_, listed) = get(&t, &p, "/api/v1/sandbox/delivery-faults").await;
     assert_eq!(listed["faults"].as_array().map(Vec::len), Some(0), "an order's script is used once");
 
+    // An order created before a next-orders script is not one of the next orders.
+    let before = t.create_bank(&p, "fault-before", 10_000, "ATM", "", &m.url).await;
+    let before_id = trans_id(&t, &before);
     // The next two orders: each delivered twice; the third normally.
     let (s, _, _) = t.post(&p, "/api/v1/sandbox/delivery-faults", &json!({"nextOrders": 2, "twice": true})).await;
     assert_eq!(s, 200);
+    assert_eq!(t.complete(&p, &before_id, 0).await.0, 200);
     let mut ids = Vec::new();
     for i in 0..3 {
         let o = t.create_bank(&p, &format!("fault-next-{i}"), 10_000, "ATM", "", &m.url).await;
@@ -77,6 +81,26 @@ async fn delivery_faults_deliver_what_was_scripted(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let count = |id: &str| m.received().iter().filter(|r| r.body["appotapayTransId"] == id).count();
     assert_eq!((count(&ids[0]), count(&ids[1]), count(&ids[2])), (2, 2, 1));
+    assert_eq!(count(&before_id), 1, "created before the script");
+
+    // A final order takes no script; a second script for an order replaces the first.
+    let (s, v, _) =
+        t.post(&p, "/api/v1/sandbox/delivery-faults", &json!({"appotapayTransId": ids[0], "twice": true})).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(1)), "{v}");
+    let c = t.create_bank(&p, "fault-replaced", 10_000, "ATM", "", &m.url).await;
+    let c_id = trans_id(&t, &c);
+    t.post(&p, "/api/v1/sandbox/delivery-faults", &json!({"appotapayTransId": c_id, "twice": true})).await;
+    t.post(&p, "/api/v1/sandbox/delivery-faults", &json!({"appotapayTransId": c_id, "delaySeconds": 1})).await;
+    let (_, listed) = get(&t, &p, "/api/v1/sandbox/delivery-faults").await;
+    let mine: Vec<_> = listed["faults"]
+        .as_array()
+        .expect("faults")
+        .iter()
+        .filter(|f| f["appotapayTransId"] == c_id.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(mine.len(), 1, "replaced: {mine:?}");
+    assert_eq!((mine[0]["twice"].clone(), mine[0]["delaySeconds"].clone()), (json!(false), json!(1)));
 
     // Bad scripts, and clearing.
     for bad in [
@@ -100,7 +124,7 @@ async fn delivery_faults_deliver_what_was_scripted(backend: Backend) {
         .await
         .expect("delete");
     let v: Value = resp.json().await.expect("JSON");
-    assert_eq!(v["cleared"], 1);
+    assert_eq!(v["cleared"], 2, "the order's script and the next-orders one");
     t.shutdown().await;
 }
 

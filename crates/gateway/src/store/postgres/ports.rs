@@ -162,6 +162,13 @@ impl OrderStore for PgStore {
             tx.rollback().await?;
             return Ok(false);
         }
+        if let Some(fault) = ch.outbox.as_ref().and_then(|o| o.fault_id) {
+            // The script is used up with the IPN it shaped (a last use taken by two
+            // orders at once shapes both: this is the sandbox).
+            if execute(&mut *tx, test_kit::USE_FAULT_DELETE.postgres(), &args![fault]).await? == 0 {
+                execute(&mut *tx, test_kit::USE_FAULT_COUNT.postgres(), &args![fault]).await?;
+            }
+        }
         for ob in ch.outbox.iter().flat_map(outbox::queued_rows) {
             // The notification is delivered to the listening nodes at commit, and not
             // at all if the transaction rolls back.
@@ -532,10 +539,6 @@ impl CreditStore for PgStore {
     }
 }
 
-/// [`test_kit::FAULT_FOR`] with the row locked, so that concurrent takers of a
-/// fault's last use wait for each other.
-static FAULT_FOR_UPDATE: Sql = Sql::new(|| format!("{} FOR UPDATE", test_kit::FAULT_FOR.postgres()));
-
 #[async_trait]
 impl TestKitStore for PgStore {
     async fn insert_fault(&self, fault: &NewFault) -> StoreResult<i64> {
@@ -559,23 +562,24 @@ impl TestKitStore for PgStore {
         execute(&self.pool, test_kit::CLEAR_FAULTS.postgres(), &args![partner_code]).await
     }
 
-    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>> {
+    async fn fault_for(
+        &self,
+        partner_code: &str,
+        trans_id: &str,
+        created_at_ms: i64,
+    ) -> StoreResult<Option<DeliveryFault>> {
         if impossible_key(&[partner_code, trans_id]) {
             return Ok(None);
         }
-        let mut tx = self.pool.begin().await?;
-        let found =
-            first(&mut *tx, FAULT_FOR_UPDATE.postgres(), &args![partner_code, trans_id], test_kit::fault_from_row)
-                .await?;
-        let Some(f) = found else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        if execute(&mut *tx, test_kit::USE_FAULT_DELETE.postgres(), &args![f.id]).await? == 0 {
-            execute(&mut *tx, test_kit::USE_FAULT_COUNT.postgres(), &args![f.id]).await?;
+        let args = args![partner_code, trans_id, created_at_ms];
+        first(&self.pool, test_kit::FAULT_FOR.postgres(), &args, test_kit::fault_from_row).await
+    }
+
+    async fn clear_order_faults(&self, partner_code: &str, trans_id: &str) -> StoreResult<u64> {
+        if impossible_key(&[partner_code, trans_id]) {
+            return Ok(0);
         }
-        tx.commit().await?;
-        Ok(Some(f))
+        execute(&self.pool, test_kit::CLEAR_ORDER_FAULTS.postgres(), &args![partner_code, trans_id]).await
     }
 
     async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64> {

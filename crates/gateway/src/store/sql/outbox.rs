@@ -68,12 +68,13 @@ pub fn outbox_params<'a>(trans_id: &'a str, ob: &'a NewOutbox, now_ms: i64) -> V
 /// The rows an IPN is queued as: itself, and a second copy when a delivery fault
 /// says it is delivered twice.
 pub fn queued_rows(ob: &NewOutbox) -> Vec<NewOutbox> {
-    let mut rows = vec![NewOutbox { again_after_ms: None, ..ob.clone() }];
+    let mut rows = vec![NewOutbox { again_after_ms: None, fault_id: None, ..ob.clone() }];
     if let Some(after) = ob.again_after_ms {
         rows.push(NewOutbox {
             first_attempt_at_ms: ob.first_attempt_at_ms.saturating_add(after),
             lose_attempts: 0,
             again_after_ms: None,
+            fault_id: None,
             ..ob.clone()
         });
     }

@@ -28,15 +28,21 @@ pub static PARTNER_FAULTS: Sql =
 /// Forgets the faults of the partner `$1`.
 pub static CLEAR_FAULTS: Sql = Sql::new(|| "DELETE FROM delivery_faults WHERE partner_code = $1".into());
 
-/// The fault that applies to an IPN of the partner `$1`'s order `$2`: one for that
-/// order first, else the oldest for the next orders with uses left.
+/// The fault that applies to an IPN of the partner `$1`'s order `$2`, created at
+/// `$3`: the newest for that order first, else the oldest for the partner's next
+/// orders that was recorded before the order was created and has uses left.
 pub static FAULT_FOR: Sql = Sql::new(|| {
     format!(
         "SELECT {FAULT_COLUMNS} FROM delivery_faults WHERE partner_code = $1 \
-         AND (trans_id = $2 OR (trans_id IS NULL AND (remaining IS NULL OR remaining > 0))) \
-         ORDER BY CASE WHEN trans_id IS NULL THEN 1 ELSE 0 END, id LIMIT 1"
+         AND (trans_id = $2 OR (trans_id IS NULL AND created_at_ms <= $3 AND (remaining IS NULL OR remaining > 0))) \
+         ORDER BY CASE WHEN trans_id IS NULL THEN 1 ELSE 0 END, CASE WHEN trans_id IS NULL THEN id ELSE -id END \
+         LIMIT 1"
     )
 });
+
+/// Forgets the scripts of the partner `$1`'s order `$2` (a new one replaces them).
+pub static CLEAR_ORDER_FAULTS: Sql =
+    Sql::new(|| "DELETE FROM delivery_faults WHERE partner_code = $1 AND trans_id = $2".into());
 
 /// Uses the fault `$1` once: an order's fault and the last use of a counted one go.
 pub static USE_FAULT_DELETE: Sql =

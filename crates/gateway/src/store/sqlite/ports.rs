@@ -116,6 +116,7 @@ impl OrderStore for SqliteStore {
             .map(|ob| owned(outbox::outbox_params(&ch.trans_id, &ob, ch.now_ms)))
             .collect();
         let credit = ch.credit_id.map(|id| owned(values![id, &ch.trans_id, ch.now_ms]));
+        let fault = ch.outbox.as_ref().and_then(|o| o.fault_id).map(|id| owned(values![id]));
         self.write(move |c| {
             // The single writer: nothing changes the credit between this read and the
             // update below.
@@ -129,6 +130,11 @@ impl OrderStore for SqliteStore {
             }
             if let Some(credit) = &credit {
                 execute(&mut *prepared(c, &credits::CREDIT_SETTLED)?, credit)?;
+            }
+            if let Some(fault) = &fault {
+                if execute(&mut *prepared(c, &test_kit::USE_FAULT_DELETE)?, fault)? == 0 {
+                    execute(&mut *prepared(c, &test_kit::USE_FAULT_COUNT)?, fault)?;
+                }
             }
             for row in &queued {
                 execute(&mut *prepared(c, &outbox::INSERT_OUTBOX)?, row)?;
@@ -486,21 +492,19 @@ impl TestKitStore for SqliteStore {
         self.write(move |c| Ok(execute(&mut *prepared(c, &test_kit::CLEAR_FAULTS)?, &args)? as u64)).await
     }
 
-    async fn take_fault(&self, partner_code: &str, trans_id: &str) -> StoreResult<Option<DeliveryFault>> {
+    async fn fault_for(
+        &self,
+        partner_code: &str,
+        trans_id: &str,
+        created_at_ms: i64,
+    ) -> StoreResult<Option<DeliveryFault>> {
+        let args = owned(values![partner_code, trans_id, created_at_ms]);
+        self.read(move |c| first(&mut *prepared(c, &test_kit::FAULT_FOR)?, &args, test_kit::fault_from_row)).await
+    }
+
+    async fn clear_order_faults(&self, partner_code: &str, trans_id: &str) -> StoreResult<u64> {
         let args = owned(values![partner_code, trans_id]);
-        // One job of the single writer: nothing uses the fault between the read and
-        // the update.
-        self.write(move |c| {
-            let Some(f) = first(&mut *prepared(c, &test_kit::FAULT_FOR)?, &args, test_kit::fault_from_row)? else {
-                return Ok(None);
-            };
-            let id = args![f.id];
-            if execute(&mut *prepared(c, &test_kit::USE_FAULT_DELETE)?, &id)? == 0 {
-                execute(&mut *prepared(c, &test_kit::USE_FAULT_COUNT)?, &id)?;
-            }
-            Ok(Some(f))
-        })
-        .await
+        self.write(move |c| Ok(execute(&mut *prepared(c, &test_kit::CLEAR_ORDER_FAULTS)?, &args)? as u64)).await
     }
 
     async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64> {
