@@ -10,10 +10,12 @@
 //!      │            (HTTP handlers, pages, background jobs, start-up)
 //!      ▼
 //! core/          the only code that changes state: partners, orders, settlement,
-//!      │            results, links, checkout steps, credits, refunds, outbox
+//!      │            results, links, checkout steps, credits and bank feeds, refunds,
+//!      │            outbox, the sandbox's test kit
 //!      ▼
 //! ports          store/ (traits; adapters store/sqlite, store/postgres)
-//!                acquirer/ (traits; adapters acquirer/sandbox, acquirer/unconnected)
+//!                acquirer/ (traits; adapters acquirer/sandbox, acquirer/bank_feeds,
+//!                   acquirer/unconnected)
 //!      ▼
 //! domain/        pure types and rules (state machines, cards, records, outbound
 //!                   policy); imports only appotapay-protocol
