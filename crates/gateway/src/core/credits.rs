@@ -137,7 +137,8 @@ impl Gateway {
 
     /// The account a partner's QR orders are paid into: its own, or the gateway's.
     pub async fn collecting_account_of(&self, partner_code: &str) -> Result<BankAccount, CoreError> {
-        Ok(self.store.partner_account(partner_code).await?.unwrap_or_else(|| self.config.collecting.clone()))
+        let own = self.partner(partner_code).await?.and_then(|p| p.account.clone());
+        Ok(own.unwrap_or_else(|| self.config.collecting.clone()))
     }
 
     /// The account an order's VietQR names (its payload is fixed at creation), with

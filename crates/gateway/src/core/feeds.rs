@@ -121,7 +121,9 @@ impl Gateway {
             return Err(SetupError::Invalid("the account name must be 1 to 70 printable characters".into()));
         }
         let account = BankAccount { name: name.to_owned(), ..account };
-        match self.store.set_partner_account(partner_code, &account, now_ms()).await {
+        let set = self.store.set_partner_account(partner_code, &account, now_ms()).await;
+        self.forget_partner(partner_code);
+        match set {
             Ok(true) => Ok(()),
             Ok(false) => Err(SetupError::UnknownPartner(partner_code.to_owned())),
             Err(e) => Err(SetupError::Invalid(e.to_string())),
@@ -130,7 +132,9 @@ impl Gateway {
 
     /// Removes a partner's own collecting account; `false` if it had none.
     pub async fn clear_partner_account(&self, partner_code: &str) -> Result<bool, CoreError> {
-        Ok(self.store.clear_partner_account(partner_code).await?)
+        let cleared = self.store.clear_partner_account(partner_code).await?;
+        self.forget_partner(partner_code);
+        Ok(cleared)
     }
 
     /// A partner's own collecting account, if it has one.

@@ -13,6 +13,7 @@
 
 use super::{CoreError, Gateway, now_ms};
 use crate::crypto::random_token;
+use crate::domain::credit::BankAccount;
 use crate::domain::records::{KeyRotation, PartnerRecord, PreviousKeys, SubAccount};
 use appotapay_protocol::token_cache::KeyId;
 use appotapay_protocol::{AmountLimits, SecretKey};
@@ -58,6 +59,9 @@ pub struct Partner {
     pub notify_failures: bool,
     /// Accepted amounts.
     pub limits: AmountLimits,
+    /// Its own collecting account for QR payments, when it has one (cached with the
+    /// partner, so a QR order costs no extra read).
+    pub account: Option<BankAccount>,
     /// The current credentials.
     keys: PartnerKeys,
     /// The credentials a rotation replaced, and the end of their grace period.
@@ -142,9 +146,17 @@ impl Gateway {
         let Some(rec) = self.store.get_partner(code).await? else {
             return Ok(None);
         };
-        let p = Arc::new(self.decrypt_partner(&rec)?);
+        let mut p = self.decrypt_partner(&rec)?;
+        p.account = self.store.partner_account(code).await?;
+        let p = Arc::new(p);
         self.partners.write().unwrap_or_else(|e| e.into_inner()).insert(code.to_owned(), (p.clone(), Instant::now()));
         Ok(Some(p))
+    }
+
+    /// Drops this node's cached record of a partner (other nodes see a change within
+    /// `partner_cache_ttl`).
+    pub(super) fn forget_partner(&self, code: &str) {
+        self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
     }
 
     /// Decrypts a stored partner.
@@ -163,6 +175,7 @@ impl Gateway {
             locked: rec.locked,
             notify_failures: rec.notify_failures,
             limits: AmountLimits { min: rec.amount_min, max: rec.amount_max },
+            account: None,
             keys: open(&rec.api_key, &rec.secret_enc)?,
             previous,
         })

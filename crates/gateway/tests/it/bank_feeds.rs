@@ -560,6 +560,17 @@ async fn the_sandbox_rehearses_bank_feeds(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(state_of(&t, &id).await, State::Success);
     assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+    // Without an admin token the admin API is not served at all.
+    for path in ["/admin/api/v1/credits", "/admin/api/v1/credits/1"] {
+        let resp = t
+            .http
+            .get(format!("{}{path}", t.base))
+            .header("authorization", "Bearer anything-at-all-123")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+    }
     // A forged one, then the counters (the sandbox serves /metrics without a token).
     let (s, _) =
         post_feed(&t, &format!("/bank-feeds/sepay/{code}"), "{}", &[(sepay::SIGNATURE_HEADER, "sha256=00")]).await;
