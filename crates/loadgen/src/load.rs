@@ -1,127 +1,144 @@
-//! The client: HTTP/1.1 keep-alive connections on loopback, one request in flight per
-//! connection, each request a fresh signed order.
+//! The phases: keep-alive connections on loopback, one request in flight per
+//! connection, each request a fresh signed order (and, in the IPN phase, its
+//! settlement). The HTTP itself is [`crate::client`]'s, as cheap as wrk's.
 
 use crate::RunArgs;
+use crate::client::{self, RawConn};
+use crate::ipn::{IpnLatency, Merchant, Settlements};
 use crate::report::{Phase, Scenario, ScenarioResult};
 use crate::servers::{BANK_PATH, Nodes};
-use appotapay_protocol::messages::BankPaymentRequest;
-use appotapay_protocol::signing::Signed;
-use appotapay_protocol::{Amount, PaymentMethod, SecretKey, jwt, sandbox_partner};
+use appotapay_protocol::signing::{self, BANK_PAYMENT_REQUEST};
+use appotapay_protocol::{SecretKey, jwt, sandbox_partner};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Empty};
 use hyper::Request;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::client::conn::http1;
+use hyper::header::HOST;
 use hyper_util::rt::TokioIo;
+use std::borrow::Cow;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
-/// Makes the requests: unique order ids, signed with the sandbox partner's secret key,
-/// one JWT for the whole run (as the SDK reuses its token).
+/// Makes the requests: unique order ids, signed with the sandbox partner's secret key
+/// over the protocol crate's field list, one JWT for the whole run (as the SDK reuses
+/// its token). The body is written straight into the connection's buffer: the
+/// client's cost per order is one HMAC and a few copies.
 #[derive(Debug)]
-struct Orders {
+pub struct Orders {
     prefix: String,
     secret: SecretKey,
-    auth: HeaderValue,
+    head: Vec<u8>,
     next: AtomicU64,
+    notify_url: String,
 }
 
 impl Orders {
-    fn new(scenario: Scenario) -> Result<Orders, String> {
+    /// Orders of a scenario whose IPNs go to `notify_url`.
+    pub fn new(scenario: Scenario, notify_url: &str) -> Result<Orders, String> {
         let secret = SecretKey::new(sandbox_partner::SECRET_KEY);
         let now =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs()
                 as i64;
         let token = jwt::build(sandbox_partner::PARTNER_CODE, sandbox_partner::API_KEY, &secret, now, 3600);
-        let auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+        let head = format!("Content-Type: application/json\r\nX-APPOTAPAY-AUTH: Bearer {token}\r\n").into_bytes();
         let prefix = format!("b{:08x}-{}", rand::random::<u32>(), scenario.short());
-        Ok(Orders { prefix, secret, auth, next: AtomicU64::new(0) })
+        Ok(Orders { prefix, secret, head, next: AtomicU64::new(0), notify_url: notify_url.to_owned() })
     }
 
-    /// The body of a new order, unique in the run.
-    fn body(&self) -> Bytes {
+    /// The header lines every request carries (content type, the JWT).
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// Writes the body of a new order, unique in the run, into `out`; returns its
+    /// orderId.
+    pub fn body(&self, out: &mut Vec<u8>) -> String {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let request = BankPaymentRequest {
-            order_id: format!("{}-{n}", self.prefix),
-            order_info: format!("Thanh toan don hang {n}"),
-            amount: Amount::vnd(10_000 + (n % 100) as i64 * 1_000),
-            client_ip: "103.53.171.140".into(),
-            notify_url: "http://127.0.0.1:9/ipn".into(),
-            redirect_url: "http://127.0.0.1:9/return".into(),
-            payment_method: PaymentMethod::Atm,
-            bank_code: "VCB".into(),
-            extra_data: String::new(),
-            signature: String::new(),
-        }
-        .signed(&self.secret);
-        // A plain struct of strings and integers always serialises.
-        Bytes::from(serde_json::to_vec(&request).unwrap_or_default())
+        let order_id = format!("{}-{n}", self.prefix);
+        let order_info = format!("Thanh toan don hang {n}");
+        let amount = (10_000 + (n % 100) * 1_000).to_string();
+        let (client_ip, redirect_url, method, bank) = ("103.53.171.140", "http://127.0.0.1:9/return", "ATM", "VCB");
+        let data = signing::canonical_data_with(&BANK_PAYMENT_REQUEST, |field| {
+            Some(Cow::Borrowed(match field {
+                "amount" => amount.as_str(),
+                "bankCode" => bank,
+                "clientIp" => client_ip,
+                "extraData" => "",
+                "notifyUrl" => self.notify_url.as_str(),
+                "orderId" => order_id.as_str(),
+                "orderInfo" => order_info.as_str(),
+                "paymentMethod" => method,
+                "redirectUrl" => redirect_url,
+                _ => return None,
+            }))
+        });
+        let signature = signing::sign_data(&self.secret, &data);
+        out.clear();
+        // Every value is plain ASCII without quotes or backslashes: nothing to escape.
+        let _ = write!(
+            out,
+            r#"{{"orderId":"{order_id}","orderInfo":"{order_info}","amount":{amount},"clientIp":"{client_ip}","notifyUrl":"{}","redirectUrl":"{redirect_url}","paymentMethod":"{method}","bankCode":"{bank}","extraData":"","signature":"{signature}"}}"#,
+            self.notify_url
+        );
+        order_id
     }
-}
-
-/// One keep-alive connection to a server.
-struct Conn {
-    addr: SocketAddr,
-    sender: Option<SendRequest<Full<Bytes>>>,
 }
 
 /// What one request came to.
-enum Outcome {
+pub enum Outcome {
+    /// HTTP 200 with errorCode 0.
     Ok,
+    /// Anything else.
     Failed(String),
 }
 
-impl Conn {
-    fn new(addr: SocketAddr) -> Conn {
-        Conn { addr, sender: None }
-    }
+/// One connection and the body buffer it reuses.
+pub struct Conn {
+    raw: RawConn,
+    body: Vec<u8>,
+}
 
-    async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
-        let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+impl Conn {
+    /// A connection to `addr`.
+    pub fn new(addr: SocketAddr) -> Conn {
+        Conn { raw: RawConn::new(addr), body: Vec::with_capacity(1024) }
     }
 
     /// Sends one order; an answer counts as success only when it is HTTP 200 with
-    /// `errorCode` 0 (the ceiling's static body says the same).
-    async fn create(&mut self, orders: &Orders) -> Outcome {
-        match self.try_create(orders).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                // Reconnect on the next request.
-                self.sender = None;
-                Outcome::Failed(e)
-            }
+    /// `errorCode` 0 (the static bodies say the same). `Ok` carries the answer's body
+    /// for callers that need it (the IPN phase reads the payment link).
+    pub async fn create(&mut self, orders: &Orders) -> (Outcome, Option<Vec<u8>>) {
+        orders.body(&mut self.body);
+        let Conn { raw, body } = self;
+        match raw.send("POST", BANK_PATH, orders.head(), body).await {
+            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => (Outcome::Ok, Some(a.body.to_vec())),
+            Ok(a) => (Outcome::Failed(format!("HTTP {}: {}", a.status, String::from_utf8_lossy(a.body))), None),
+            Err(e) => (Outcome::Failed(e), None),
         }
     }
 
-    async fn try_create(&mut self, orders: &Orders) -> Result<Outcome, String> {
-        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
-            self.sender = Some(Conn::connect(self.addr).await?);
+    /// Sends one order, reading nothing of the answer beyond its verdict.
+    async fn create_only(&mut self, orders: &Orders) -> Outcome {
+        orders.body(&mut self.body);
+        let Conn { raw, body } = self;
+        match raw.send("POST", BANK_PATH, orders.head(), body).await {
+            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => Outcome::Ok,
+            Ok(a) => Outcome::Failed(format!("HTTP {}: {}", a.status, String::from_utf8_lossy(a.body))),
+            Err(e) => Outcome::Failed(e),
         }
-        let sender = self.sender.as_mut().ok_or("no connection")?;
-        sender.ready().await.map_err(|e| e.to_string())?;
-        let req = Request::post(BANK_PATH)
-            .header(HOST, "127.0.0.1")
-            .header(CONTENT_TYPE, "application/json")
-            .header("x-appotapay-auth", orders.auth.clone())
-            .body(Full::new(orders.body()))
-            .map_err(|e| e.to_string())?;
-        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-        let status = resp.status();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        let code = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["errorCode"].as_u64());
-        if status == 200 && code == Some(0) {
-            Ok(Outcome::Ok)
-        } else {
-            Ok(Outcome::Failed(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))))
+    }
+
+    /// Settles an order as paid through the sandbox helper API.
+    pub async fn settle(&mut self, orders: &Orders, trans_id: &str) -> Outcome {
+        let path = format!("/api/v1/sandbox/transactions/{trans_id}/complete");
+        match self.raw.send("POST", &path, orders.head(), br#"{"errorCode":0}"#).await {
+            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => Outcome::Ok,
+            Ok(a) => Outcome::Failed(format!("settle: HTTP {}: {}", a.status, String::from_utf8_lossy(a.body))),
+            Err(e) => Outcome::Failed(format!("settle: {e}")),
         }
     }
 }
@@ -215,13 +232,51 @@ enum Pace {
     OpenLoop { rate: f64 },
 }
 
+/// What each step of a connection does.
+#[derive(Clone)]
+enum Work {
+    /// Create an order.
+    Create,
+    /// Create an order and settle it as paid; the settlement's times go to the
+    /// tracker, for the IPN's latency.
+    CreateAndSettle(Arc<Settlements>),
+}
+
+impl Work {
+    async fn step(&self, conn: &mut Conn, orders: &Orders) -> Outcome {
+        match self {
+            Work::Create => conn.create_only(orders).await,
+            Work::CreateAndSettle(tracker) => {
+                let (outcome, body) = conn.create(orders).await;
+                let Some(body) = body else { return outcome };
+                let Some(trans_id) = crate::ipn::trans_id_of(&body) else {
+                    return Outcome::Failed(format!("no appotapayTransId in {}", String::from_utf8_lossy(&body)));
+                };
+                let sent = Instant::now();
+                let outcome = conn.settle(orders, &trans_id).await;
+                if matches!(outcome, Outcome::Ok) {
+                    tracker.settled(trans_id, sent, Instant::now());
+                }
+                outcome
+            }
+        }
+    }
+}
+
 /// Runs one phase on `conns` connections spread round robin over `addrs`.
-async fn phase(addrs: &[SocketAddr], orders: &Arc<Orders>, conns: usize, pace: Pace, length: Duration) -> Tally {
+async fn phase(
+    addrs: &[SocketAddr],
+    orders: &Arc<Orders>,
+    conns: usize,
+    pace: Pace,
+    length: Duration,
+    work: &Work,
+) -> Tally {
     let start = Instant::now();
     let end = start + length;
     let mut tasks = Vec::with_capacity(conns);
     for c in 0..conns {
-        let (addr, orders) = (addrs[c % addrs.len()], orders.clone());
+        let (addr, orders, work) = (addrs[c % addrs.len()], orders.clone(), work.clone());
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::new(addr);
             let mut tally = Tally::default();
@@ -231,7 +286,7 @@ async fn phase(addrs: &[SocketAddr], orders: &Arc<Orders>, conns: usize, pace: P
                     if sent >= end {
                         break;
                     }
-                    let outcome = conn.create(&orders).await;
+                    let outcome = work.step(&mut conn, &orders).await;
                     let done = Instant::now();
                     if done <= end {
                         tally.record(outcome, done - sent);
@@ -252,7 +307,7 @@ async fn phase(addrs: &[SocketAddr], orders: &Arc<Orders>, conns: usize, pace: P
                             // was due, and that wait is part of its latency.
                             due
                         };
-                        let outcome = conn.create(&orders).await;
+                        let outcome = work.step(&mut conn, &orders).await;
                         tally.record(outcome, from.elapsed());
                         due += interval;
                     }
@@ -270,21 +325,35 @@ async fn phase(addrs: &[SocketAddr], orders: &Arc<Orders>, conns: usize, pace: P
     all
 }
 
-/// Warms up, then measures saturation (closed loop) and half of it (open loop).
-pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Result<ScenarioResult, String> {
-    let orders = Arc::new(Orders::new(scenario)?);
+/// Warms up, then measures saturation (closed loop) and half of it (open loop); with
+/// `ipn`, then the same two phases of creating and settling orders, and the IPNs'
+/// latency at half of that saturation.
+pub async fn measure(
+    scenario: Scenario,
+    nodes: &Nodes,
+    args: &RunArgs,
+    merchant: Option<&Merchant>,
+) -> Result<ScenarioResult, String> {
+    let orders = Arc::new(Orders::new(scenario, "http://127.0.0.1:9/ipn")?);
     let addrs = nodes.addrs();
     let conns = args.connections.max(1);
+    let create = Work::Create;
 
-    let warm = phase(&addrs, &orders, conns, Pace::ClosedLoop, args.warmup).await;
+    let warm = phase(&addrs, &orders, conns, Pace::ClosedLoop, args.warmup, &create).await;
     if let Some(e) = warm.first_error.filter(|_| warm.latencies_us.is_empty()) {
         return Err(format!("{scenario}: every warm-up request failed, e.g. {e}"));
     }
 
-    let cpu0 = nodes.cpu_seconds();
-    let sat = phase(&addrs, &orders, conns, Pace::ClosedLoop, args.duration).await;
-    let cpu1 = nodes.cpu_seconds();
-    let saturation = Phase::from_latencies(sat.latencies_us, sat.errors, sat.first_error, args.duration, cpu1 - cpu0);
+    let db_cpu = || nodes.on_postgres().then(crate::servers::postgres_cpu_seconds);
+    let (cpu0, db0) = (nodes.cpu_seconds(), db_cpu());
+    let sat = phase(&addrs, &orders, conns, Pace::ClosedLoop, args.duration, &create).await;
+    let (cpu1, db1) = (nodes.cpu_seconds(), db_cpu());
+    let mut saturation =
+        Phase::from_latencies(sat.latencies_us, sat.errors, sat.first_error, args.duration, cpu1 - cpu0);
+    if let (Some(a), Some(b)) = (db0, db1) {
+        saturation.db_cpu_us_per_request =
+            Some(if saturation.ok == 0 { 0.0 } else { (b - a) * 1e6 / saturation.ok as f64 });
+    }
     println!("  saturation: {}", saturation.summary());
 
     let rate = saturation.throughput * args.load_fraction.clamp(0.01, 1.0);
@@ -292,7 +361,7 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
         return Err(format!("{scenario}: no throughput at saturation"));
     }
     let pauses_before = writer_pauses(&addrs).await;
-    let half = phase(&addrs, &orders, conns, Pace::OpenLoop { rate }, args.duration).await;
+    let half = phase(&addrs, &orders, conns, Pace::OpenLoop { rate }, args.duration, &create).await;
     let cpu2 = nodes.cpu_seconds();
     let writer_pauses = match (pauses_before, writer_pauses(&addrs).await) {
         (Some((c0, s0)), Some((c1, s1))) => Some(((c1 - c0).round() as u64, (s1 - s0) * 1e3)),
@@ -304,6 +373,11 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
         println!("  SQLite writer's checkpoint pauses in the half phase: {n}, {ms:.1} ms in all");
     }
 
+    let ipn = match merchant {
+        Some(m) => Some(ipn_phases(scenario, &addrs, args, m).await?),
+        None => None,
+    };
+
     Ok(ScenarioResult {
         scenario,
         nodes: addrs.len(),
@@ -312,7 +386,38 @@ pub async fn measure(scenario: Scenario, nodes: &Nodes, args: &RunArgs) -> Resul
         target_rate: rate,
         peak_rss_kib: nodes.peak_rss_kib(),
         writer_pauses,
+        ipn,
     })
+}
+
+/// Creating and settling orders: the pairs' saturation (closed loop), then half of it
+/// (open loop), during which every IPN's latency is taken.
+async fn ipn_phases(
+    scenario: Scenario,
+    addrs: &[SocketAddr],
+    args: &RunArgs,
+    merchant: &Merchant,
+) -> Result<IpnLatency, String> {
+    let orders = Arc::new(Orders::new(scenario, &merchant.notify_url())?);
+    let conns = args.connections.max(1);
+    let tracker = Arc::new(Settlements::default());
+    let work = Work::CreateAndSettle(tracker.clone());
+    let sat = phase(addrs, &orders, conns, Pace::ClosedLoop, args.duration, &work).await;
+    let sat = Phase::from_latencies(sat.latencies_us, sat.errors, sat.first_error, args.duration, 0.0);
+    println!("  create + settle, saturation: {} pairs/s, {} failed", sat.throughput.round(), sat.errors);
+    let rate = sat.throughput * args.load_fraction.clamp(0.01, 1.0);
+    if rate < 1.0 {
+        return Err(format!("{scenario}: no create + settle throughput at saturation"));
+    }
+    // The saturated phase's IPNs drain before the measured one starts.
+    merchant.wait_quiet(Duration::from_millis(500), Duration::from_secs(60)).await;
+    tracker.clear();
+    merchant.clear();
+    let half = phase(addrs, &orders, conns, Pace::OpenLoop { rate }, args.duration, &work).await;
+    merchant.wait_for(tracker.len(), Duration::from_secs(30)).await;
+    let latency = IpnLatency::compute(&tracker, merchant, sat.throughput, rate, half.errors);
+    println!("  IPNs at {rate:.0} pairs/s: {}", latency.summary());
+    Ok(latency)
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@
 //!
 //! Run it with `scripts/bench` (builds the release binaries first).
 
+mod client;
+mod ipn;
 mod load;
 mod machine;
 mod report;
@@ -49,15 +51,30 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// Serve the plain baseline: axum without middleware answering the same body.
+    Plain {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: SocketAddr,
+    },
 }
 
 /// What `run` (the default) measures.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// Scenarios, in order: ceiling, sqlite, postgres-1 (one node), postgres-2 (two
-    /// nodes on one database, connections spread over both).
-    #[arg(long, value_delimiter = ',', default_value = "ceiling,sqlite,postgres-1,postgres-2")]
+    /// Scenarios, in order: plain (axum without middleware, static body), ceiling
+    /// (the gateway's HTTP stack, static body), sqlite, postgres-1 (one node),
+    /// postgres-2 (two nodes on one database, connections spread over both).
+    #[arg(long, value_delimiter = ',', default_value = "plain,ceiling,sqlite,postgres-1,postgres-2")]
     scenarios: Vec<report::Scenario>,
+    /// Leave out the IPN phases (creating and settling orders, IPN latency) of the
+    /// gateway scenarios.
+    #[arg(long)]
+    no_ipn: bool,
+    /// Also load the plain server with this wrk binary (same connections, one
+    /// thread, same length), to compare this client with it.
+    #[arg(long)]
+    wrk: Option<PathBuf>,
     /// Length of each measured phase.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     duration: Duration,
@@ -87,21 +104,9 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Ceiling { listen }) => {
             // The gateway's own runtime: `#[tokio::main]`, one worker per core.
-            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(servers::serve_ceiling(listen)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("ceiling: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            serve(servers::serve_ceiling(listen))
         }
+        Some(Command::Plain { listen }) => serve(servers::serve_plain(listen)),
         None => {
             // One thread for the client: the servers get the rest of the machine.
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -126,6 +131,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Serves a baseline on the gateway's own runtime: `#[tokio::main]`, one worker per core.
+fn serve(server: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(server) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs every scenario; `Ok(false)` when some request failed.
 async fn run(args: RunArgs) -> Result<bool, String> {
     if cfg!(debug_assertions) {
@@ -143,20 +166,40 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         humantime::format_duration(args.warmup),
         humantime::format_duration(args.duration)
     );
+    let mut client_check = None;
+    let merchant = if args.no_ipn { None } else { Some(ipn::Merchant::start()?) };
     let mut results = Vec::new();
+    let mut wrk = None;
     for scenario in &args.scenarios {
         println!("== {scenario}");
         let nodes = servers::start(*scenario, &gateway_bin, &args.postgres_url).await?;
-        let result = load::measure(*scenario, &nodes, &args).await;
+        let gateway = !matches!(scenario, report::Scenario::Plain | report::Scenario::Ceiling);
+        let result = load::measure(*scenario, &nodes, &args, merchant.as_ref().filter(|_| gateway)).await;
+        if let (Some(bin), report::Scenario::Plain, Ok(_)) = (&args.wrk, scenario, &result) {
+            wrk = Some(servers::wrk(bin, nodes.addrs()[0], &args).await?);
+        }
         nodes.stop().await;
         let result = result?;
         println!("{}\n", result.summary());
         results.push(result);
     }
+    if let (Some(w), Some(ours)) = (wrk, results.iter().find(|r| r.scenario == report::Scenario::Plain)) {
+        let line = format!(
+            "Client check, plain axum: wrk (1 thread, {} connections) {w:.0} req/s, this client {:.0} req/s ({:.2} of wrk)",
+            args.connections,
+            ours.saturation.throughput,
+            ours.saturation.throughput / w
+        );
+        println!("{line}\n");
+        client_check = Some(line);
+    }
     let table = report::table(&results);
     println!("{table}");
     if let Some(path) = &args.markdown {
-        let md = report::markdown(&machine, &args, &results);
+        let mut md = report::markdown(&machine, &args, &results);
+        if let Some(line) = &client_check {
+            md.push_str(&format!("\n{line}.\n"));
+        }
         std::fs::write(path, md).map_err(|e| format!("writing {}: {e}", path.display()))?;
         println!("written to {}", path.display());
     }

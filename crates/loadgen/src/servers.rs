@@ -43,6 +43,16 @@ pub async fn serve_ceiling(listen: SocketAddr) -> Result<(), String> {
     axum::serve(listener, app).await.map_err(|e| e.to_string())
 }
 
+/// Serves the plain baseline until killed: axum with no middleware at all, a
+/// handler that reads the body and answers [`CEILING_BODY`], on the same runtime.
+pub async fn serve_plain(listen: SocketAddr) -> Result<(), String> {
+    let routes = Router::new()
+        .route(BANK_PATH, post(|_body: Bytes| async { ([(CONTENT_TYPE, "application/json")], CEILING_BODY) }))
+        .route("/healthz", get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("bind {listen}: {e}"))?;
+    axum::serve(listener, routes).await.map_err(|e| e.to_string())
+}
+
 /// A binary built beside this one.
 pub fn sibling_binary(name: &str) -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
@@ -86,9 +96,23 @@ impl Nodes {
         self.nodes.iter().filter_map(|n| proc_cpu_seconds(n.child.id())).sum()
     }
 
+    /// Whether the scenario runs on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.database.is_some()
+    }
+
     /// Kills the processes and drops what they used.
     pub async fn stop(mut self) {
+        // SIGTERM first, so that a server can end the way it ends in production (and
+        // a profiler wrapped around it writes its figures); SIGKILL after 20 s.
+        for n in &self.nodes {
+            let _ = Command::new("kill").arg("-TERM").arg(n.child.id().to_string()).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
         for n in &mut self.nodes {
+            while matches!(n.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let _ = n.child.kill();
             let _ = n.child.wait();
         }
@@ -103,12 +127,13 @@ pub async fn start(scenario: Scenario, gateway_bin: &Path, postgres_url: &str) -
     let dir = tempfile::Builder::new().prefix("appotapay-bench-").tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let mut nodes = Nodes { nodes: Vec::new(), dir, database: None };
     match scenario {
-        Scenario::Ceiling => {
+        Scenario::Plain | Scenario::Ceiling => {
             let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
             let addr = free_addr()?;
+            let name = if scenario == Scenario::Plain { "plain" } else { "ceiling" };
             let mut cmd = Command::new(me);
-            cmd.arg("ceiling").arg("--listen").arg(addr.to_string());
-            nodes.nodes.push(spawn(cmd, addr, nodes.dir.path(), "ceiling")?);
+            cmd.arg(name).arg("--listen").arg(addr.to_string());
+            nodes.nodes.push(spawn(cmd, addr, nodes.dir.path(), name)?);
         }
         Scenario::Sqlite => {
             let url = format!("sqlite://{}/gateway.db", nodes.dir.path().display());
@@ -187,6 +212,19 @@ async fn wait_healthy(node: &mut Node) -> Result<(), String> {
     }
 }
 
+/// CPU time (user + system) every PostgreSQL server process on this machine has used
+/// so far, in seconds: the backends serving the nodes, and the WAL writer,
+/// checkpointer and the rest of the cluster's processes. (Processes that exited in
+/// between are not counted; the nodes' pooled connections live for the whole run.)
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .filter_map(proc_cpu_seconds)
+        .sum()
+}
+
 /// A `/proc/<pid>/status` figure in KiB (`VmHWM:`, `VmRSS:`).
 fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -248,4 +286,41 @@ impl PgDatabase {
             let _ = conn.close().await;
         }
     }
+}
+
+/// Loads `addr` (the plain server) with wrk for one phase, with the same connections
+/// on one thread, posting a creation body of the same size; its requests per second.
+pub async fn wrk(bin: &Path, addr: SocketAddr, args: &crate::RunArgs) -> Result<f64, String> {
+    let orders = crate::load::Orders::new(Scenario::Plain, "http://127.0.0.1:9/ipn")?;
+    let mut body = Vec::new();
+    orders.body(&mut body);
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let script = dir.path().join("post.lua");
+    let head = String::from_utf8_lossy(orders.head()).into_owned();
+    let mut lua = String::from("wrk.method = \"POST\"\n");
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        if let Some((name, value)) = line.split_once(": ") {
+            lua.push_str(&format!("wrk.headers[{name:?}] = {value:?}\n"));
+        }
+    }
+    lua.push_str(&format!("wrk.body = {:?}\n", String::from_utf8_lossy(&body)));
+    std::fs::write(&script, lua).map_err(|e| format!("{}: {e}", script.display()))?;
+    let secs = args.duration.as_secs().max(1);
+    let out = tokio::process::Command::new(bin)
+        .args(["-t1", &format!("-c{}", args.connections), &format!("-d{secs}s"), "-s"])
+        .arg(&script)
+        .arg(format!("http://{addr}{BANK_PATH}"))
+        .output()
+        .await
+        .map_err(|e| format!("running {}: {e}", bin.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!(
+        "  wrk: {}",
+        text.lines().filter(|l| l.contains("Requests/sec") || l.contains("Non-2xx")).collect::<Vec<_>>().join("; ")
+    );
+    println!();
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))
 }

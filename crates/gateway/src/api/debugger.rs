@@ -17,9 +17,9 @@
 //! signature checks through one call in `payments::verify` (`signature_checked`),
 //! which does nothing outside this layer's scope (a task-local set by the layer).
 //!
-//! Recording never slows or breaks a request: the entry is written by a task of its
-//! own, at most [`MAX_WRITES_IN_FLIGHT`] at once (beyond that it is dropped with a
-//! warning), and a failed write is logged and forgotten.
+//! Recording never slows or breaks a request: the entry is queued, and written in
+//! batches by a task of the core (see [`crate::core`]'s request log); beyond the
+//! queue's bound it is dropped with a warning.
 
 use super::{ApiError, BODY_LIMIT, X_REQUEST_ID};
 use crate::core::{Gateway, Partner, now_ms};
@@ -34,17 +34,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::Value;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
-
-/// Request-log writes running at once, at most; an entry beyond is dropped.
-pub const MAX_WRITES_IN_FLIGHT: usize = 256;
-
-/// Time limit of one request-log write.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-
-static WRITES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+use std::time::Instant;
 
 /// What the handler of one request reported.
 struct Scope {
@@ -213,19 +204,9 @@ fn type_hint(spec: &SignatureSpec, partner: &Partner, body: &[u8], h: &mut Heade
     }
 }
 
-/// Writes an entry from a task of its own (see the module documentation).
+/// Queues an entry for the request log (see the module documentation).
 fn record(gw: Arc<Gateway>, entry: RequestEntry) {
-    if WRITES_IN_FLIGHT.fetch_add(1, Ordering::AcqRel) >= MAX_WRITES_IN_FLIGHT {
-        WRITES_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
-        tracing::warn!(path = %entry.path, "request log: too many writes pending, an entry was dropped");
-        return;
+    if let Err(entry) = gw.log_request(entry) {
+        tracing::warn!(path = %entry.path, "request log: too many entries pending, one was dropped");
     }
-    tokio::spawn(async move {
-        match tokio::time::timeout(WRITE_TIMEOUT, gw.record_request(&entry)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, path = %entry.path, "request log: an entry was not recorded"),
-            Err(_) => tracing::warn!(path = %entry.path, "request log: a write timed out, the entry was dropped"),
-        }
-        WRITES_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
-    });
 }

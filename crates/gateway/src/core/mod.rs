@@ -126,6 +126,8 @@ pub struct Gateway {
     /// JWTs this node verified, so that a reused token is not verified again.
     tokens: VerifiedTokens,
     trans_ids: ids::TransIds,
+    /// The sandbox's request-log queue.
+    request_log: request_log::RequestLogQueue,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -152,6 +154,7 @@ impl Gateway {
             partners: RwLock::new(HashMap::new()),
             tokens: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
             trans_ids: Default::default(),
+            request_log: Default::default(),
         }
     }
 

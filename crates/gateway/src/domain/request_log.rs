@@ -61,6 +61,11 @@ pub struct Retention {
 pub fn keepable(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let masked = redact_credentials(&mask_card_numbers(&text));
+    // No more bytes than the limit's characters: nothing to cut (a character is at
+    // least a byte), without walking the text.
+    if masked.len() <= MAX_BODY_CHARS {
+        return masked;
+    }
     match masked.char_indices().nth(MAX_BODY_CHARS) {
         Some((i, _)) => format!("{}{CUT_MARK}", &masked[..i]),
         None => masked,
@@ -115,9 +120,11 @@ pub fn mask_card_numbers(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if !bytes[i].is_ascii_digit() {
-            let ch_len = text[i..].chars().next().map_or(1, char::len_utf8);
-            out.push_str(&text[i..i + ch_len]);
-            i += ch_len;
+            // Up to the next digit, in one copy (a digit is ASCII, so it always starts
+            // a character).
+            let next = bytes[i..].iter().position(u8::is_ascii_digit).map_or(bytes.len(), |d| i + d);
+            out.push_str(&text[i..next]);
+            i = next;
             continue;
         }
         // A run: digits, with single separators between digits.

@@ -310,10 +310,11 @@ pub trait TestKitStore: Send + Sync {
 /// node on the database.
 #[async_trait]
 pub trait RequestLogStore: Send + Sync {
-    /// Records an entry, then forgets what `keep` no longer covers: every entry
-    /// older than `keep.since_ms`, and the entry's partner's beyond the newest
-    /// `keep.max`. Returns the entry's id.
-    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64>;
+    /// Records entries (in their order, in one transaction), then forgets what
+    /// `keep` no longer covers: every entry older than `keep.since_ms`, and each
+    /// recorded partner's beyond its newest `keep.max`. One trim per partner and
+    /// batch: under load the trim's cost is shared by the whole batch.
+    async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()>;
     /// Entries with an id above `after_id`, of one partner when given, oldest first.
     async fn requests_after(
         &self,

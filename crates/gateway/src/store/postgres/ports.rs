@@ -608,19 +608,26 @@ static LOCK_PARTNER_LOG: Sql = Sql::new(|| "SELECT pg_advisory_xact_lock(2009, h
 
 #[async_trait]
 impl RequestLogStore for PgStore {
-    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64> {
-        // Bodies are outside text and may hold NUL, which PostgreSQL text cannot.
-        let insert: Vec<_> = request_log::insert_params(entry).iter().map(storable_value).collect();
-        let code = storable(&entry.partner_code);
-        let trim = request_log::trim_params(&code, keep);
+    async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()> {
+        let partners = request_log::partners_of(entries);
         let mut tx = self.pool.begin().await?;
         // Each partner's inserts take turns, so that no trim misses a concurrent
-        // insert it cannot see yet and the count bound holds exactly.
-        execute(&mut *tx, LOCK_PARTNER_LOG.postgres(), &args![code.as_ref()]).await?;
-        let id = first(&mut *tx, request_log::INSERT_REQUEST.postgres(), &insert, |r| r.int(0)).await?;
-        execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &trim).await?;
+        // insert it cannot see yet and the count bound holds exactly. The locks are
+        // taken in one order (sorted) by every batch, so two never wait on each other.
+        for code in &partners {
+            execute(&mut *tx, LOCK_PARTNER_LOG.postgres(), &args![storable(code).as_ref()]).await?;
+        }
+        for entry in entries {
+            // Bodies are outside text and may hold NUL, which PostgreSQL text cannot.
+            let insert: Vec<_> = request_log::insert_params(entry).iter().map(storable_value).collect();
+            execute(&mut *tx, request_log::INSERT_REQUEST.postgres(), &insert).await?;
+        }
+        for code in &partners {
+            let code = storable(code);
+            execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &request_log::trim_params(&code, keep)).await?;
+        }
         tx.commit().await?;
-        id.ok_or_else(|| crate::store::StoreError::Database("request_log: the insert returned no id".into()))
+        Ok(())
     }
 
     async fn requests_after(

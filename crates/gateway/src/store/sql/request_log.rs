@@ -1,7 +1,8 @@
 //! The sandbox's request log: statements, parameters and row decoding.
 //!
-//! An entry is inserted with [`INSERT_REQUEST`], then [`TRIM_REQUESTS`] forgets what
-//! the retention no longer covers (every partner's entries past the age limit, the
+//! Entries are inserted with [`INSERT_REQUEST`], a batch at a time, then
+//! [`TRIM_REQUESTS`] (once per partner of the batch) forgets what the retention no
+//! longer covers (every partner's entries past the age limit, the
 //! inserting partner's beyond the count limit), so the log never grows past its
 //! bounds. Readers page by id, which only increases: a follower asks for the entries
 //! after the last id it printed.
@@ -64,6 +65,14 @@ pub fn insert_params(e: &RequestEntry) -> Vec<Value<'_>> {
         &e.signature_data,
         &e.request_id
     ]
+}
+
+/// The partners of a batch of entries, each once, sorted.
+pub fn partners_of(entries: &[RequestEntry]) -> Vec<String> {
+    let mut codes: Vec<String> = entries.iter().map(|e| e.partner_code.clone()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// The parameters of [`TRIM_REQUESTS`] after an insert for `partner_code`.

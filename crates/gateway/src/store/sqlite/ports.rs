@@ -528,14 +528,21 @@ impl TestKitStore for SqliteStore {
 
 #[async_trait]
 impl RequestLogStore for SqliteStore {
-    async fn insert_request(&self, entry: &RequestEntry, keep: Retention) -> StoreResult<i64> {
-        let insert = owned(request_log::insert_params(entry));
-        let trim = owned(request_log::trim_params(&entry.partner_code, keep));
-        // One writer job: the insert and the trim commit together.
+    async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()> {
+        let inserts: Vec<_> = entries.iter().map(|e| owned(request_log::insert_params(e))).collect();
+        let trims: Vec<_> =
+            request_log::partners_of(entries).iter().map(|code| owned(request_log::trim_params(code, keep))).collect();
+        // One writer job: the inserts and the trims commit together.
         self.write(move |c| {
-            let id = first(&mut *prepared(c, &request_log::INSERT_REQUEST)?, &insert, |r| r.int(0))?;
-            execute(&mut *prepared(c, &request_log::TRIM_REQUESTS)?, &trim)?;
-            id.ok_or_else(|| crate::store::StoreError::Database("request_log: the insert returned no id".into()))
+            let mut insert = prepared(c, &request_log::INSERT_REQUEST)?;
+            for args in &inserts {
+                first(&mut insert, args, |r| r.int(0))?;
+            }
+            let mut trim = prepared(c, &request_log::TRIM_REQUESTS)?;
+            for args in &trims {
+                execute(&mut trim, args)?;
+            }
+            Ok(())
         })
         .await
     }
