@@ -422,7 +422,33 @@ async fn ipn_phases(
 
 #[cfg(test)]
 mod tests {
-    use super::pauses_in;
+    use super::{Orders, pauses_in};
+    use crate::report::Scenario;
+    use appotapay_protocol::signing::{self, BANK_PAYMENT_REQUEST};
+    use appotapay_protocol::{SecretKey, sandbox_partner};
+
+    /// The body written by hand is the request the protocol crate signs and checks:
+    /// valid JSON, every field of the signed list, a signature the gateway accepts.
+    #[test]
+    fn order_bodies_are_signed_requests() {
+        let orders = Orders::new(Scenario::Sqlite, "http://127.0.0.1:1234/ipn").expect("orders");
+        let mut body = Vec::new();
+        let first = orders.body(&mut body);
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["orderId"], first.as_str());
+        assert_eq!(v["notifyUrl"], "http://127.0.0.1:1234/ipn");
+        for field in BANK_PAYMENT_REQUEST.fields {
+            assert!(v.get(*field).is_some(), "{field} missing from {v}");
+        }
+        signing::verify_json(&BANK_PAYMENT_REQUEST, &SecretKey::new(sandbox_partner::SECRET_KEY), &v)
+            .expect("the signature verifies");
+        let second = orders.body(&mut body);
+        assert_ne!(first, second, "each order is new");
+        let head = String::from_utf8(orders.head().to_vec()).expect("text");
+        assert!(
+            head.starts_with("Content-Type: application/json\r\nX-APPOTAPAY-AUTH: Bearer ") && head.ends_with("\r\n")
+        );
+    }
 
     #[test]
     fn writer_pauses_are_read_from_the_metrics_page() {
