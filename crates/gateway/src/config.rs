@@ -82,6 +82,7 @@ pub struct RawConfig {
     log_format: Option<String>,
     metrics_token: Option<String>,
     admin_token: Option<String>,
+    sandbox_request_log: Option<bool>,
     sandbox_request_log_max: Option<u32>,
     sandbox_request_log_ttl: Option<String>,
 }
@@ -170,6 +171,10 @@ pub struct Config {
     pub admin: MetricsAccess,
     /// Sandbox request log: entries kept per partner.
     pub sandbox_request_log_max: u32,
+    /// Sandbox: whether partner API calls are kept in the request log (default on;
+    /// off for a load test of the sandbox, where recording costs about as much as
+    /// the order itself).
+    pub sandbox_request_log: bool,
     /// Sandbox request log: how long an entry is kept.
     pub sandbox_request_log_ttl: Duration,
 }
@@ -306,6 +311,7 @@ impl Config {
             log_json,
             metrics,
             admin,
+            sandbox_request_log: raw.sandbox_request_log.unwrap_or(true),
             sandbox_request_log_max,
             sandbox_request_log_ttl,
         })

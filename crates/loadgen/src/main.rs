@@ -64,8 +64,14 @@ enum Command {
 pub struct RunArgs {
     /// Scenarios, in order: plain (axum without middleware, static body), ceiling
     /// (the gateway's HTTP stack, static body), sqlite, postgres-1 (one node),
-    /// postgres-2 (two nodes on one database, connections spread over both).
-    #[arg(long, value_delimiter = ',', default_value = "plain,ceiling,sqlite,postgres-1,postgres-2")]
+    /// postgres-2 (two nodes on one database, connections spread over both);
+    /// sqlite-log and postgres-1-log are the same with the sandbox's request log on
+    /// (the others run with it off).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "plain,ceiling,sqlite,sqlite-log,postgres-1,postgres-1-log,postgres-2"
+    )]
     scenarios: Vec<report::Scenario>,
     /// Leave out the IPN phases (creating and settling orders, IPN latency) of the
     /// gateway scenarios.

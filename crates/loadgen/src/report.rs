@@ -14,9 +14,15 @@ pub enum Scenario {
     Ceiling,
     /// One gateway on SQLite.
     Sqlite,
+    /// The same, with the sandbox's request log on (its default).
+    #[value(name = "sqlite-log")]
+    SqliteLog,
     /// One gateway on PostgreSQL.
     #[value(name = "postgres-1")]
     Postgres1,
+    /// The same, with the sandbox's request log on (its default).
+    #[value(name = "postgres-1-log")]
+    Postgres1Log,
     /// Two gateways on one PostgreSQL database.
     #[value(name = "postgres-2")]
     Postgres2,
@@ -24,12 +30,21 @@ pub enum Scenario {
 
 impl Scenario {
     /// A short tag for order ids.
+    /// Whether the gateway keeps the sandbox's request log (off unless the scenario
+    /// says so: it is a debugging aid whose cost the `-log` scenarios show apart).
+    pub fn request_log(self) -> bool {
+        matches!(self, Scenario::SqliteLog | Scenario::Postgres1Log)
+    }
+
+    /// A short tag for order ids.
     pub fn short(self) -> &'static str {
         match self {
             Scenario::Plain => "a",
             Scenario::Ceiling => "c",
             Scenario::Sqlite => "s",
+            Scenario::SqliteLog => "sl",
             Scenario::Postgres1 => "p1",
+            Scenario::Postgres1Log => "p1l",
             Scenario::Postgres2 => "p2",
         }
     }
@@ -41,7 +56,9 @@ impl fmt::Display for Scenario {
             Scenario::Plain => "plain axum (static body, no middleware)",
             Scenario::Ceiling => "ceiling (static body, same HTTP stack)",
             Scenario::Sqlite => "gateway, SQLite",
+            Scenario::SqliteLog => "gateway, SQLite, request log on",
             Scenario::Postgres1 => "gateway, PostgreSQL, 1 node",
+            Scenario::Postgres1Log => "gateway, PostgreSQL, 1 node, request log on",
             Scenario::Postgres2 => "gateway, PostgreSQL, 2 nodes",
         })
     }

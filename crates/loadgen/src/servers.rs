@@ -135,12 +135,12 @@ pub async fn start(scenario: Scenario, gateway_bin: &Path, postgres_url: &str) -
             cmd.arg(name).arg("--listen").arg(addr.to_string());
             nodes.nodes.push(spawn(cmd, addr, nodes.dir.path(), name)?);
         }
-        Scenario::Sqlite => {
+        Scenario::Sqlite | Scenario::SqliteLog => {
             let url = format!("sqlite://{}/gateway.db", nodes.dir.path().display());
-            let node = spawn_gateway(gateway_bin, &url, nodes.dir.path(), 0)?;
+            let node = spawn_gateway(gateway_bin, &url, nodes.dir.path(), 0, scenario.request_log())?;
             nodes.nodes.push(node);
         }
-        Scenario::Postgres1 | Scenario::Postgres2 => {
+        Scenario::Postgres1 | Scenario::Postgres1Log | Scenario::Postgres2 => {
             let db = PgDatabase::create(postgres_url).await?;
             let url = db.url.clone();
             nodes.database = Some(db);
@@ -148,7 +148,7 @@ pub async fn start(scenario: Scenario, gateway_bin: &Path, postgres_url: &str) -
             // One node first, so that it applies the migrations alone; the second
             // finds them done.
             for i in 0..count {
-                let node = spawn_gateway(gateway_bin, &url, nodes.dir.path(), i)?;
+                let node = spawn_gateway(gateway_bin, &url, nodes.dir.path(), i, scenario.request_log())?;
                 nodes.nodes.push(node);
                 wait_healthy(nodes.nodes.last_mut().ok_or("no node")?).await?;
             }
@@ -160,7 +160,7 @@ pub async fn start(scenario: Scenario, gateway_bin: &Path, postgres_url: &str) -
     Ok(nodes)
 }
 
-fn spawn_gateway(bin: &Path, database_url: &str, dir: &Path, i: usize) -> Result<Node, String> {
+fn spawn_gateway(bin: &Path, database_url: &str, dir: &Path, i: usize, request_log: bool) -> Result<Node, String> {
     let addr = free_addr()?;
     let data = dir.join(format!("node{i}"));
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
@@ -171,6 +171,7 @@ fn spawn_gateway(bin: &Path, database_url: &str, dir: &Path, i: usize) -> Result
         .env("APPOTAPAY_DATABASE_URL", database_url)
         .env("APPOTAPAY_MODE", "sandbox")
         .env("APPOTAPAY_MASTER_KEY", MASTER_KEY)
+        .env("APPOTAPAY_SANDBOX_REQUEST_LOG", if request_log { "true" } else { "false" })
         .env_remove("APPOTAPAY_CONFIG");
     spawn(cmd, addr, dir, &format!("gateway{i}"))
 }

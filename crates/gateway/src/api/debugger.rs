@@ -10,7 +10,8 @@
 //! - `X-Error-Detail` gains a hint when one of the common mistakes explains the
 //!   signature sent exactly ([`crate::domain::signature_debug`]);
 //! - every call under `/api/v1/` is kept in the request log
-//!   ([`crate::domain::request_log`]), read back with `appotapay-gateway logs tail`.
+//!   ([`crate::domain::request_log`]), read back with `appotapay-gateway logs tail`,
+//!   unless the setting `sandbox_request_log` is off.
 //!
 //! [`routes`](super::routes) adds [`layer`] only when the acquirer is a simulator,
 //! so production neither computes nor sends any of it. The handlers report their
@@ -147,6 +148,9 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
             }
         }
         _ => {}
+    }
+    if !gw.config().sandbox_request_log {
+        return Response::from_parts(rparts, Body::from(rbytes));
     }
     let entry = RequestEntry {
         id: 0,

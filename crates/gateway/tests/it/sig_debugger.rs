@@ -229,6 +229,27 @@ async fn production_has_no_debugger(backend: Backend) {
 }
 on_both!(production_has_no_debugger);
 
+/// With `sandbox_request_log` off the signature debugger still answers, and no call
+/// is kept.
+async fn request_log_can_be_turned_off(backend: Backend) {
+    let t = TestGateway::start_on(backend, |c| c.sandbox_request_log = false).await;
+    let p = t.sandbox();
+    let mut bad = p.sign(&signing::BANK_PAYMENT_REQUEST, bank_body("OFF-1", "Thanh toan"));
+    bad["signature"] = json!("00".repeat(32));
+    let a = send(&t, &p, BANK, bad.to_string()).await;
+    assert_eq!((a.status, a.body["errorCode"].as_i64()), (400, Some(2)), "{}", a.text);
+    assert!(a.expected_data().is_some_and(|d| d.contains("orderId=OFF-1")), "the debugger still answers");
+    let ok =
+        send(&t, &p, BANK, p.sign(&signing::BANK_PAYMENT_REQUEST, bank_body("OFF-2", "Thanh toan")).to_string()).await;
+    assert_eq!(ok.body["errorCode"], 0, "{}", ok.text);
+    // Entries are written off the request path, within milliseconds when on (the
+    // bounded test above waits for them the same way): give them far longer.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(t.gw().requests_before(None, i64::MAX, 10).await.expect("read").is_empty(), "nothing recorded");
+    t.shutdown().await;
+}
+on_both!(request_log_can_be_turned_off);
+
 /// The partner's log entries once `n` of them (and no more) are on record.
 async fn wait_for_entries(t: &TestGateway, code: &str, n: usize, last_request_id: &str) -> Vec<RequestEntry> {
     for _ in 0..100 {

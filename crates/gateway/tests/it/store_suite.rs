@@ -324,6 +324,46 @@ async fn concurrent_creation_of_one_order_id(db: Db) {
     }
 }
 
+store_test!(many_concurrent_creations_each_get_their_own_outcome);
+/// More concurrent creations than one batch holds, with duplicates among them and
+/// one order PostgreSQL refuses (text with NUL): every other order is created and
+/// found, every duplicate answers as one, and the refused order fails alone (its
+/// batch is retried order by order).
+async fn many_concurrent_creations_each_get_their_own_outcome(db: Db) {
+    let mut tasks = Vec::new();
+    for i in 0..300usize {
+        let s = db.store.clone();
+        // Orders 0–9 are each sent twice, under two trans ids.
+        let order_id = format!("many-{}", if i >= 290 { i - 290 } else { i });
+        let mut o = order(&format!("AP{:012}", 300_000_000_000 + i), "P1", &order_id);
+        if i == 150 {
+            o.order_info = "bad\0text".into();
+        }
+        tasks.push(tokio::spawn(async move { (i, s.create_order(&o).await) }));
+    }
+    let mut created = 0;
+    let mut dups = 0;
+    for t in tasks {
+        let (i, outcome) = t.await.expect("join");
+        match (i, outcome) {
+            (150, Err(_)) => assert_eq!(db.kind, Kind::Postgres, "only PostgreSQL refuses NUL"),
+            (_, Ok(CreateOutcome::Created)) => created += 1,
+            (_, Ok(CreateOutcome::DuplicateOrderId)) => dups += 1,
+            (i, other) => panic!("order {i}: {other:?}"),
+        }
+    }
+    let expected = if db.kind == Kind::Postgres { 289 } else { 290 };
+    assert_eq!((created, dups), (expected, 10));
+    let tid_of = |i: usize| format!("AP{:012}", 300_000_000_000 + i);
+    for i in (0..290).filter(|i| *i != 150) {
+        let found = db.store.find_order("P1", &format!("many-{i}")).await.expect("find").expect("stored");
+        let winners = if i < 10 { vec![tid_of(i), tid_of(290 + i)] } else { vec![tid_of(i)] };
+        assert!(winners.iter().any(|w| w == found.trans_id.as_str()), "order {i}: {}", found.trans_id.as_str());
+    }
+    let refused = db.store.find_order("P1", "many-150").await.expect("find");
+    assert_eq!(refused.is_some(), db.kind == Kind::Sqlite);
+}
+
 store_test!(compare_and_set);
 async fn compare_and_set(db: Db) {
     let s = &db.store;

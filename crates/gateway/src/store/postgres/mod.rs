@@ -22,6 +22,9 @@
 //! Migrations are embedded and applied by sqlx's migrator, which holds a PostgreSQL
 //! advisory lock while it runs, so nodes starting at once apply them exactly once.
 //!
+//! New orders are inserted in batches, one statement and one commit for all the
+//! orders waiting at once (group commit; see `batch`).
+//!
 //! The URL is a libpq-style `postgres://user:password@host:port/database?sslmode=…`;
 //! the gateway's own `max_connections=N` parameter sizes the pool of this node
 //! (default [`DEFAULT_MAX_CONNECTIONS`]).
@@ -31,6 +34,7 @@
 //! (`storable`). The statements are those of [`crate::store::sql`]; `ports`
 //! runs them, adding the clauses only PostgreSQL has.
 
+mod batch;
 mod listen;
 mod ports;
 
@@ -95,6 +99,8 @@ impl MigrationSource<'static> for Embedded {
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: PgPool,
+    /// New orders, inserted in batches (group commit; see `batch`).
+    orders: batch::OrderWriter,
     signal: Arc<Notify>,
     listener: tokio::task::JoinHandle<()>,
 }
@@ -190,7 +196,8 @@ impl PgStore {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(OUTBOX_CHANNEL).await?;
         let listener = tokio::spawn(listen::listen(listener, signal.clone()));
-        Ok(PgStore { pool, signal, listener })
+        let orders = batch::OrderWriter::start(pool.clone());
+        Ok(PgStore { pool, orders, signal, listener })
     }
 }
 

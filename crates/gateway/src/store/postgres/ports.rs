@@ -114,16 +114,8 @@ impl PartnerStore for PgStore {
 #[async_trait]
 impl OrderStore for PgStore {
     async fn create_order(&self, o: &Order) -> StoreResult<CreateOutcome> {
-        if execute(&self.pool, orders::INSERT_ORDER.postgres(), &orders::order_params(o)).await? == 1 {
-            return Ok(CreateOutcome::Created);
-        }
-        // A new statement sees the row that won (READ COMMITTED).
-        let key = args![&o.partner_code, &o.order_id];
-        Ok(if exists(&self.pool, &orders::ORDER_ID_TAKEN, &key).await? {
-            CreateOutcome::DuplicateOrderId
-        } else {
-            CreateOutcome::TransIdTaken
-        })
+        // With whatever other orders are waiting, in one statement (see `batch`).
+        self.orders.create(o.clone()).await
     }
 
     async fn get_order(&self, trans_id: &str) -> StoreResult<Option<Order>> {
@@ -617,11 +609,13 @@ impl RequestLogStore for PgStore {
         for code in &partners {
             execute(&mut *tx, LOCK_PARTNER_LOG.postgres(), &args![storable(code).as_ref()]).await?;
         }
-        for entry in entries {
-            // Bodies are outside text and may hold NUL, which PostgreSQL text cannot.
-            let insert: Vec<_> = request_log::insert_params(entry).iter().map(storable_value).collect();
-            execute(&mut *tx, request_log::INSERT_REQUEST.postgres(), &insert).await?;
-        }
+        // Every entry with one statement. Bodies are outside text and may hold NUL,
+        // which PostgreSQL text cannot.
+        let rows: Vec<Vec<_>> =
+            entries.iter().map(|e| request_log::insert_params(e).iter().map(storable_value).collect()).collect();
+        let (sql, arrays) = super::batch::unnest_insert("request_log", request_log::INSERT_COLUMNS, &rows, "")?;
+        super::batch::bind_columns(sqlx::query(&sql), arrays).execute(&mut *tx).await?;
+        execute(&mut *tx, request_log::TRIM_OLD_REQUESTS.postgres(), &args![keep.since_ms]).await?;
         for code in &partners {
             let code = storable(code);
             execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &request_log::trim_params(&code, keep)).await?;

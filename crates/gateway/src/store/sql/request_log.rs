@@ -1,7 +1,8 @@
 //! The sandbox's request log: statements, parameters and row decoding.
 //!
 //! Entries are inserted with [`INSERT_REQUEST`], a batch at a time, then
-//! [`TRIM_REQUESTS`] (once per partner of the batch) forgets what the retention no
+//! [`TRIM_OLD_REQUESTS`] and [`TRIM_REQUESTS`] (once per partner of the batch)
+//! forget what the retention no
 //! longer covers (every partner's entries past the age limit, the
 //! inserting partner's beyond the count limit), so the log never grows past its
 //! bounds. Readers page by id, which only increases: a follower asks for the entries
@@ -19,17 +20,24 @@ const COLUMNS: &str = "id, partner_code, at_ms, method, path, query, status, err
 /// Records an entry; returns its id.
 pub static INSERT_REQUEST: Sql = Sql::new(|| {
     format!(
-        "INSERT INTO request_log (partner_code, at_ms, method, path, query, status, error_code, latency_us, \
-         request_body, response_body, signature_data, request_id) VALUES ({}) RETURNING id",
-        super::placeholders(1, 12)
+        "INSERT INTO request_log ({INSERT_COLUMNS}) VALUES ({}) RETURNING id",
+        super::placeholders(1, super::column_count(INSERT_COLUMNS))
     )
 });
 
-/// Forgets every entry older than `$2`, and the entries of partner `$1` beyond the
-/// newest `$3`.
+/// The columns [`INSERT_REQUEST`] sets, in [`insert_params`]' order.
+pub const INSERT_COLUMNS: &str = "partner_code, at_ms, method, path, query, status, error_code, latency_us, \
+    request_body, response_body, signature_data, request_id";
+
+/// Forgets every entry older than `$1` (by the age index).
+pub static TRIM_OLD_REQUESTS: Sql = Sql::new(|| "DELETE FROM request_log WHERE at_ms < $1".into());
+
+/// Forgets the entries of partner `$1` beyond its newest `$2` (by the partner
+/// index). Apart from [`TRIM_OLD_REQUESTS`]: joined by `OR`, the two made
+/// PostgreSQL scan the whole table.
 pub static TRIM_REQUESTS: Sql = Sql::new(|| {
-    "DELETE FROM request_log WHERE at_ms < $2 OR (partner_code = $1 AND id <= \
-     (SELECT id FROM request_log WHERE partner_code = $1 ORDER BY id DESC LIMIT 1 OFFSET $3))"
+    "DELETE FROM request_log WHERE partner_code = $1 AND id <= \
+     (SELECT id FROM request_log WHERE partner_code = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)"
         .into()
 });
 
@@ -79,7 +87,7 @@ pub fn partners_of(entries: &[RequestEntry]) -> Vec<String> {
 pub fn trim_params(partner_code: &str, keep: Retention) -> Vec<Value<'_>> {
     // Newest first, OFFSET max names the newest entry beyond the count: it and
     // every older one go.
-    values![partner_code, keep.since_ms, keep.max]
+    values![partner_code, keep.max]
 }
 
 /// A row of [`REQUESTS_AFTER`] or [`REQUESTS_BEFORE`].

@@ -538,6 +538,7 @@ impl RequestLogStore for SqliteStore {
             for args in &inserts {
                 first(&mut insert, args, |r| r.int(0))?;
             }
+            execute(&mut *prepared(c, &request_log::TRIM_OLD_REQUESTS)?, &args![keep.since_ms])?;
             let mut trim = prepared(c, &request_log::TRIM_REQUESTS)?;
             for args in &trims {
                 execute(&mut trim, args)?;
