@@ -1,23 +1,35 @@
 //! `appotapay-loadgen`: measures order creation (`POST /api/v1/orders/payment/bank`)
-//! over loopback, against a ceiling measured in the same run.
+//! and the IPN's latency over loopback, against two baselines measured in the same
+//! run.
 //!
 //! Why it is built this way:
-//! - **Same-run ceiling.** Absolute figures on a shared 2-core machine say little; the
-//!   ratio to what the same HTTP stack does when its handler answers a static body
-//!   says how much the gateway's own work (JWT, signature, validation, storage) costs.
-//!   The ceiling is [`appotapay_gateway::api::http_stack`] around a static handler,
-//!   served by this binary in a child process (`appotapay-loadgen ceiling`) with the
-//!   same runtime as the gateway.
+//! - **Same-run baselines.** Absolute figures on a shared 2-core machine say little.
+//!   Two servers answer the same request with a static JSON body of a real answer's
+//!   size, each in a child process of this binary on the gateway's runtime: **plain**
+//!   axum with no middleware at all (`appotapay-loadgen plain`), and the **ceiling**,
+//!   the gateway's own HTTP stack ([`appotapay_gateway::api::http_stack`]) around the
+//!   same handler (`appotapay-loadgen ceiling`). Every scenario is reported as a
+//!   share of both: of plain axum, what the gateway costs in all; of the ceiling,
+//!   what its own work (JWT, signature, validation, storage) costs.
+//! - **A cheap client.** The client shares the two cores with the servers, so what
+//!   it spends per request is taken from them, and the faster the server, the more
+//!   a heavy client flattens the ratios. Requests are rendered straight to bytes and
+//!   answers read by `Content-Length` ([`client`]); `--wrk` loads the plain server
+//!   with wrk too, to compare.
 //! - **Real processes.** Every server under test is a child process started from the
-//!   release binaries, so its peak RSS and CPU time are its own (`/proc`).
+//!   release binaries, so its peak RSS and CPU time are its own (`/proc`), and
+//!   PostgreSQL's CPU time is read from its own processes.
 //! - **Valid, unique, signed requests.** Each request is a fresh order, signed like a
 //!   merchant signs it (the protocol crate's field list), with a JWT reused as the SDK
-//!   does. The ceiling gets exactly the same client work, so the ratio is fair.
+//!   does. The baselines get exactly the same client work, so the ratio is fair.
 //! - **Saturation, then half of it, open loop.** Saturation is closed loop (each
 //!   connection sends its next request when the answer arrives). The latency figure
 //!   that matters is taken at half of that throughput, open loop on a fixed
 //!   schedule: a request that has to wait for its connection is timed from when it
 //!   was due, so a stall shows in p99 instead of hiding (coordinated omission).
+//! - **IPNs under load.** For each gateway scenario, orders are then created and
+//!   settled (sandbox helper API) in pairs, at saturation and at half of it, with a
+//!   merchant endpoint of this process receiving the IPNs ([`ipn`]).
 //!
 //! Run it with `scripts/bench` (builds the release binaries first).
 

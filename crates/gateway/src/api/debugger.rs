@@ -124,6 +124,11 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
     let unread = passed_on.is_some();
     let downstream = passed_on.unwrap_or_else(|| Body::from(body.clone()));
     let resp = SCOPE.scope(scope.clone(), next.run(Request::from_parts(parts, downstream))).await;
+    let keep_log = gw.config().sandbox_request_log;
+    if !keep_log && matches!(&*scope.check.lock().unwrap_or_else(PoisonError::into_inner), Some((_, false))) {
+        // A signature that verified, and nothing to record: no header to add.
+        return resp;
+    }
     let (mut rparts, rbody) = resp.into_parts();
     let rbytes = match axum::body::to_bytes(rbody, usize::MAX).await {
         Ok(b) => b,
@@ -149,7 +154,7 @@ pub async fn layer(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         }
         _ => {}
     }
-    if !gw.config().sandbox_request_log {
+    if !keep_log {
         return Response::from_parts(rparts, Body::from(rbytes));
     }
     let entry = RequestEntry {

@@ -88,8 +88,14 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Prepared statements kept per connection. Every port prepares its statements
+/// through the cache; rusqlite's default of 16 is fewer than the statements one
+/// connection runs, so a busy writer parsed the same ones again and again.
+const STATEMENT_CACHE: usize = 128;
+
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is durable
     // across a process crash (kill -9); only an OS crash or power loss can lose the
