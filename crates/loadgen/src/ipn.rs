@@ -163,6 +163,8 @@ pub struct IpnLatency {
     pub before_answer: usize,
     /// Failed requests in the measured phase.
     pub errors: u64,
+    /// The largest node's peak RSS once the IPN phases are over, KiB.
+    pub peak_rss_kib: u64,
 }
 
 impl IpnLatency {
@@ -189,6 +191,7 @@ impl IpnLatency {
             from_answer_us: p50_p99(&mut from_answer),
             before_answer,
             errors,
+            peak_rss_kib: 0,
         }
     }
 

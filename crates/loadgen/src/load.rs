@@ -373,8 +373,14 @@ pub async fn measure(
         println!("  SQLite writer's checkpoint pauses in the half phase: {n}, {ms:.1} ms in all");
     }
 
+    // The creation phases' peak, before the IPN phases add the delivery worker's.
+    let peak_rss_kib = nodes.peak_rss_kib();
     let ipn = match merchant {
-        Some(m) => Some(ipn_phases(scenario, &addrs, args, m).await?),
+        Some(m) => {
+            let mut i = ipn_phases(scenario, &addrs, args, m).await?;
+            i.peak_rss_kib = nodes.peak_rss_kib();
+            Some(i)
+        }
         None => None,
     };
 
@@ -384,7 +390,7 @@ pub async fn measure(
         saturation,
         half,
         target_rate: rate,
-        peak_rss_kib: nodes.peak_rss_kib(),
+        peak_rss_kib,
         writer_pauses,
         ipn,
     })

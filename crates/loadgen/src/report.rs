@@ -239,7 +239,7 @@ const HEADERS: [&str; 12] = [
     "failed",
 ];
 
-const IPN_HEADERS: [&str; 8] = [
+const IPN_HEADERS: [&str; 9] = [
     "scenario",
     "create + settle pairs/s (saturation)",
     "measured at pairs/s",
@@ -248,9 +248,10 @@ const IPN_HEADERS: [&str; 8] = [
     "p99",
     "from settle answer p50",
     "p99",
+    "peak RSS MiB (after)",
 ];
 
-fn ipn_rows(results: &[ScenarioResult]) -> Vec<[String; 8]> {
+fn ipn_rows(results: &[ScenarioResult]) -> Vec<[String; 9]> {
     results
         .iter()
         .filter_map(|r| r.ipn.as_ref().map(|i| (r.scenario, i)))
@@ -264,6 +265,7 @@ fn ipn_rows(results: &[ScenarioResult]) -> Vec<[String; 8]> {
                 ms(i.from_request_us.1),
                 ms(i.from_answer_us.0),
                 ms(i.from_answer_us.1),
+                format!("{:.1}", i.peak_rss_kib as f64 / 1024.0),
             ]
         })
         .collect()
@@ -355,7 +357,7 @@ fn bar(args: &RunArgs, results: &[ScenarioResult]) -> String {
         }
         let _ = writeln!(
             md,
-            "- SQLite peak RSS under 64 MB: {:.1} MiB — {}",
+            "- SQLite peak RSS under 64 MB (creating orders): {:.1} MiB — {}",
             s.peak_rss_kib as f64 / 1024.0,
             check(s.peak_rss_kib * 1024 < 64 * 1000 * 1000)
         );

@@ -1,4 +1,4 @@
-//! Group commit of new orders on PostgreSQL: one writer task per node takes every
+//! Group commit of new orders on PostgreSQL: a writer task of the node takes every
 //! order waiting (up to [`MAX_BATCH`]) and inserts them with one statement, so the
 //! whole batch costs one round trip, one plan and one WAL flush instead of one each.
 //!
@@ -22,8 +22,8 @@
 //!
 //! A batch that fails as a whole (a value PostgreSQL refuses, a lost connection) is
 //! retried order by order with the single insert, so one bad order fails alone.
-//! While a batch runs, the next one gathers; under light load a batch is one order
-//! and costs what the single insert did.
+//! While a batch runs, the next one gathers (up to [`WRITERS`] batches in flight);
+//! under light load a batch is one order and costs what the single insert did.
 
 use super::{execute, exists};
 use crate::domain::records::{CreateOutcome, Order};
@@ -32,10 +32,18 @@ use crate::store::{StoreError, StoreResult};
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row};
 use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most orders inserted by one statement.
 pub const MAX_BATCH: usize = 256;
+
+/// Batches in flight at once, each on a connection of its own. More than one:
+/// while a batch waits for its WAL flush, the next is already inserted and its
+/// commit joins the next flush, so an order never waits for a whole earlier batch
+/// (with one writer, throughput was bounded by connections ÷ two flush times).
+const WRITERS: usize = 3;
 
 /// Orders waiting for the writer, at most; a creation beyond waits for room.
 const QUEUE: usize = 4096;
@@ -48,21 +56,24 @@ type Job = (Order, oneshot::Sender<StoreResult<CreateOutcome>>);
 #[derive(Debug)]
 pub struct OrderWriter {
     tx: mpsc::Sender<Job>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for OrderWriter {
     fn drop(&mut self) {
-        self.task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }
 
 impl OrderWriter {
-    /// Starts the writer task on `pool`.
+    /// Starts the writer tasks on `pool`.
     pub fn start(pool: PgPool) -> OrderWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(pool, rx));
-        OrderWriter { tx, task }
+        let rx = Arc::new(Mutex::new(rx));
+        let tasks = (0..WRITERS).map(|_| tokio::spawn(run(pool.clone(), rx.clone()))).collect();
+        OrderWriter { tx, tasks }
     }
 
     /// Inserts an order with whatever else is waiting; answers once committed.
@@ -73,9 +84,14 @@ impl OrderWriter {
     }
 }
 
-async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+/// One writer: takes what is waiting (the others wait their turn for the queue,
+/// not for this batch's commit), inserts it, answers.
+async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        if rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return;
+        }
         let orders: Vec<&Order> = jobs.iter().map(|(o, _)| o).collect();
         let outcomes = create_batch(&pool, &orders).await;
         for ((_, reply), outcome) in jobs.drain(..).zip(outcomes) {
