@@ -26,6 +26,7 @@
 //! - [`request_log`]: the sandbox's log of partner API calls;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
+//! - [`tokens`]: saved cards (v1.1 and v2 tokens);
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
@@ -45,6 +46,7 @@ pub mod settle;
 pub mod simulate;
 pub mod startup;
 pub mod test_kit;
+pub mod tokens;
 
 pub use credits::{CreditOutcome, CreditQuery, CreditResult, FeedReceipt, FeedRequest};
 pub use feeds::{FeedInfo, NewFeed, Poll, SetupError};

@@ -5,7 +5,7 @@
 use crate::pg::TestDb;
 use appotapay_gateway::domain::order::State;
 use appotapay_gateway::store::{
-    self, AttemptRecord, CardRecord, CreateOutcome, DeliveryStatus, NewOutbox, NextStep, Order, OrderKind,
+    self, ApiVersion, AttemptRecord, CardRecord, CreateOutcome, DeliveryStatus, NewOutbox, NextStep, Order, OrderKind,
     PartnerRecord, StateChange, Store, SubAccount,
 };
 use appotapay_protocol::{AppotapayTransId, BankCode, ErrorCode, PaymentMethod};
@@ -80,6 +80,7 @@ fn partner(code: &str) -> PartnerRecord {
         amount_max: 500_000_000,
         created_at_ms: T0,
         previous: None,
+        allowed: Default::default(),
     }
 }
 
@@ -115,6 +116,10 @@ fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
         expires_at_ms: T0 + 900_000,
         updated_at_ms: T0,
         settled_at_ms: None,
+        api: ApiVersion::V1_0,
+        action: appotapay_protocol::v11::Action::Pay,
+        token: None,
+        signature_reading: None,
     }
 }
 
@@ -142,6 +147,7 @@ fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
         card: None,
         outbox: ob,
         credit_id: None,
+        token: None,
     }
 }
 
@@ -356,6 +362,7 @@ async fn compare_and_set(db: Db) {
         }),
         outbox: None,
         credit_id: None,
+        token: None,
     };
     assert!(s.apply_change(&processing).await.expect("apply"));
     let o = s.get_order(id).await.expect("get").expect("row");
@@ -433,6 +440,7 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
                 card: None,
                 outbox: Some(NewOutbox { body: format!("winner {i}"), ..outbox(&id, T0) }),
                 credit_id: None,
+                token: None,
             };
             tasks.push(tokio::spawn(async move { (i, s.apply_change(&change).await.expect("apply")) }));
         }
