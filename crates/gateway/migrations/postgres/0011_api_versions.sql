@@ -19,6 +19,7 @@ CREATE TABLE card_tokens (
     card_name      TEXT NOT NULL,
     card_date      TEXT NOT NULL,
     card_type      TEXT NOT NULL,
+    bank_code      TEXT NOT NULL,
     created_at_ms  BIGINT NOT NULL,
     deleted_at_ms  BIGINT
 );

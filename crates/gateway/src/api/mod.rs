@@ -1,4 +1,4 @@
-//! The partner API (spec §2–§5), the sandbox helpers (spec §7), the bank feeds'
+//! The partner API (spec §2–§5; v1.1 in [`v11`]), the sandbox helpers (spec §7), the bank feeds'
 //! webhooks, the admin API and the operations endpoints, and the HTTP stack every route of the gateway runs behind.
 //!
 //! Handlers read bodies as raw JSON values rather than typed structs: the signature is
@@ -13,10 +13,13 @@ pub mod error;
 pub mod fields;
 pub mod idempotency;
 pub mod limits;
+pub mod lists;
 pub mod ops;
+mod owner;
 pub mod payments;
 pub mod refunds;
 pub mod sandbox;
+pub mod v11;
 
 use crate::core::Gateway;
 use axum::Router;
@@ -24,7 +27,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -57,7 +60,12 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
         // with orderId=refund can).
         .route("/api/v1/transaction/refund/{refund_id}", get(refunds::detail))
         .route("/api/v1/transaction/{order_id}/refund", get(refunds::by_order))
-        .route("/api/v1/refunds", get(refunds::list));
+        .route("/api/v1/refunds", get(refunds::list))
+        .route("/api/v1.1/orders/payment/bank", post(v11::create_bank))
+        .route("/api/v1.1/orders/transaction/bank/status", post(v11::status))
+        .route("/api/v1.1/orders/transactions", get(v11::list))
+        .route("/api/v1.1/token/delete", delete(v11::token_delete))
+        .route("/api/v1.1/token/{order_id}", get(v11::token_of_order));
     if gw.simulator().is_some() {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))

@@ -350,6 +350,7 @@ pub async fn status(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
@@ -361,6 +362,7 @@ pub async fn status(
         .find_order(&partner.code, order_id)
         .await?
         .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no such order"))?;
+    super::owner::check(&gw, &headers, &partner, &order, lang).await?;
     let ledger = gw.refund_ledger(&order).await?;
     Ok(Json(status_response(&partner, &order, &ledger, lang)).into_response())
 }

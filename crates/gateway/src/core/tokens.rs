@@ -8,7 +8,9 @@
 //! gateway does not hold past the issuer's authorisation.
 
 use super::{CoreError, Gateway};
-use crate::domain::records::{CardToken, Order};
+use crate::domain::order::State;
+use crate::domain::records::{CardRecord, CardToken, Checkout, Order, PendingCard};
+use appotapay_protocol::ErrorCode;
 use appotapay_protocol::PaymentMethod;
 use appotapay_protocol::v11::{Action, TokenCard};
 
@@ -22,6 +24,7 @@ pub fn token_to_save(order: &Order, now_ms: i64) -> Option<CardToken> {
         return None;
     }
     let card = order.card.as_ref()?;
+    let bank_code = order.bank_code?;
     Some(CardToken {
         token: crate::crypto::random_digits(TOKEN_DIGITS),
         partner_code: order.partner_code.clone(),
@@ -30,6 +33,7 @@ pub fn token_to_save(order: &Order, now_ms: i64) -> Option<CardToken> {
         holder: card.name.clone(),
         date: card.date.clone(),
         card_type: card_type(order.payment_method).to_owned(),
+        bank_code,
         created_at_ms: now_ms,
         deleted_at_ms: None,
     })
@@ -68,6 +72,35 @@ impl Gateway {
             (Some(t), Action::PayWithReturnToken) => self.live_token(&order.partner_code, t).await,
             _ => Ok(None),
         }
+    }
+
+    /// Opens a `PAY_WITH_TOKEN` payment on the checkout: the saved card awaits its
+    /// OTP, as a typed card would (the sandbox still asks for one), and the issuer's
+    /// outcome of a card it accepted once is success. `false` when not applicable (not
+    /// a pending token order, a card already awaiting its OTP, or the token deleted
+    /// since: the customer then types a card).
+    pub async fn start_token_payment(&self, order: &Order, checkout: Option<&Checkout>) -> Result<bool, CoreError> {
+        let (Some(token), State::Pending) = (&order.token, order.state) else { return Ok(false) };
+        if order.action != Action::PayWithToken || checkout.is_some_and(|c| c.card.is_some()) {
+            return Ok(false);
+        }
+        let Some(saved) = self.live_token(&order.partner_code, token).await? else { return Ok(false) };
+        let now = super::now_ms();
+        let mut co = checkout.cloned().unwrap_or_else(|| Checkout::new(&order.trans_id, now));
+        co.bank_code = Some(saved.bank_code);
+        co.card = Some(PendingCard {
+            card: CardRecord {
+                number_masked: saved.number_masked.replace('x', "*"),
+                date: saved.date.clone(),
+                name: saved.holder.clone(),
+                country: "VN".to_owned(),
+            },
+            bank_code: saved.bank_code,
+            outcome: ErrorCode::SUCCESS,
+        });
+        co.updated_at_ms = now;
+        self.store.put_checkout(&co).await?;
+        Ok(true)
     }
 
     /// Deletes a partner's saved card; `false` if it has no live card by that token.

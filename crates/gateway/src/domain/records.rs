@@ -168,6 +168,8 @@ pub struct CardToken {
     pub date: String,
     /// `ATM_CARD` or `CREDIT_CARD`.
     pub card_type: String,
+    /// The bank (ATM) or brand (CC) it was paid with.
+    pub bank_code: BankCode,
     /// When it was saved.
     pub created_at_ms: i64,
     /// When the partner deleted it.

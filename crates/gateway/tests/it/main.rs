@@ -34,4 +34,5 @@ mod sig_debugger;
 mod store_suite;
 mod test_kit;
 mod tokens;
+mod v11;
 mod webdriver;

@@ -115,11 +115,11 @@ pub fn change_params(ch: &StateChange) -> Vec<Value<'_>> {
 
 /// Inserts a saved card ([`token_params`]).
 pub static INSERT_TOKEN: Sql =
-    Sql::new(|| format!("INSERT INTO card_tokens ({TOKEN_COLUMNS}) VALUES ({})", super::placeholders(1, 9)));
+    Sql::new(|| format!("INSERT INTO card_tokens ({TOKEN_COLUMNS}) VALUES ({})", super::placeholders(1, 10)));
 
 /// The columns of a saved card, in [`token_from_row`]'s and [`token_params`]' order.
-pub const TOKEN_COLUMNS: &str =
-    "token, partner_code, trans_id, card_number, card_name, card_date, card_type, created_at_ms, deleted_at_ms";
+pub const TOKEN_COLUMNS: &str = "token, partner_code, trans_id, card_number, card_name, card_date, card_type, bank_code, created_at_ms, \
+     deleted_at_ms";
 
 /// A saved card by token (`$1`), deleted or not.
 pub static GET_TOKEN: Sql = Sql::new(|| format!("SELECT {TOKEN_COLUMNS} FROM card_tokens WHERE token = $1"));
@@ -139,6 +139,7 @@ pub fn token_params(t: &CardToken) -> Vec<Value<'_>> {
         &t.holder,
         &t.date,
         &t.card_type,
+        t.bank_code.as_str(),
         t.created_at_ms,
         t.deleted_at_ms,
     ]
@@ -154,8 +155,9 @@ pub fn token_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<CardToken> {
         holder: r.text(4)?,
         date: r.text(5)?,
         card_type: r.text(6)?,
-        created_at_ms: r.int(7)?,
-        deleted_at_ms: r.int_opt(8)?,
+        bank_code: r.bank_opt(7)?.ok_or_else(|| corrupt("token bank code"))?,
+        created_at_ms: r.int(8)?,
+        deleted_at_ms: r.int_opt(9)?,
     })
 }
 
