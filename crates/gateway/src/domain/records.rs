@@ -56,6 +56,27 @@ impl Allowed {
         self.banks.is_empty() || self.banks.iter().any(|b| b == bank)
     }
 
+    /// The payment methods a partner may be limited to.
+    pub const METHODS: [&'static str; 7] = ["ATM", "CC", "ALL", "VA", "EWALLET", "MM", "ISTM"];
+
+    /// A comma-separated list of methods, each checked.
+    pub fn parse_methods(text: &str) -> Result<Vec<String>, String> {
+        let list = Allowed::parse_list(text);
+        match list.iter().find(|m| !Allowed::METHODS.contains(&m.as_str())) {
+            Some(m) => Err(format!("unknown payment method {m} (known: {})", Allowed::METHODS.join(", "))),
+            None => Ok(list),
+        }
+    }
+
+    /// A comma-separated list of bank codes, each checked.
+    pub fn parse_banks(text: &str) -> Result<Vec<String>, String> {
+        let list = Allowed::parse_list(text);
+        match list.iter().find(|b| BankCode::parse(b).is_none()) {
+            Some(b) => Err(format!("unknown bank code {b}")),
+            None => Ok(list),
+        }
+    }
+
     /// A stored list (comma-separated) as names.
     pub fn parse_list(text: &str) -> Vec<String> {
         text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()

@@ -35,4 +35,5 @@ mod store_suite;
 mod test_kit;
 mod tokens;
 mod v11;
+mod v2;
 mod webdriver;

@@ -305,6 +305,17 @@ async fn owner_sub_account_orders_need_their_header(backend: Backend) {
         let (_, v) = t.call(&p, Method::POST, "/api/v1/orders/transaction/bank/status", Some(&body), &headers).await;
         assert_eq!(v["errorCode"], json!(want), "v1.0 status with {headers:?}: {v}");
     }
+    // v2 status and the v1 refunds of the order follow the same rule.
+    let q = "/api/v2/orders/transaction?referenceId=own-1&type=PARTNER_ORDER_ID";
+    let (s, v) = t.call(&p, Method::GET, q, None, &[]).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(90)), "{v}");
+    let (s, v) = t.call(&p, Method::GET, q, None, &[("X-Account-Ref-ID", owner.id.as_str())]).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = t.call(&p, Method::GET, "/api/v1/transaction/own-1/refund", None, &[]).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(90)), "{v}");
+    let (_, v2list) =
+        t.call(&p, Method::GET, "/api/v2/orders/transactions", None, &[("X-Account-Ref-ID", owner.id.as_str())]).await;
+    assert_eq!(v2list["pagination"]["total"], 1, "{v2list}");
     // The partner's own orders answer with or without a header.
     let (_, v) = status_v11(&t, &p, "own-none", &[("X-Account-Ref-ID", owner.id.as_str())]).await;
     assert_eq!(v["errorCode"], 35, "{v}");
