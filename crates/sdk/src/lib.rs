@@ -1,6 +1,7 @@
 //! # appotapay
 //!
-//! Merchant SDK for the AppotaPay v1 payment gateway and for AppotaPay-compatible
+//! Merchant SDK for the AppotaPay payment gateway (API v1.0, and v1.1 and v2 through
+//! [`Client::v11`] and [`Client::v2`]) and for AppotaPay-compatible
 //! gateways: create card/bank and dynamic-QR payments, query a transaction's state,
 //! refund, and verify the payment result delivered by IPN and by redirect.
 //!
@@ -92,12 +93,15 @@ mod client;
 mod error;
 mod notification;
 mod test_kit;
+pub mod v11;
+pub mod v2;
 
 pub use appotapay_protocol as protocol;
 pub use canonical::CanonicalData;
 pub use client::{Client, ClientBuilder, Environment, SandboxApi};
 pub use error::Error;
-pub use notification::{NotificationError, verify_ipn, verify_redirect};
+pub use notification::{NotificationError, verify_ipn, verify_ipn_v11, verify_redirect, verify_redirect_v11};
+pub use v2::{verify_ipn_v2, verify_redirect_v2};
 
 pub use appotapay_protocol::messages::sandbox::{BankCreditResponse, CompleteResponse};
 pub use appotapay_protocol::messages::{

@@ -30,6 +30,7 @@ mod refunds;
 mod request_rules;
 mod rotation;
 mod safety;
+mod sdk_versions;
 mod sig_debugger;
 mod store_suite;
 mod test_kit;
