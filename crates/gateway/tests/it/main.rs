@@ -11,6 +11,7 @@ mod pg;
 mod bad_input;
 mod bank_feeds;
 mod browser;
+mod browser_tokens;
 mod checkout;
 mod conformance;
 mod conn_limits;
