@@ -327,3 +327,44 @@ async fn refunds_share_the_v1_ledger(backend: Backend) {
     }
     t.shutdown().await;
 }
+
+/// A token as `jsonwebtoken`'s defaults build it: `{"alg","typ"}`, no `cty`.
+fn plain_jwt(p: &Partner, claims: &Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.as_bytes());
+    let input = format!("{}.{}", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(&claims.to_string()));
+    let sig = appotapay_protocol::signing::hmac_bytes(p.secret.expose().as_bytes(), input.as_bytes());
+    format!("{input}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig))
+}
+
+on_both!(jwt_quirks_of_public_clients);
+async fn jwt_quirks_of_public_clients(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let p = t.sandbox();
+    let now = appotapay_gateway::now_ms() / 1000;
+    let q = "/api/v2/orders/transactions";
+    let get = |token: String, bearer: bool| {
+        let t = &t;
+        async move {
+            let value = if bearer { format!("Bearer {token}") } else { token };
+            let resp =
+                t.http.get(format!("{}{q}", t.base)).header("X-APPOTAPAY-AUTH", value).send().await.expect("request");
+            let status = resp.status().as_u16();
+            let detail = resp.headers().get("x-error-detail").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            (status, detail)
+        }
+    };
+    // No cty, a jti without a dash, as a raw token and with Bearer.
+    let quirky = plain_jwt(
+        &p,
+        &json!({"iss": p.code, "jti": format!("{}{now}", p.api_key), "api_key": p.api_key, "exp": now + 300}),
+    );
+    assert_eq!(get(quirky.clone(), false).await.0, 200);
+    assert_eq!(get(quirky, true).await.0, 200);
+    // exp in milliseconds: refused, with a hint (docs §12).
+    let ms = plain_jwt(&p, &json!({"iss": p.code, "api_key": p.api_key, "exp": (now + 300) * 1000}));
+    let (status, detail) = get(ms, true).await;
+    assert_eq!(status, 401);
+    assert!(detail.is_some_and(|d| d.contains("milliseconds")), "a hint names the unit");
+    t.shutdown().await;
+}
