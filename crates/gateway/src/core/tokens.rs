@@ -8,9 +8,9 @@
 //! gateway does not hold past the issuer's authorisation.
 
 use super::{CoreError, Gateway};
+use crate::acquirer::Verdict;
 use crate::domain::order::State;
 use crate::domain::records::{CardRecord, CardToken, Checkout, Order, PendingCard};
-use appotapay_protocol::ErrorCode;
 use appotapay_protocol::PaymentMethod;
 use appotapay_protocol::v11::{Action, TokenCard};
 
@@ -74,17 +74,18 @@ impl Gateway {
         }
     }
 
-    /// Opens a `PAY_WITH_TOKEN` payment on the checkout: the saved card awaits its
-    /// OTP, as a typed card would (the sandbox still asks for one), and the issuer's
-    /// outcome of a card it accepted once is success. `false` when not applicable (not
-    /// a pending token order, a card already awaiting its OTP, or the token deleted
-    /// since: the customer then types a card).
+    /// Opens a `PAY_WITH_TOKEN` payment on the checkout: the issuer is asked about
+    /// the saved card and, when it sends an OTP (the sandbox does, and then succeeds),
+    /// the card awaits it as a typed card would. `false` when not applicable (not a
+    /// pending token order, a card already awaiting its OTP, the token deleted since,
+    /// or an issuer that takes no saved card: the customer then types a card).
     pub async fn start_token_payment(&self, order: &Order, checkout: Option<&Checkout>) -> Result<bool, CoreError> {
         let (Some(token), State::Pending) = (&order.token, order.state) else { return Ok(false) };
         if order.action != Action::PayWithToken || checkout.is_some_and(|c| c.card.is_some()) {
             return Ok(false);
         }
         let Some(saved) = self.live_token(&order.partner_code, token).await? else { return Ok(false) };
+        let Verdict::SendOtp { outcome } = self.acquirer.authorize_saved().await else { return Ok(false) };
         let now = super::now_ms();
         let mut co = checkout.cloned().unwrap_or_else(|| Checkout::new(&order.trans_id, now));
         co.bank_code = Some(saved.bank_code);
@@ -96,7 +97,7 @@ impl Gateway {
                 country: "VN".to_owned(),
             },
             bank_code: saved.bank_code,
-            outcome: ErrorCode::SUCCESS,
+            outcome,
         });
         co.updated_at_ms = now;
         self.store.put_checkout(&co).await?;
