@@ -34,6 +34,7 @@ mod safety;
 mod sdk_versions;
 mod sig_debugger;
 mod store_suite;
+mod store_versions;
 mod test_kit;
 mod tokens;
 mod v11;

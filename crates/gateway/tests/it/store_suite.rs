@@ -21,23 +21,23 @@ enum Kind {
 
 /// A store on a fresh database, and the means to open the same database again (as
 /// another node, or another process on the same file, would).
-struct Db {
+pub(crate) struct Db {
     kind: Kind,
     url: String,
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     _sqlite: Option<tempfile::TempDir>,
     _postgres: Option<TestDb>,
 }
 
 impl Db {
-    async fn sqlite() -> Db {
+    pub(crate) async fn sqlite() -> Db {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("store.db").display());
         let store = store::open(&url).await.expect("open sqlite");
         Db { kind: Kind::Sqlite, url, store, _sqlite: Some(dir), _postgres: None }
     }
 
-    async fn postgres() -> Db {
+    pub(crate) async fn postgres() -> Db {
         let db = TestDb::create().await;
         let store = store::open(&db.url).await.expect("open postgres");
         Db { kind: Kind::Postgres, url: db.url.clone(), store, _sqlite: None, _postgres: Some(db) }
@@ -54,20 +54,21 @@ macro_rules! store_test {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                super::$name(super::Db::sqlite().await).await
+                super::$name(crate::store_suite::Db::sqlite().await).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                super::$name(super::Db::postgres().await).await
+                super::$name(crate::store_suite::Db::postgres().await).await
             }
         }
     };
 }
+pub(crate) use store_test;
 
-const T0: i64 = 1_700_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
-fn partner(code: &str) -> PartnerRecord {
+pub(crate) fn partner(code: &str) -> PartnerRecord {
     PartnerRecord {
         code: code.into(),
         name: format!("Shop {code} – Cửa hàng"),
@@ -93,7 +94,7 @@ fn bank(code: &str) -> BankCode {
     BankCode::parse(code).expect("a bank code")
 }
 
-fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
+pub(crate) fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
     Order {
         trans_id: tid(trans_id),
         partner_code: partner_code.into(),
@@ -135,7 +136,7 @@ fn outbox(trans_id: &str, due: i64) -> NewOutbox {
     }
 }
 
-fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
+pub(crate) fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
     StateChange {
         trans_id: tid(trans_id),
         from: State::Pending,
