@@ -20,7 +20,8 @@
 //! - [`credits`]: VietQR payloads, bank-feed webhooks, and matching a bank credit
 //!   to its QR order; [`feeds`]: partners' collecting accounts and bank feeds;
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
-//!   [`conformance`]: the IPN conformance runner (sandbox only);
+//!   [`conformance`]: the IPN conformance runner (sandbox only; v2 orders get v2's
+//!   envelopes);
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
 //! - [`request_log`]: the sandbox's log of partner API calls;
@@ -30,6 +31,7 @@
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
+mod conformance_v2;
 pub mod credits;
 pub mod feeds;
 pub mod idempotency;

@@ -14,6 +14,7 @@ mod browser;
 mod browser_tokens;
 mod checkout;
 mod conformance;
+mod conformance_v2;
 mod conn_limits;
 mod core_rules;
 mod crash;
