@@ -155,8 +155,10 @@ fn verify_v11(gw: &Gateway, f: &Fields<'_>, partner: &Partner, body: &Value) -> 
         }
         result.map(|r| matched = Some(r)).map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
     });
-    // The debugger explains a mismatch against the nine v1.0 fields (reading C).
-    super::debugger::signature_checked(&signing::BANK_PAYMENT_REQUEST, partner, body, checked)?;
+    // The debugger shows the reading that matched (else the first one tried) and
+    // looks for hints against the nine v1.0 fields (reading C).
+    let shown = matched.or(gw.config().v11.request.first().copied()).unwrap_or(Reading::A);
+    super::debugger::signature_checked_as(|| shown.data(body), &signing::BANK_PAYMENT_REQUEST, partner, body, checked)?;
     matched.ok_or_else(|| f.err(ErrorCode::INVALID_SIGNATURE, "no reading matched"))
 }
 

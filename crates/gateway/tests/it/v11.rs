@@ -327,3 +327,19 @@ async fn owner_sub_account_orders_need_their_header(backend: Backend) {
     assert_eq!((mine["total"].clone(), mine["transactions"][0]["orderId"].clone()), (json!(1), json!("own-1")));
     t.shutdown().await;
 }
+
+on_both!(the_debugger_shows_a_v11_reading);
+async fn the_debugger_shows_a_v11_reading(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let p = t.sandbox();
+    let mut bad = sign_v11(&p, v11_body("dbg-1", "ATM", "", "PAY", None, "http://127.0.0.1:9/ipn"), Reading::A);
+    bad["signature"] = json!("0".repeat(64));
+    let (s, v, headers) = t.post(&p, CREATE, &bad).await;
+    assert_eq!((s, v["errorCode"].clone()), (400, json!(2)), "{v}");
+    let shown = headers
+        .get(appotapay_protocol::headers::EXPECTED_SIGNATURE_DATA)
+        .and_then(|h| h.to_str().ok())
+        .and_then(appotapay_protocol::headers::decode_signature_data);
+    assert_eq!(shown, Some(Reading::A.data(&bad)), "the first reading tried");
+    t.shutdown().await;
+}
