@@ -74,6 +74,24 @@
 //! assert!(matches!(verify_redirect(&secret, query), Err(NotificationError::MissingField(_))));
 //! ```
 //!
+//! ## API v1.1 and v2
+//!
+//! [`Client::v11`] and [`Client::v2`] hold the calls of the two later versions, beside
+//! v1.0's methods on [`Client`]: a payment that saves the card
+//! (`Action::PayWithReturnToken`) or pays with a saved one (`Action::PayWithToken`),
+//! the v1.1 nested status and list, the token lookup and delete, and v2's create,
+//! status, list and refunds. Their notifications are verified by [`verify_ipn_v11`] /
+//! [`verify_redirect_v11`] (a signature with or without `tokenResult`) and
+//! [`verify_ipn_v2`] / [`verify_redirect_v2`] (the envelope's HMAC over its `data`
+//! text, checked before anything is decoded).
+//!
+//! ```
+//! use appotapay::{verify_redirect_v2, NotificationError, SecretKey};
+//! let secret = SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3");
+//! let forged = "data=e30%3D&signature=00&time=1";
+//! assert_eq!(verify_redirect_v2(&secret, forged), Err(NotificationError::BadSignature));
+//! ```
+//!
 //! ## Logging what was signed
 //!
 //! [`CanonicalData::canonical_data`] gives the `data` string of any request type,

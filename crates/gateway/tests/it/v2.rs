@@ -368,3 +368,19 @@ async fn jwt_quirks_of_public_clients(backend: Backend) {
     assert!(detail.is_some_and(|d| d.contains("milliseconds")), "a hint names the unit");
     t.shutdown().await;
 }
+
+on_both!(a_v2_create_retried_with_its_idempotency_key);
+async fn a_v2_create_retried_with_its_idempotency_key(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let p = t.sandbox();
+    let b = body("idem-1", "ATM", "", "PAY", "http://127.0.0.1:9/ipn");
+    let key = [("Idempotency-Key", "v2-create-1")];
+    let (s1, v1, _) = t.post_raw(CREATE, Some(&p.token()), b.to_string().into_bytes(), &key).await;
+    let (s2, v2, h2) = t.post_raw(CREATE, Some(&p.token()), b.to_string().into_bytes(), &key).await;
+    assert_eq!((s1, s2), (200, 200), "{v1} {v2}");
+    assert_eq!(v1, v2, "the first answer again");
+    assert_eq!(h2.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    let (s3, v3) = create(&t, &p, &b, &[]).await;
+    assert_eq!((s3, v3["errorCode"].clone()), (400, json!(30)), "without the key, a duplicate: {v3}");
+    t.shutdown().await;
+}
