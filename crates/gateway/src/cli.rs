@@ -6,6 +6,7 @@ use crate::config::{Config, Overrides};
 use crate::core::conformance::ConformanceRun;
 use crate::core::{Gateway, Rotated};
 use crate::crypto::random_token;
+use crate::domain::records::Allowed;
 use crate::server;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -104,6 +105,20 @@ enum PartnerCommand {
     },
     /// List partners as JSON lines (no secrets).
     List,
+    /// Limit the payment methods and banks a partner may use (API v2 answers 140 and
+    /// 141 for others). An empty list ("") allows every one; an option left out keeps
+    /// its list.
+    Set {
+        /// Partner code.
+        #[arg(long)]
+        code: String,
+        /// Comma-separated methods (ATM, CC, ALL, VA, EWALLET, MM, ISTM).
+        #[arg(long)]
+        methods: Option<String>,
+        /// Comma-separated bank codes.
+        #[arg(long)]
+        banks: Option<String>,
+    },
     /// Lock a partner: its calls answer 13.
     Lock {
         /// Partner code.
@@ -249,6 +264,7 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
                 );
             }
         }
+        PartnerCommand::Set { code, methods, banks } => set_allowed(&gw, &code, methods, banks).await?,
         PartnerCommand::Lock { code } | PartnerCommand::Unlock { code } if code.is_empty() => {
             return Err("a partner code is required".into());
         }
@@ -297,6 +313,24 @@ async fn conformance(
         None => print!("{text}"),
     }
     Ok(report.passed())
+}
+
+async fn set_allowed(gw: &Gateway, code: &str, methods: Option<String>, banks: Option<String>) -> Result<(), String> {
+    let Some(current) = gw.partner(code).await.map_err(|e| e.to_string())? else {
+        return Err(format!("unknown partner {code}"));
+    };
+    let mut allowed = current.allowed.clone();
+    if let Some(m) = methods {
+        allowed.methods = Allowed::parse_methods(&m)?;
+    }
+    if let Some(b) = banks {
+        allowed.banks = Allowed::parse_banks(&b)?;
+    }
+    if !gw.set_partner_allowed(code, &allowed).await.map_err(|e| e.to_string())? {
+        return Err(format!("unknown partner {code}"));
+    }
+    println!("{}", serde_json::json!({"partnerCode": code, "methods": allowed.methods, "banks": allowed.banks}));
+    Ok(())
 }
 
 async fn set_locked(gw: &Gateway, code: &str, locked: bool) -> Result<(), String> {

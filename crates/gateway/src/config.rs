@@ -85,6 +85,9 @@ pub struct RawConfig {
     sandbox_request_log: Option<bool>,
     sandbox_request_log_max: Option<u32>,
     sandbox_request_log_ttl: Option<String>,
+    v11_request_signature: Option<String>,
+    v11_response_signature: Option<String>,
+    v11_sign_token_result: Option<bool>,
 }
 
 /// Settings given as command-line flags (highest precedence).
@@ -177,6 +180,49 @@ pub struct Config {
     pub sandbox_request_log: bool,
     /// Sandbox request log: how long an entry is kept.
     pub sandbox_request_log_ttl: Duration,
+    /// How API v1.1's undecided signatures are read.
+    pub v11: V11Signatures,
+}
+
+/// The readings of API v1.1's signatures that AppotaPay's public material leaves
+/// open (docs §12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct V11Signatures {
+    /// The create request's accepted readings, tried in order (every one by
+    /// default; strict: one).
+    pub request: Vec<appotapay_protocol::v11::Reading>,
+    /// The create answer's field list.
+    pub response: &'static appotapay_protocol::signing::SignatureSpec,
+    /// Whether the redirect and IPN signature covers `tokenResult`.
+    pub sign_token_result: bool,
+}
+
+impl Default for V11Signatures {
+    fn default() -> V11Signatures {
+        V11Signatures {
+            request: appotapay_protocol::v11::Reading::ALL.to_vec(),
+            response: &appotapay_protocol::v11::CREATE_RESPONSE,
+            sign_token_result: false,
+        }
+    }
+}
+
+fn check_v11(raw: &RawConfig) -> Result<V11Signatures, ConfigError> {
+    use appotapay_protocol::v11::{CREATE_RESPONSE, Reading};
+    let req_s = get(&raw.v11_request_signature);
+    let request = match req_s.as_str() {
+        "any" => Reading::ALL.to_vec(),
+        one => {
+            vec![Reading::parse(one).ok_or_else(|| bad("v11_request_signature", &req_s, "expected any, A, B or C"))?]
+        }
+    };
+    let resp_s = get(&raw.v11_response_signature);
+    let response = match resp_s.as_str() {
+        "errorCode,message" => &CREATE_RESPONSE,
+        "v1" => &appotapay_protocol::signing::BANK_PAYMENT_RESPONSE,
+        _ => return Err(bad("v11_response_signature", &resp_s, "expected errorCode,message or v1")),
+    };
+    Ok(V11Signatures { request, response, sign_token_result: raw.v11_sign_token_result.unwrap_or(false) })
 }
 
 impl std::fmt::Debug for Config {
@@ -278,6 +324,7 @@ impl Config {
         let admin =
             MetricsAccess::from_setting(raw.admin_token.clone(), true).map_err(|why| bad("admin_token", "***", why))?;
         let (sandbox_request_log_max, sandbox_request_log_ttl) = check_request_log(&raw)?;
+        let v11 = check_v11(&raw)?;
         let log_s = get(&raw.log_format);
         let log_json = match log_s.as_str() {
             "text" => false,
@@ -314,6 +361,7 @@ impl Config {
             sandbox_request_log: raw.sandbox_request_log.unwrap_or(true),
             sandbox_request_log_max,
             sandbox_request_log_ttl,
+            v11,
         })
     }
 

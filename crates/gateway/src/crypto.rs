@@ -134,6 +134,13 @@ pub fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
+/// A random string of `len` decimal digits, the first not 0 (saved-card tokens).
+pub fn random_digits(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..len).map(|i| char::from(b'0' + rng.gen_range(u8::from(i == 0)..10))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! # appotapay-gateway
 //!
-//! An AppotaPay v1 compatible payment gateway: a merchant's existing AppotaPay
-//! integration works against it by changing only its base URL.
+//! An AppotaPay compatible payment gateway (API v1.0, v1.1 and v2 side by side): a
+//! merchant's existing AppotaPay integration works against it by changing only its
+//! base URL.
 //!
 //! ## Layout, and the one direction imports go
 //!
@@ -11,7 +12,7 @@
 //!      ▼
 //! core/          the only code that changes state: partners, orders, settlement,
 //!      │            results, links, checkout steps, credits and bank feeds, refunds,
-//!      │            outbox, the sandbox's test kit
+//!      │            saved cards, outbox, the sandbox's test kit
 //!      ▼
 //! ports          store/ (traits; adapters store/sqlite, store/postgres)
 //!                acquirer/ (traits; adapters acquirer/sandbox, acquirer/bank_feeds,

@@ -114,6 +114,7 @@ codes! {
     INVALID_CARD_NUMBER = 76, "Số thẻ không đúng", "Invalid card number";
     PAYMENT_EXPIRED = 77, "Quá thời gian thanh toán", "Payment time expired";
     INVALID_CVV = 80, "Mã CVC/CVV không chính xác", "Invalid CVC/CVV";
+    TOKEN_NOT_FOUND = 87, "Token không tồn tại", "Token does not exist";
     INVALID_ACCOUNT_REF_ID = 90, "X-Account-Ref-ID không hợp lệ", "Invalid X-Account-Ref-ID";
     SYSTEM_BUSY = 91, "Hệ thống đang bận", "System busy";
     IP_NOT_ALLOWED = 92, "IP không được phép truy cập", "IP not allowed";
@@ -121,6 +122,8 @@ codes! {
     UNDEFINED_ERROR = 99, "Lỗi không xác định, vui lòng kiểm tra lại giao dịch", "Undefined error, check the transaction later";
     MUST_BE_SUCCESSFUL = 102, "Giao dịch phải ở trạng thái thành công", "Transaction must be successful";
     REFUND_EXCEEDS_AMOUNT = 103, "Số tiền hoàn vượt quá số tiền giao dịch", "Refund amount exceeds the transaction amount";
+    PAYMENT_METHOD_NOT_ALLOWED = 140, "Partner không có quyền sử dụng paymentMethod", "The partner may not use this paymentMethod";
+    BANK_CODE_NOT_ALLOWED = 141, "Partner không có quyền sử dụng bankCode", "The partner may not use this bankCode";
     UNAUTHORIZED = 401, "Không thể xác thực tài khoản", "Unauthorized";
     SYSTEM_ERROR = 500, "Lỗi hệ thống", "System error";
 }
@@ -221,7 +224,7 @@ mod tests {
         for pair in ERROR_CODES.windows(2) {
             assert!(pair[0].0 < pair[1].0, "{:?} before {:?}", pair[0].0, pair[1].0);
         }
-        assert_eq!(ERROR_CODES.len(), 50);
+        assert_eq!(ERROR_CODES.len(), 53);
         assert_eq!(ErrorCode(35).message(Lang::Vi), "Giao dịch đang chờ được xử lý, vui lòng thử lại sau");
         assert_eq!(ErrorCode(103).message(Lang::En), "Refund amount exceeds the transaction amount");
     }

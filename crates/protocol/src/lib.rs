@@ -1,6 +1,6 @@
 //! # appotapay-protocol
 //!
-//! The AppotaPay v1 wire contract as data and pure functions, shared by the merchant
+//! The AppotaPay wire contract (v1.0, v1.1 and v2) as data and pure functions, shared by the merchant
 //! SDK (`appotapay`) and the gateway (`appotapay-gateway`) so that each rule exists
 //! exactly once:
 //!
@@ -13,6 +13,9 @@
 //! - [`fields`]: the rules of the request fields (lengths, forms, URLs, IPs);
 //! - [`ErrorCode`], [`PaymentMethod`], [`BankCode`], [`Amount`], [`AppotapayTransId`];
 //! - [`vietqr`]: VietQR payload encoding and EMVCo parsing;
+//! - [`v11`] and [`v2`]: API v1.1 (saved-card tokens, three readings of the create
+//!   signature) and v2 (nested bodies, base64 notification envelopes) beside v1.0;
+//!   [`php_json`]: JSON as PHP's `json_encode` writes it, which their signed texts use;
 //! - [`bankfeed`]: SePay and Casso bank-transaction feeds (webhook authentication,
 //!   bodies, reconciliation lists) and the memo rule that finds an `appotapayTransId`.
 //!
@@ -46,8 +49,11 @@ pub mod ids;
 pub mod jwt;
 pub mod messages;
 pub mod method;
+pub mod php_json;
 pub mod signing;
 pub mod token_cache;
+pub mod v11;
+pub mod v2;
 pub mod vietqr;
 
 pub use amount::{Amount, AmountLimits, AmountOutOfRange};

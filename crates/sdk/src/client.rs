@@ -315,6 +315,12 @@ pub(crate) enum Expect {
     Signed(&'static SignatureSpec),
     /// The status API: a signed answer is valid whatever its `errorCode`.
     Status,
+    /// A status API signed with this field list (v1.1).
+    StatusWith(&'static SignatureSpec),
+    /// Signed with one of these field lists (a reading AppotaPay leaves open).
+    SignedAny(&'static [&'static SignatureSpec]),
+    /// Signed over every top-level key but `signature`, sorted (v2 refunds).
+    AllKeys,
     /// Unsigned; `errorCode` ≠ 0 is an API error.
     Unsigned,
 }
@@ -617,6 +623,21 @@ impl Client {
         self.call::<(), _>(Method::GET, url, None, None, Expect::Unsigned).await
     }
 
+    /// The API v1.1 calls (saved-card tokens), beside v1.0's.
+    pub fn v11(&self) -> crate::v11::V11Api<'_> {
+        crate::v11::V11Api { client: self }
+    }
+
+    /// The API v2 calls, beside v1.0's.
+    pub fn v2(&self) -> crate::v2::V2Api<'_> {
+        crate::v2::V2Api { client: self }
+    }
+
+    /// The client's secret key (for the version modules' signing).
+    pub(crate) fn secret(&self) -> &SecretKey {
+        &self.inner.secret
+    }
+
     /// The test helpers of an AppotaPay-compatible gateway in sandbox mode (spec §7).
     /// They do not exist on AppotaPay's own services nor in production mode.
     pub fn sandbox(&self) -> SandboxApi<'_> {
@@ -738,6 +759,7 @@ fn interpret<T: DeserializeOwned>(http_status: u16, body: &[u8], expect: Expect,
     let spec = match expect {
         // A signed status answer describes the transaction, whatever its code.
         Expect::Status if signed => Some(&signing::STATUS_RESPONSE),
+        Expect::StatusWith(spec) if signed => Some(spec),
         _ if !success || !code.is_success() => {
             return Err(if code.is_success() {
                 decode(format!("HTTP {http_status} with errorCode 0"))
@@ -746,7 +768,23 @@ fn interpret<T: DeserializeOwned>(http_status: u16, body: &[u8], expect: Expect,
             });
         }
         Expect::Status => Some(&signing::STATUS_RESPONSE),
-        Expect::Signed(spec) => Some(spec),
+        Expect::StatusWith(spec) | Expect::Signed(spec) => Some(spec),
+        Expect::SignedAny(specs) => {
+            let ok = specs.iter().any(|spec| signing::verify_json(spec, key, &value).is_ok());
+            if !ok {
+                let source = specs.first().map_or(signing::SignatureError::Mismatch, |spec| {
+                    signing::verify_json(spec, key, &value).err().unwrap_or(signing::SignatureError::Mismatch)
+                });
+                let spec = specs.first().map_or("signed answer", |s| s.name);
+                return Err(Error::Signature { spec, source });
+            }
+            None
+        }
+        Expect::AllKeys => {
+            appotapay_protocol::v2::RefundResponse::verify_json(key, &value)
+                .map_err(|source| Error::Signature { spec: "v2 refund response", source })?;
+            None
+        }
         Expect::Unsigned => None,
     };
     if let Some(spec) = spec {

@@ -1,6 +1,7 @@
 //! # appotapay
 //!
-//! Merchant SDK for the AppotaPay v1 payment gateway and for AppotaPay-compatible
+//! Merchant SDK for the AppotaPay payment gateway (API v1.0, and v1.1 and v2 through
+//! [`Client::v11`] and [`Client::v2`]) and for AppotaPay-compatible
 //! gateways: create card/bank and dynamic-QR payments, query a transaction's state,
 //! refund, and verify the payment result delivered by IPN and by redirect.
 //!
@@ -73,6 +74,24 @@
 //! assert!(matches!(verify_redirect(&secret, query), Err(NotificationError::MissingField(_))));
 //! ```
 //!
+//! ## API v1.1 and v2
+//!
+//! [`Client::v11`] and [`Client::v2`] hold the calls of the two later versions, beside
+//! v1.0's methods on [`Client`]: a payment that saves the card
+//! (`Action::PayWithReturnToken`) or pays with a saved one (`Action::PayWithToken`),
+//! the v1.1 nested status and list, the token lookup and delete, and v2's create,
+//! status, list and refunds. Their notifications are verified by [`verify_ipn_v11`] /
+//! [`verify_redirect_v11`] (a signature with or without `tokenResult`) and
+//! [`verify_ipn_v2`] / [`verify_redirect_v2`] (the envelope's HMAC over its `data`
+//! text, checked before anything is decoded).
+//!
+//! ```
+//! use appotapay::{verify_redirect_v2, NotificationError, SecretKey};
+//! let secret = SecretKey::new("XAonJgy14YhtePEITXhyBS2unjfJLAV3");
+//! let forged = "data=e30%3D&signature=00&time=1";
+//! assert_eq!(verify_redirect_v2(&secret, forged), Err(NotificationError::BadSignature));
+//! ```
+//!
 //! ## Logging what was signed
 //!
 //! [`CanonicalData::canonical_data`] gives the `data` string of any request type,
@@ -92,12 +111,15 @@ mod client;
 mod error;
 mod notification;
 mod test_kit;
+pub mod v11;
+pub mod v2;
 
 pub use appotapay_protocol as protocol;
 pub use canonical::CanonicalData;
 pub use client::{Client, ClientBuilder, Environment, SandboxApi};
 pub use error::Error;
-pub use notification::{NotificationError, verify_ipn, verify_redirect};
+pub use notification::{NotificationError, verify_ipn, verify_ipn_v11, verify_redirect, verify_redirect_v11};
+pub use v2::{verify_ipn_v2, verify_redirect_v2};
 
 pub use appotapay_protocol::messages::sandbox::{BankCreditResponse, CompleteResponse};
 pub use appotapay_protocol::messages::{

@@ -11,13 +11,18 @@
 //! - `POST /ipn`: the SDK's axum route verifies the IPN; the shop records the payment
 //!   once per transaction, checks the amount against its own order, and answers
 //!   `{"status":"ok"}`. Duplicate IPNs are expected and counted, not re-applied;
-//! - `GET /orders`: every order with its state as confirmed by the status API.
+//! - `GET /orders`: every order with its state as confirmed by the status API;
+//! - "save my card": a card payment through API v1.1 with `PAY_WITH_RETURN_TOKEN`. The
+//!   IPN's `tokenResult` (verified with the rest of the IPN) gives the shop a token,
+//!   never a card number; the product page then offers "pay with the saved card"
+//!   (`PAY_WITH_TOKEN`), and "forget my card" deletes the token at the gateway.
 //!
 //! Settings come from the environment: `SHOP_LISTEN` (default `127.0.0.1:3000`),
 //! `SHOP_PUBLIC_URL` (default `http://<listen>`), `GATEWAY_URL` (default
 //! `http://127.0.0.1:8080`), and `APPOTAPAY_PARTNER_CODE`, `APPOTAPAY_API_KEY`,
 //! `APPOTAPAY_SECRET_KEY` (default: the public sandbox partner).
 
+use appotapay::protocol::v11::{Action, BankPaymentRequest as V11Request};
 use appotapay::{
     Amount, BankPaymentRequest, Client, Environment, PaymentMethod, PaymentNotification, QrPaymentRequest, SecretKey,
 };
@@ -102,9 +107,19 @@ pub struct ShopOrder {
     pub ipn_count: u32,
 }
 
+/// The card the (one) customer of the demo saved: the token and what to show.
+#[derive(Clone, Debug, Serialize)]
+pub struct SavedCard {
+    /// The gateway's token.
+    pub token: String,
+    /// First 6 and last 4 digits.
+    pub card_number: String,
+}
+
 #[derive(Default)]
 struct Db {
     orders: BTreeMap<String, ShopOrder>,
+    saved_card: Option<SavedCard>,
 }
 
 struct Shop {
@@ -126,19 +141,35 @@ pub fn app(config: Config) -> Result<Router, String> {
         .build()
         .map_err(|e| format!("SDK client: {e}"))?;
     let shop = Arc::new(Shop { config: config.clone(), client, db: Mutex::new(Db::default()), seq: AtomicU64::new(0) });
-    let ipn_shop = shop.clone();
-    let ipn = appotapay::axum::ipn_route(config.secret_key, move |n: PaymentNotification| {
-        let shop = ipn_shop.clone();
-        async move { shop.record_ipn(&n) }
-    });
     Ok(Router::new()
         .route("/", get(index))
         .route("/pay", post(pay))
+        .route("/forget-card", post(forget_card))
         .route("/return", get(return_page))
-        .route("/ipn", ipn)
+        .route("/ipn", post(ipn))
         .route("/orders", get(orders_page))
         .route("/orders.json", get(orders_json))
         .with_state(shop))
+}
+
+/// The IPN: v1.0 and v1.1 alike (a v1.1 IPN is v1.0's and `tokenResult`), verified
+/// before anything is read, answered `{"status":"ok"}` once recorded.
+async fn ipn(State(shop): State<AppState>, body: axum::body::Bytes) -> Response {
+    let result = appotapay::verify_ipn_v11(&shop.config.secret_key, &body)
+        .map_err(|e| e.to_string())
+        .and_then(|n| shop.record_ipn(&n.base).map(|()| n));
+    match result {
+        Ok(n) => {
+            if let Some(saved) = n.token().filter(|t| t.status == 0 && n.base.error_code.is_success()) {
+                shop.db().saved_card = Some(SavedCard { token: saved.card.token, card_number: saved.card.card_number });
+            }
+            Json(serde_json::json!({"status": "ok"})).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "IPN refused");
+            (StatusCode::BAD_REQUEST, Json(serde_json::json!({"status": "error"}))).into_response()
+        }
+    }
 }
 
 impl Shop {
@@ -202,13 +233,30 @@ fn page(title: &str, body: &str) -> Response {
         .into_response()
 }
 
-async fn index() -> Response {
+async fn index(State(shop): State<AppState>) -> Response {
+    let saved = shop.db().saved_card.clone();
     let mut body = String::new();
+    if let Some(card) = &saved {
+        body.push_str(&format!(
+            "<p id=\"saved-card\">Thẻ đã lưu: <b>{}</b></p><form method=\"post\" action=\"/forget-card\">\
+             <button id=\"forget-card\">Xoá thẻ đã lưu</button></form>",
+            esc(&card.card_number)
+        ));
+    }
     for p in PRODUCTS {
+        let with_saved = match &saved {
+            Some(_) => format!(
+                "<button name=\"method\" value=\"saved\" id=\"pay-saved-{id}\">Thanh toán bằng thẻ đã lưu</button>",
+                id = esc(p.id)
+            ),
+            None => String::new(),
+        };
         body.push_str(&format!(
             "<div class=\"p\" id=\"{id}\"><h2>{name}</h2><p>{price}</p><form method=\"post\" action=\"/pay\">\
              <input type=\"hidden\" name=\"product\" value=\"{id}\">\
              <button name=\"method\" value=\"card\" id=\"pay-card-{id}\">Thanh toán bằng thẻ</button>\
+             <button name=\"method\" value=\"card-save\" id=\"pay-save-{id}\">Thanh toán và lưu thẻ</button>\
+             {with_saved}\
              <button name=\"method\" value=\"qr\" id=\"pay-qr-{id}\">Thanh toán bằng QR</button></form></div>",
             id = esc(p.id),
             name = esc(p.name),
@@ -216,6 +264,37 @@ async fn index() -> Response {
         ));
     }
     page("Cửa hàng demo", &body)
+}
+
+/// "Forget my card": deletes the token at the gateway, then here.
+async fn forget_card(State(shop): State<AppState>) -> Response {
+    let saved = shop.db().saved_card.clone();
+    if let Some(card) = saved {
+        if let Err(e) = shop.client.v11().delete_token(&card.token).await {
+            tracing::warn!(error = %e, "token delete failed");
+        }
+        shop.db().saved_card = None;
+    }
+    Redirect::to("/").into_response()
+}
+
+/// A v1.1 card payment that saves the card, or pays with the saved one.
+fn v11_request(shop: &Shop, order_id: &str, info: String, product: &Product, token: Option<String>) -> V11Request {
+    let cfg = &shop.config;
+    V11Request {
+        order_id: order_id.to_owned(),
+        order_info: info,
+        amount: Amount::vnd(product.price),
+        client_ip: "127.0.0.1".into(),
+        notify_url: format!("{}/ipn", cfg.public_url),
+        redirect_url: format!("{}/return", cfg.public_url),
+        payment_method: PaymentMethod::All.as_str().into(),
+        bank_code: String::new(),
+        extra_data: product.id.into(),
+        action: if token.is_some() { Action::PayWithToken } else { Action::PayWithReturnToken },
+        token,
+        signature: String::new(),
+    }
 }
 
 /// The pay form.
@@ -250,6 +329,22 @@ async fn pay(State(shop): State<AppState>, Form(form): Form<PayForm>) -> Respons
             })
             .await
             .map(|r| (r.payment_url, None)),
+        "card-save" => shop
+            .client
+            .v11()
+            .create_bank_payment(v11_request(&shop, &order_id, info, product, None), None)
+            .await
+            .map(|r| (r.payment_url, None)),
+        "saved" => {
+            let Some(card) = shop.db().saved_card.clone() else {
+                return (StatusCode::BAD_REQUEST, page("Lỗi", "<p>Chưa có thẻ đã lưu.</p>")).into_response();
+            };
+            shop.client
+                .v11()
+                .create_bank_payment(v11_request(&shop, &order_id, info, product, Some(card.token)), None)
+                .await
+                .map(|r| (r.payment_url, None))
+        }
         "qr" => shop
             .client
             .create_qr_payment(
@@ -297,7 +392,7 @@ async fn pay(State(shop): State<AppState>, Form(form): Form<PayForm>) -> Respons
 }
 
 async fn return_page(State(shop): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    match shop.client.verify_redirect(&query.unwrap_or_default()) {
+    match appotapay::verify_redirect_v11(&shop.config.secret_key, &query.unwrap_or_default()).map(|n| n.base) {
         Ok(n) => {
             let (title, text) = if n.error_code.is_success() {
                 ("Thanh toán thành công", "Cảm ơn bạn! Đơn hàng sẽ được xử lý khi cửa hàng nhận được xác nhận.")

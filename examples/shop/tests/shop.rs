@@ -169,3 +169,58 @@ async fn declined_and_qr_payments() {
     assert_eq!(qr["state"], "paid", "{orders}");
     assert_eq!(qr["confirmed_error_code"], 0);
 }
+
+/// Waits until the shop's product page shows a saved card (the IPN recorded it).
+async fn saved_card_shown(r: &Running) -> String {
+    for _ in 0..100 {
+        let index = r.http.get(&r.shop).send().await.expect("index").text().await.expect("text");
+        if index.contains("id=\"saved-card\"") {
+            return index;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no saved card shown");
+}
+
+#[tokio::test]
+async fn save_my_card_then_pay_with_it() {
+    let r = start().await;
+    let index = r.http.get(&r.shop).send().await.expect("index").text().await.expect("text");
+    assert!(!index.contains("pay-saved-"), "nothing saved yet");
+    let url = r.pay("non-la", "card-save").await;
+    let first = trans_id_of(&url);
+    let done = r.sdk.sandbox().complete(&first, ErrorCode::SUCCESS).await.expect("complete");
+    assert!(done.redirect_url.contains("tokenResult="), "{}", done.redirect_url);
+    let html = r.http.get(&done.redirect_url).send().await.expect("return").text().await.expect("text");
+    assert!(html.contains("data-error-code=\"0\""), "a v1.1 redirect verifies: {html}");
+    let index = saved_card_shown(&r).await;
+    assert!(index.contains("970400xxxxxx0018"), "the masked number, never the full one: {index}");
+    assert!(index.contains("id=\"pay-saved-ca-phe\""));
+
+    // The saved card pays the next order.
+    let url = r.pay("ca-phe", "saved").await;
+    let second = trans_id_of(&url);
+    r.sdk.sandbox().complete(&second, ErrorCode::SUCCESS).await.expect("complete");
+    let mut orders = serde_json::Value::Null;
+    for _ in 0..100 {
+        orders = r.orders().await;
+        let paid = orders.as_array().map_or(0, |a| a.iter().filter(|o| o["state"] == "paid").count());
+        if paid == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let methods: Vec<&str> = orders.as_array().expect("orders").iter().filter_map(|o| o["method"].as_str()).collect();
+    assert!(methods.contains(&"saved") && methods.contains(&"card-save"), "{orders}");
+    assert!(orders.as_array().expect("orders").iter().all(|o| o["state"] == "paid"), "{orders}");
+
+    // "Forget my card" deletes the token at the gateway too.
+    let saving = orders.as_array().and_then(|a| a.iter().find(|o| o["method"] == "card-save")).expect("saving order");
+    let lookup = r.sdk.v11().token_of_order(saving["order_id"].as_str().unwrap_or_default()).await;
+    let token = lookup.expect("the order saved the card").token_result.token;
+    let resp = r.http.post(format!("{}/forget-card", r.shop)).send().await.expect("forget");
+    assert_eq!(resp.status(), 303);
+    let index = r.http.get(&r.shop).send().await.expect("index").text().await.expect("text");
+    assert!(!index.contains("saved-card"), "{index}");
+    assert!(r.sdk.v11().delete_token(&token).await.is_err(), "already deleted at the gateway");
+}

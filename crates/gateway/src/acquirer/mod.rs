@@ -64,6 +64,13 @@ pub trait Issuer: Send + Sync {
     /// What the issuer answers to card data that passed the checkout's checks.
     async fn authorize(&self, card: &CardData) -> Verdict;
 
+    /// What the issuer answers to a payment with a card saved earlier (a token): no
+    /// issuer by default, so nothing is charged; the sandbox sends an OTP and the
+    /// payment succeeds.
+    async fn authorize_saved(&self) -> Verdict {
+        Verdict::NotConnected
+    }
+
     /// Whether `otp` confirms the payment of the card awaiting it.
     async fn confirm_otp(&self, otp: &str) -> bool;
 

@@ -16,6 +16,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::sync::Arc;
 
+/// An `exp` above this (the year 33658 in seconds; 2001 in milliseconds) was written
+/// in milliseconds.
+const MILLISECOND_EXP: i64 = 1_000_000_000_000;
+
 /// The request's language (`X-Language`).
 #[derive(Clone, Copy, Debug)]
 pub struct ReqLang(pub Lang);
@@ -64,8 +68,16 @@ impl FromRequestParts<Arc<Gateway>> for AuthPartner {
                     .partner(&token.claims().iss)
                     .await?
                     .ok_or_else(|| fail(ErrorCode::PARTNER_NOT_FOUND, "unknown partner"))?;
+                let exp = token.claims().exp;
                 let (claims, key) = verify_any(&partner, &token, now, leeway, gw.config().jwt_max_lifetime_secs)
-                    .map_err(|e| fail(ErrorCode::UNAUTHORIZED, &e.to_string()))?;
+                    .map_err(|e| match e {
+                        // Decision (docs §12): an `exp` in milliseconds is refused, with this hint.
+                        jwt::JwtError::Lifetime if exp > MILLISECOND_EXP => fail(
+                            ErrorCode::UNAUTHORIZED,
+                            "the token's exp looks like unix milliseconds: send unix seconds",
+                        ),
+                        e => fail(ErrorCode::UNAUTHORIZED, &e.to_string()),
+                    })?;
                 // Each token is used once under the replay check: nothing to remember.
                 if !gw.config().jwt_replay_check {
                     gw.verified_tokens().insert(header, claims.clone(), key, now);

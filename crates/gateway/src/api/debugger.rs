@@ -9,9 +9,9 @@
 //!   signature, which would make the sandbox a signing oracle;
 //! - `X-Error-Detail` gains a hint when one of the common mistakes explains the
 //!   signature sent exactly ([`crate::domain::signature_debug`]);
-//! - every call under `/api/v1/` is kept in the request log
-//!   ([`crate::domain::request_log`]), read back with `appotapay-gateway logs tail`,
-//!   unless the setting `sandbox_request_log` is off.
+//! - every call of the partner API (`/api/v1/`, `/api/v1.1/`, `/api/v2/`) is kept in
+//!   the request log ([`crate::domain::request_log`]), read back with
+//!   `appotapay-gateway logs tail`, unless the setting `sandbox_request_log` is off.
 //!
 //! [`routes`](super::routes) adds [`layer`] only when the acquirer is a simulator,
 //! so production neither computes nor sends any of it. The handlers report their
@@ -72,8 +72,21 @@ pub(super) fn signature_checked(
     body: &Value,
     checked: Result<(), ApiError>,
 ) -> Result<(), ApiError> {
+    signature_checked_as(|| signing::canonical_data_json(spec, body), spec, partner, body, checked)
+}
+
+/// [`signature_checked`] for a signature whose signed string is not one field list's
+/// (API v1.1's readings): `data` is the string to show and keep; the hints are looked
+/// for under `spec`.
+pub(super) fn signature_checked_as(
+    data: impl FnOnce() -> String,
+    spec: &SignatureSpec,
+    partner: &Partner,
+    body: &Value,
+    checked: Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let Ok(scope) = SCOPE.try_with(Arc::clone) else { return checked };
-    let data = signing::canonical_data_json(spec, body);
+    let data = data();
     *scope.check.lock().unwrap_or_else(PoisonError::into_inner) = Some((data, checked.is_err()));
     checked.map_err(|mut e| {
         if e.code == ErrorCode::INVALID_SIGNATURE {

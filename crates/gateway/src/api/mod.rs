@@ -1,4 +1,4 @@
-//! The partner API (spec §2–§5), the sandbox helpers (spec §7), the bank feeds'
+//! The partner API (spec §2–§5; v1.1 in [`v11`], v2 in [`v2`] and [`v2_refunds`]), the sandbox helpers (spec §7), the bank feeds'
 //! webhooks, the admin API and the operations endpoints, and the HTTP stack every route of the gateway runs behind.
 //!
 //! Handlers read bodies as raw JSON values rather than typed structs: the signature is
@@ -13,10 +13,16 @@ pub mod error;
 pub mod fields;
 pub mod idempotency;
 pub mod limits;
+pub mod lists;
 pub mod ops;
+mod owner;
 pub mod payments;
 pub mod refunds;
 pub mod sandbox;
+pub mod v11;
+pub mod v2;
+pub mod v2_refunds;
+pub mod v2_shape;
 
 use crate::core::Gateway;
 use axum::Router;
@@ -24,7 +30,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -57,7 +63,18 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
         // with orderId=refund can).
         .route("/api/v1/transaction/refund/{refund_id}", get(refunds::detail))
         .route("/api/v1/transaction/{order_id}/refund", get(refunds::by_order))
-        .route("/api/v1/refunds", get(refunds::list));
+        .route("/api/v1/refunds", get(refunds::list))
+        .route("/api/v1.1/orders/payment/bank", post(v11::create_bank))
+        .route("/api/v1.1/orders/transaction/bank/status", post(v11::status))
+        .route("/api/v1.1/orders/transactions", get(v11::list))
+        .route("/api/v1.1/token/delete", delete(v11::token_delete))
+        .route("/api/v1.1/token/{order_id}", get(v11::token_of_order))
+        .route("/api/v2/orders/payment", post(v2::create))
+        .route("/api/v2/orders/transaction", get(v2::status))
+        .route("/api/v2/orders/transactions", get(v2::list))
+        .route("/api/v2/transaction/refund", post(v2_refunds::create))
+        .route("/api/v2/transaction/refund/{id}", get(v2_refunds::detail))
+        .route("/api/v2/token/delete", delete(v2::token_delete));
     if gw.simulator().is_some() {
         api = api
             .route("/api/v1/sandbox/transactions/{trans_id}/complete", post(sandbox::complete))
@@ -74,6 +91,8 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     if gw.simulator().is_some() {
         api = api.route_layer(middleware::from_fn_with_state(gw.clone(), debugger::layer));
     }
+    // Outermost: v2's error shape covers the answers of the layers above too.
+    api = api.route_layer(middleware::from_fn(v2_shape::layer));
     api.merge(feed_and_admin_routes())
 }
 

@@ -30,10 +30,11 @@ use super::auth::{AuthPartner, ReqLang};
 use super::fields::{self, Fields};
 use crate::core::{Gateway, NewOrder, Partner, now_ms};
 use crate::domain::order::{self, Current};
-use crate::domain::records::{Order, OrderKind};
+use crate::domain::records::{ApiVersion, Order, OrderKind};
 use crate::domain::refund::Ledger;
 use appotapay_protocol::messages::{BankPaymentResponse, CardInfo, QrData, QrPaymentResponse, StatusResponse};
 use appotapay_protocol::signing::{self, SignatureSpec, Signed};
+use appotapay_protocol::v11::{Action, Reading};
 use appotapay_protocol::{Amount, BankCode, ErrorCode, Lang, PaymentMethod};
 use axum::Json;
 use axum::body::Bytes;
@@ -66,7 +67,7 @@ pub(super) fn verify(f: &Fields<'_>, spec: &SignatureSpec, partner: &Partner, bo
 }
 
 /// The fields both creation APIs share, checked.
-struct Common<'a> {
+pub(super) struct Common<'a> {
     order_id: &'a str,
     order_info: &'a str,
     amount: i64,
@@ -75,7 +76,7 @@ struct Common<'a> {
     extra_data: &'a str,
 }
 
-fn common<'a>(f: &Fields<'a>) -> Result<Common<'a>, ApiError> {
+pub(super) fn common<'a>(f: &Fields<'a>) -> Result<Common<'a>, ApiError> {
     Ok(Common {
         order_id: f.required("orderId")?,
         order_info: f.required("orderInfo")?,
@@ -86,7 +87,7 @@ fn common<'a>(f: &Fields<'a>) -> Result<Common<'a>, ApiError> {
     })
 }
 
-fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>) -> Result<(), ApiError> {
+pub(super) fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>) -> Result<(), ApiError> {
     fields::order_id(f, c.order_id)?;
     fields::order_info(f, c.order_info)?;
     partner.limits.check(Amount::vnd(c.amount)).map_err(|e| f.err(ErrorCode::INVALID_AMOUNT, e.to_string()))?;
@@ -96,7 +97,7 @@ fn check_common(gw: &Gateway, f: &Fields<'_>, partner: &Partner, c: &Common<'_>)
     fields::extra_data(f, c.extra_data)
 }
 
-async fn sub_account(
+pub(super) async fn sub_account(
     gw: &Gateway,
     headers: &HeaderMap,
     partner: &Partner,
@@ -112,7 +113,7 @@ async fn sub_account(
     }
 }
 
-async fn insert(gw: &Gateway, f: &Fields<'_>, new: NewOrder) -> Result<Order, ApiError> {
+pub(super) async fn insert(gw: &Gateway, f: &Fields<'_>, new: NewOrder) -> Result<Order, ApiError> {
     gw.create_order(new).await?.ok_or_else(|| f.err(ErrorCode::DUPLICATE_ORDER_ID, "orderId already used"))
 }
 
@@ -125,15 +126,72 @@ pub async fn create_bank(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
-    let f = Fields::new(&value, lang);
+    let order = create_bank_order(&gw, &partner, lang, &headers, &value, ApiVersion::V1_0).await?;
+    let resp = BankPaymentResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        order_id: order.order_id.clone(),
+        amount: Amount::vnd(order.amount),
+        payment_url: gw.payment_url(&order),
+        signature: String::new(),
+    }
+    .signed(&partner.signing().secret);
+    Ok(Json(resp).into_response())
+}
+
+/// Verifies a v1.1 create request under the configured readings, with each
+/// accepted secret; answers the reading that matched (2 when none did).
+fn verify_v11(gw: &Gateway, f: &Fields<'_>, partner: &Partner, body: &Value) -> Result<Reading, ApiError> {
+    let spec = &appotapay_protocol::v11::CREATE_REQUEST_B;
+    signing::check_boundaries(spec, body).map_err(|e| f.err(ErrorCode::INVALID_PARAMS, e.to_string()))?;
+    let mut matched = None;
+    let checked = f.signature().and_then(|_| {
+        let mut result = Err(signing::SignatureError::Mismatch);
+        for keys in partner.accepted() {
+            result = appotapay_protocol::v11::verify_create(&keys.secret, body, &gw.config().v11.request);
+            if result.is_ok() {
+                break;
+            }
+        }
+        result.map(|r| matched = Some(r)).map_err(|e| f.err(ErrorCode::INVALID_SIGNATURE, e.to_string()))
+    });
+    // The debugger shows the reading that matched (else the first one tried) and
+    // looks for hints against the nine v1.0 fields (reading C).
+    let shown = matched.or(gw.config().v11.request.first().copied()).unwrap_or(Reading::A);
+    super::debugger::signature_checked_as(|| shown.data(body), &signing::BANK_PAYMENT_REQUEST, partner, body, checked)?;
+    matched.ok_or_else(|| f.err(ErrorCode::INVALID_SIGNATURE, "no reading matched"))
+}
+
+/// Checks and creates a bank order of API v1.0 or v1.1 (v1.1 adds `action` and
+/// `token`, and three readings of the signature: see
+/// [`appotapay_protocol::v11::Reading`]).
+pub(super) async fn create_bank_order(
+    gw: &Gateway,
+    partner: &Partner,
+    lang: Lang,
+    headers: &HeaderMap,
+    value: &Value,
+    api: ApiVersion,
+) -> Result<Order, ApiError> {
+    let f = Fields::new(value, lang);
     let c = common(&f)?;
     let redirect_url = f.required("redirectUrl")?;
     let method_s = f.required("paymentMethod")?;
     let bank_code = f.optional("bankCode")?;
-    verify(&f, &signing::BANK_PAYMENT_REQUEST, &partner, &value)?;
-    check_common(&gw, &f, &partner, &c)?;
+    let (action_s, token_s) = match api {
+        ApiVersion::V1_0 => ("", ""),
+        _ => (f.optional("action")?, f.optional("token")?),
+    };
+    let reading = match api {
+        ApiVersion::V1_0 => {
+            verify(&f, &signing::BANK_PAYMENT_REQUEST, partner, value)?;
+            None
+        }
+        _ => Some(verify_v11(gw, &f, partner, value)?),
+    };
+    check_common(gw, &f, partner, &c)?;
     fields::http_url(&f, "redirectUrl", redirect_url)?;
-    let method = PaymentMethod::parse_bank_request(method_s)
+    let mut method = PaymentMethod::parse_bank_request(method_s)
         .map_err(|_| f.err(ErrorCode::INVALID_PAYMENT_METHOD, "paymentMethod must be ATM, CC or ALL"))?;
     if !method.is_card_method() {
         return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, "this gateway offers ATM, CC and ALL"));
@@ -148,15 +206,18 @@ pub async fn create_bank(
             Some(bank)
         }
     };
-    let sub = sub_account(&gw, &headers, &partner, lang).await?;
-    let order = insert(
-        &gw,
+    let action = match action_s {
+        "" => Action::Pay,
+        a => Action::parse(a).ok_or_else(|| {
+            f.err(ErrorCode::INVALID_PARAMS, "action must be PAY, PAY_WITH_RETURN_TOKEN or PAY_WITH_TOKEN")
+        })?,
+    };
+    let token = with_token(gw, &f, partner, action, token_s, &mut method).await?;
+    let sub = sub_account(gw, headers, partner, lang).await?;
+    insert(
+        gw,
         &f,
         NewOrder {
-            partner_code: partner.code.clone(),
-            order_id: c.order_id.to_owned(),
-            kind: OrderKind::Bank,
-            payment_method: method,
             bank_code: bank,
             amount: c.amount,
             order_info: c.order_info.to_owned(),
@@ -165,19 +226,44 @@ pub async fn create_bank(
             redirect_url: redirect_url.to_owned(),
             extra_data: c.extra_data.to_owned(),
             sub_account: sub,
+            api,
+            action,
+            token,
+            signature_reading: reading,
+            ..NewOrder::v1(&partner.code, c.order_id, OrderKind::Bank, method)
         },
     )
-    .await?;
-    let resp = BankPaymentResponse {
-        error_code: ErrorCode::SUCCESS,
-        message: ErrorCode::SUCCESS.message(lang).to_owned(),
-        order_id: order.order_id.clone(),
-        amount: Amount::vnd(order.amount),
-        payment_url: gw.payment_url(&order),
-        signature: String::new(),
+    .await
+}
+
+/// The saved card a `PAY_WITH_TOKEN` payment uses: required (1), the partner's own
+/// and live (87); an `ALL` order takes the card's method, and another method than
+/// the card's is refused (52). Other actions take no token.
+pub(super) async fn with_token(
+    gw: &Gateway,
+    f: &Fields<'_>,
+    partner: &Partner,
+    action: Action,
+    token: &str,
+    method: &mut PaymentMethod,
+) -> Result<Option<String>, ApiError> {
+    if action != Action::PayWithToken {
+        return Ok(None);
     }
-    .signed(&partner.signing().secret);
-    Ok(Json(resp).into_response())
+    if token.is_empty() {
+        return Err(f.err(ErrorCode::INVALID_PARAMS, "PAY_WITH_TOKEN needs a token"));
+    }
+    let saved =
+        gw.live_token(&partner.code, token).await?.ok_or_else(|| f.err(ErrorCode::TOKEN_NOT_FOUND, "no such token"))?;
+    let card_method = if saved.card_type == "CREDIT_CARD" { PaymentMethod::Cc } else { PaymentMethod::Atm };
+    match *method {
+        PaymentMethod::All => *method = card_method,
+        m if m != card_method => {
+            return Err(f.err(ErrorCode::INVALID_PAYMENT_METHOD, format!("the token is a {card_method} card")));
+        }
+        _ => {}
+    }
+    Ok(Some(saved.token))
 }
 
 /// `POST /api/v1/orders/payment/qr`.
@@ -202,11 +288,6 @@ pub async fn create_qr(
         &gw,
         &f,
         NewOrder {
-            partner_code: partner.code.clone(),
-            order_id: c.order_id.to_owned(),
-            kind: OrderKind::Qr,
-            payment_method: PaymentMethod::Qr,
-            bank_code: None,
             amount: c.amount,
             order_info: c.order_info.to_owned(),
             client_ip: c.client_ip.to_owned(),
@@ -214,6 +295,7 @@ pub async fn create_qr(
             redirect_url: redirect_url.to_owned(),
             extra_data: c.extra_data.to_owned(),
             sub_account: sub,
+            ..NewOrder::v1(&partner.code, c.order_id, OrderKind::Qr, PaymentMethod::Qr)
         },
     )
     .await?;
@@ -270,6 +352,7 @@ pub async fn status(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
@@ -281,6 +364,7 @@ pub async fn status(
         .find_order(&partner.code, order_id)
         .await?
         .ok_or_else(|| f.err(ErrorCode::TRANSACTION_NOT_FOUND, "no such order"))?;
+    super::owner::check(&gw, &headers, &partner, &order, lang).await?;
     let ledger = gw.refund_ledger(&order).await?;
     Ok(Json(status_response(&partner, &order, &ledger, lang)).into_response())
 }

@@ -32,6 +32,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ pub async fn create(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
@@ -82,6 +84,9 @@ pub async fn create(
     appotapay_protocol::fields::reason(reason).map_err(|e| f.rule(e))?;
     if amount <= 0 {
         return Err(f.err(ErrorCode::INVALID_AMOUNT, "amount must be positive"));
+    }
+    if let Some(order) = gw.partner_order(&partner.code, trans_id).await? {
+        super::owner::check(&gw, &headers, &partner, &order, lang).await?;
     }
     let new = NewRefund {
         refund_original_id: refund_id.to_owned(),
@@ -104,10 +109,14 @@ pub async fn detail(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(id)) = id else { return Err(not_found(lang).detail("bad refundId")) };
     let r = gw.find_refund(&partner.code, &id).await?.ok_or_else(|| not_found(lang).detail("no such refund"))?;
+    if let Some(order) = gw.partner_order(&partner.code, r.trans_id.as_str()).await? {
+        super::owner::check(&gw, &headers, &partner, &order, lang).await?;
+    }
     Ok(signed_answer(&partner, &r, lang))
 }
 
@@ -116,11 +125,13 @@ pub async fn by_order(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(order_id)) = id else { return Err(not_found(lang).detail("bad orderId")) };
     let order =
         gw.find_order(&partner.code, &order_id).await?.ok_or_else(|| not_found(lang).detail("no such order"))?;
+    super::owner::check(&gw, &headers, &partner, &order, lang).await?;
     let refunds = gw.order_refunds(&order.trans_id).await?;
     let ledger = Ledger::from_refunds(order.amount, refunds.iter().map(|r| (r.status, r.amount)));
     let resp = OrderRefundsResponse {

@@ -26,7 +26,16 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// `GET /bank/payment/process?tran=…&sign=…`: the order's current step.
-pub async fn process(State(gw): State<Arc<Gateway>>, ui: UiLang, Viewed(ctx): Viewed) -> Response {
+/// A `PAY_WITH_TOKEN` order opens on the OTP step of its saved card.
+pub async fn process(State(gw): State<Arc<Gateway>>, ui: UiLang, Viewed(mut ctx): Viewed) -> Response {
+    match gw.start_token_payment(&ctx.order, ctx.checkout.as_ref()).await {
+        Ok(true) => match gw.checkout(&ctx.order.trans_id).await {
+            Ok(co) => ctx.checkout = co,
+            Err(_) => return problem_page(&gw, ui, Problem::Internal),
+        },
+        Ok(false) => {}
+        Err(_) => return problem_page(&gw, ui, Problem::Internal),
+    }
     render(&gw, &ctx, ui, Inline::None)
 }
 

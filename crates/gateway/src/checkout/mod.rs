@@ -51,6 +51,8 @@ pub use render::bin_bank_name;
 pub fn routes(gw: &Gateway) -> Router<Arc<Gateway>> {
     let mut r = Router::new()
         .route("/bank/payment/process", get(handlers::process))
+        // v2 payment links: the same pages (`lang` sets their language).
+        .route("/v2/bank/payment/process", get(handlers::process))
         .route("/bank/payment/result", get(handlers::result))
         .route("/bank/payment/status", get(handlers::status))
         .route("/bank/payment/method", post(handlers::choose_method))

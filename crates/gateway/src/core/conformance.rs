@@ -14,7 +14,7 @@ use super::{CoreError, Gateway};
 use crate::crypto::random_token;
 use crate::domain::conformance::{self, Case, Poster, Report};
 use crate::domain::order::{Event, State};
-use crate::domain::records::Order;
+use crate::domain::records::{ApiVersion, Order};
 use appotapay_protocol::ids::MAX_TRANS_NUMBER;
 use appotapay_protocol::signing::{self, Signed};
 use appotapay_protocol::{AppotapayTransId, ErrorCode, SecretKey};
@@ -109,9 +109,21 @@ impl Gateway {
         let valid = self.notification(&partner, &paid);
         let valid_json = to_value(&valid);
 
+        let mut unknown = paid.clone();
+        unknown.order_id = format!("conformance-unknown-{}", random_token(10));
+        if let Some(id) = random_trans_id() {
+            unknown.trans_id = id;
+        }
+        let mut failed = order.clone();
+        failed.state = State::Failed;
+        failed.code = ErrorCode::DECLINED;
+        failed.settled_at_ms = Some(now);
+
         let mut cases = Vec::with_capacity(Case::ALL.len());
         for case in Case::ALL {
             let body: Vec<u8> = match case {
+                // A v2 order's merchant is sent v2's envelopes.
+                _ if order.api == ApiVersion::V2 => self.v2_case_body(case, &partner, &paid, &failed, &unknown),
                 Case::Valid | Case::Retry => valid_json.to_string().into_bytes(),
                 Case::WrongSignature => {
                     let mut v = valid_json.clone();
@@ -134,14 +146,7 @@ impl Gateway {
                     v["amount"] = Value::from(order.amount.saturating_add(1_000));
                     v.to_string().into_bytes()
                 }
-                Case::UnknownOrder => {
-                    let mut other = paid.clone();
-                    other.order_id = format!("conformance-unknown-{}", random_token(10));
-                    if let Some(id) = random_trans_id() {
-                        other.trans_id = id;
-                    }
-                    to_value(&self.notification(&partner, &other)).to_string().into_bytes()
-                }
+                Case::UnknownOrder => to_value(&self.notification(&partner, &unknown)).to_string().into_bytes(),
                 Case::WrongAmount => {
                     let mut other = paid.clone();
                     other.amount = order.amount.saturating_add(1_000);
@@ -165,13 +170,7 @@ impl Gateway {
                     v["signature"] = Value::String(signing::sign_data(secret, &data));
                     v.to_string().into_bytes()
                 }
-                Case::Failure => {
-                    let mut failed = order.clone();
-                    failed.state = State::Failed;
-                    failed.code = ErrorCode::DECLINED;
-                    failed.settled_at_ms = Some(now);
-                    to_value(&self.notification(&partner, &failed)).to_string().into_bytes()
-                }
+                Case::Failure => to_value(&self.notification(&partner, &failed)).to_string().into_bytes(),
             };
             let answer = poster.post(&url, body.clone()).await;
             cases.push(conformance::judge(case, String::from_utf8_lossy(&body).into_owned(), answer));

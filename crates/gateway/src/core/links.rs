@@ -15,6 +15,18 @@ impl Gateway {
     /// is unpadded base64url of `tid=…&orderId=…&ts=…` and `sign` its HMAC under the
     /// gateway's link key.
     pub fn payment_url(&self, order: &Order) -> String {
+        let (tran, sign) = self.link_parts(order);
+        format!("{}/bank/payment/process?tran={tran}&sign={sign}", self.config.public_url)
+    }
+
+    /// The payment link of a v2 order: the v2 path, and the checkout's language
+    /// (from the create request's `X-Language`).
+    pub fn v2_payment_url(&self, order: &Order, lang: appotapay_protocol::Lang) -> String {
+        let (tran, sign) = self.link_parts(order);
+        format!("{}/v2/bank/payment/process?tran={tran}&sign={sign}&lang={}", self.config.public_url, lang.code())
+    }
+
+    fn link_parts(&self, order: &Order) -> (String, String) {
         let tran = URL_SAFE_NO_PAD.encode(format!(
             "tid={}&orderId={}&ts={}",
             order.trans_id,
@@ -22,7 +34,7 @@ impl Gateway {
             order.created_at_ms / 1000
         ));
         let sign = hex::encode(hmac_bytes(self.keys.link_key(), tran.as_bytes()));
-        format!("{}/bank/payment/process?tran={tran}&sign={sign}", self.config.public_url)
+        (tran, sign)
     }
 
     /// Checks a payment link and returns the appotapayTransId it names.

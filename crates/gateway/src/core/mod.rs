@@ -20,15 +20,18 @@
 //! - [`credits`]: VietQR payloads, bank-feed webhooks, and matching a bank credit
 //!   to its QR order; [`feeds`]: partners' collecting accounts and bank feeds;
 //! - [`simulate`]: settlements on demand, with a simulated bank only;
-//!   [`conformance`]: the IPN conformance runner (sandbox only);
+//!   [`conformance`]: the IPN conformance runner (sandbox only; v2 orders get v2's
+//!   envelopes);
 //! - [`refunds`]: refunds, admitted by the store, executed by the acquirer;
 //! - [`idempotency`]: partners' idempotency keys and the answers kept for them;
 //! - [`request_log`]: the sandbox's log of partner API calls;
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
+//! - [`tokens`]: saved cards (v1.1 and v2 tokens);
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
+mod conformance_v2;
 pub mod credits;
 pub mod feeds;
 pub mod idempotency;
@@ -45,6 +48,7 @@ pub mod settle;
 pub mod simulate;
 pub mod startup;
 pub mod test_kit;
+pub mod tokens;
 
 pub use credits::{CreditOutcome, CreditQuery, CreditResult, FeedReceipt, FeedRequest};
 pub use feeds::{FeedInfo, NewFeed, Poll, SetupError};

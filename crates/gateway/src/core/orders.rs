@@ -3,9 +3,10 @@
 
 use super::{CoreError, Gateway, now_ms};
 use crate::domain::order::State;
-use crate::domain::records::{CreateOutcome, Order, OrderKind};
+use crate::domain::records::{ApiVersion, CreateOutcome, Order, OrderKind, OrderQuery};
 use crate::metrics;
 use crate::store::StoreError;
+use appotapay_protocol::v11::{Action, Reading};
 use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 
 /// A new order as validated by the API.
@@ -35,6 +36,38 @@ pub struct NewOrder {
     pub extra_data: String,
     /// Sub-account.
     pub sub_account: Option<String>,
+    /// The API version creating it.
+    pub api: ApiVersion,
+    /// Its action (`PAY` for v1.0).
+    pub action: Action,
+    /// The saved card it pays with (`PAY_WITH_TOKEN`), already checked.
+    pub token: Option<String>,
+    /// The reading of the v1.1 create signature that matched.
+    pub signature_reading: Option<Reading>,
+}
+
+impl NewOrder {
+    /// A v1.0 order with the fields every version has.
+    pub fn v1(partner_code: &str, order_id: &str, kind: OrderKind, payment_method: PaymentMethod) -> NewOrder {
+        NewOrder {
+            partner_code: partner_code.to_owned(),
+            order_id: order_id.to_owned(),
+            kind,
+            payment_method,
+            bank_code: None,
+            amount: 0,
+            order_info: String::new(),
+            client_ip: String::new(),
+            notify_url: String::new(),
+            redirect_url: String::new(),
+            extra_data: String::new(),
+            sub_account: None,
+            api: ApiVersion::V1_0,
+            action: Action::Pay,
+            token: None,
+            signature_reading: None,
+        }
+    }
 }
 
 impl Gateway {
@@ -79,6 +112,10 @@ impl Gateway {
                 expires_at_ms: now + ttl,
                 updated_at_ms: now,
                 settled_at_ms: None,
+                api: new.api,
+                action: new.action,
+                token: new.token.clone(),
+                signature_reading: new.signature_reading.map(|r| r.as_str().to_owned()),
             };
             match self.store.create_order(&order).await? {
                 CreateOutcome::Created => {
@@ -106,5 +143,10 @@ impl Gateway {
     /// An order by the partner's order id.
     pub async fn find_order(&self, partner_code: &str, order_id: &str) -> Result<Option<Order>, CoreError> {
         Ok(self.store.find_order(partner_code, order_id).await?)
+    }
+
+    /// A page of a partner's orders, newest first, and how many match.
+    pub async fn list_orders(&self, query: &OrderQuery) -> Result<(i64, Vec<Order>), CoreError> {
+        Ok(self.store.list_orders(query).await?)
     }
 }

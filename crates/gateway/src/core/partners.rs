@@ -14,7 +14,7 @@
 use super::{CoreError, Gateway, now_ms};
 use crate::crypto::random_token;
 use crate::domain::credit::BankAccount;
-use crate::domain::records::{KeyRotation, PartnerRecord, PreviousKeys, SubAccount};
+use crate::domain::records::{Allowed, KeyRotation, PartnerRecord, PreviousKeys, SubAccount};
 use appotapay_protocol::token_cache::KeyId;
 use appotapay_protocol::{AmountLimits, SecretKey};
 use std::sync::Arc;
@@ -62,6 +62,8 @@ pub struct Partner {
     /// Its own collecting account for QR payments, when it has one (cached with the
     /// partner, so a QR order costs no extra read).
     pub account: Option<BankAccount>,
+    /// The payment methods and banks it may use.
+    pub allowed: Allowed,
     /// The current credentials.
     keys: PartnerKeys,
     /// The credentials a rotation replaced, and the end of their grace period.
@@ -176,6 +178,7 @@ impl Gateway {
             notify_failures: rec.notify_failures,
             limits: AmountLimits { min: rec.amount_min, max: rec.amount_max },
             account: None,
+            allowed: rec.allowed.clone(),
             keys: open(&rec.api_key, &rec.secret_enc)?,
             previous,
         })
@@ -201,6 +204,7 @@ impl Gateway {
             amount_max: AmountLimits::DEFAULT_MAX,
             created_at_ms: now_ms(),
             previous: None,
+            allowed: Allowed::default(),
         };
         Ok(self.store.insert_partner(&rec).await?)
     }
@@ -208,6 +212,15 @@ impl Gateway {
     /// Every partner, by code (secrets stay encrypted).
     pub async fn partners(&self) -> Result<Vec<PartnerRecord>, CoreError> {
         Ok(self.store.list_partners().await?)
+    }
+
+    /// Replaces a partner's allowed payment methods and banks (empty lists allow
+    /// every one); `false` if unknown. Other nodes see it within `partner_cache_ttl`;
+    /// this one at once.
+    pub async fn set_partner_allowed(&self, code: &str, allowed: &Allowed) -> Result<bool, CoreError> {
+        let known = self.store.set_partner_allowed(code, allowed).await?;
+        self.partners.write().unwrap_or_else(|e| e.into_inner()).remove(code);
+        Ok(known)
     }
 
     /// Locks or unlocks a partner; `false` if unknown. Other nodes see it within

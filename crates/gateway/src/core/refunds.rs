@@ -202,6 +202,11 @@ impl Gateway {
         Ok(self.store.find_refund(partner_code, refund_original_id).await?)
     }
 
+    /// A refund of `partner_code` by the gateway's refund id.
+    pub async fn partner_refund(&self, partner_code: &str, refund_id: &str) -> Result<Option<Refund>, CoreError> {
+        Ok(self.store.get_refund(refund_id).await?.filter(|r| r.partner_code == partner_code))
+    }
+
     /// The refunds of a transaction, oldest first.
     pub async fn order_refunds(&self, trans_id: &str) -> Result<Vec<Refund>, CoreError> {
         Ok(self.store.order_refunds(trans_id).await?)

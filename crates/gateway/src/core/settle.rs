@@ -59,7 +59,12 @@ impl Gateway {
             };
             // Details describe a payment attempt; an expiry decided instead keeps none.
             let details = if state == State::Expired { SettleDetails::default() } else { details.clone() };
-            let updated = changed(&order, state, code, now, &details);
+            let mut updated = changed(&order, state, code, now, &details);
+            // A payment that saves the card saves it with its success.
+            let token = if state == State::Success { super::tokens::token_to_save(&updated, now) } else { None };
+            if let Some(t) = &token {
+                updated.token = Some(t.token.clone());
+            }
             let outbox = self.outbox_row(&updated, now).await?;
             let queued = outbox.is_some();
             let change = StateChange {
@@ -73,6 +78,7 @@ impl Gateway {
                 card: details.card,
                 outbox,
                 credit_id: details.credit_id.filter(|_| state == State::Success),
+                token,
             };
             if self.store.apply_change(&change).await? {
                 if state.is_final() {
@@ -107,7 +113,7 @@ impl Gateway {
         if state != State::Success && !p.notify_failures {
             return Ok(None);
         }
-        let body = serde_json::to_string(&self.notification(&p, updated)).unwrap_or_default();
+        let body = self.notification_body(&p, updated);
         let mut row = NewOutbox {
             partner_code: p.code.clone(),
             url: updated.notify_url.clone(),

@@ -184,6 +184,34 @@ pub fn code_fits_state(state: State, code: ErrorCode) -> bool {
     }
 }
 
+/// The status word of v1.1 and v2 answers for a transaction's status code: `success`
+/// (0), `pending` (35), `processing` (34, 99), `expired` (77), `cancelled` (38),
+/// `refunded` (40), `error` for every decline.
+pub fn status_word(code: ErrorCode) -> &'static str {
+    match code.code() {
+        0 => "success",
+        35 => "pending",
+        34 | 99 => "processing",
+        77 => "expired",
+        38 => "cancelled",
+        40 => "refunded",
+        _ => "error",
+    }
+}
+
+/// The states a list's `status` filter stands for; `None` for an unknown word.
+pub fn states_of_word(word: &str) -> Option<Vec<State>> {
+    Some(match word {
+        "success" | "refunded" => vec![State::Success],
+        "pending" => vec![State::Pending],
+        "processing" => vec![State::Processing],
+        "expired" => vec![State::Expired],
+        "cancelled" => vec![State::Cancelled],
+        "error" => vec![State::Failed],
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 pub use crate::domain::delivery::{DeliveryStatus, IpnOutcome};
 use crate::domain::order::State;
 use crate::domain::refund::{RefundStatus, RefundType, Refusal};
+use appotapay_protocol::v11::Action;
 use appotapay_protocol::{AppotapayTransId, BankCode, ErrorCode, PaymentMethod};
 
 /// A partner as stored: the secret key stays encrypted here.
@@ -30,6 +31,56 @@ pub struct PartnerRecord {
     pub created_at_ms: i64,
     /// The credentials a rotation replaced, while its grace period runs.
     pub previous: Option<PreviousKeys>,
+    /// The payment methods and banks the partner may use (v2 codes 140, 141).
+    pub allowed: Allowed,
+}
+
+/// A partner's allowed payment methods and bank codes, as wire names; an empty list
+/// allows every one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allowed {
+    /// Payment methods (`ATM`, `CC`, …).
+    pub methods: Vec<String>,
+    /// Bank codes.
+    pub banks: Vec<String>,
+}
+
+impl Allowed {
+    /// Whether `method` may be used.
+    pub fn method(&self, method: &str) -> bool {
+        self.methods.is_empty() || self.methods.iter().any(|m| m == method)
+    }
+
+    /// Whether `bank` may be used.
+    pub fn bank(&self, bank: &str) -> bool {
+        self.banks.is_empty() || self.banks.iter().any(|b| b == bank)
+    }
+
+    /// The payment methods a partner may be limited to.
+    pub const METHODS: [&'static str; 7] = ["ATM", "CC", "ALL", "VA", "EWALLET", "MM", "ISTM"];
+
+    /// A comma-separated list of methods, each checked.
+    pub fn parse_methods(text: &str) -> Result<Vec<String>, String> {
+        let list = Allowed::parse_list(text);
+        match list.iter().find(|m| !Allowed::METHODS.contains(&m.as_str())) {
+            Some(m) => Err(format!("unknown payment method {m} (known: {})", Allowed::METHODS.join(", "))),
+            None => Ok(list),
+        }
+    }
+
+    /// A comma-separated list of bank codes, each checked.
+    pub fn parse_banks(text: &str) -> Result<Vec<String>, String> {
+        let list = Allowed::parse_list(text);
+        match list.iter().find(|b| BankCode::parse(b).is_none()) {
+            Some(b) => Err(format!("unknown bank code {b}")),
+            None => Ok(list),
+        }
+    }
+
+    /// A stored list (comma-separated) as names.
+    pub fn parse_list(text: &str) -> Vec<String> {
+        text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    }
 }
 
 /// A partner's credentials before a key rotation, accepted (and signing) until
@@ -90,6 +141,60 @@ pub struct SubAccount {
     pub owner: bool,
     /// Creation time.
     pub created_at_ms: i64,
+}
+
+/// The API version that created an order: it fixes the format of the order's
+/// redirect and IPN, whichever version later asks about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    /// `/api/v1/...`.
+    V1_0,
+    /// `/api/v1.1/...`: v1.0 and `tokenResult`.
+    V1_1,
+    /// `/api/v2/...`: the base64 envelope.
+    V2,
+}
+
+impl ApiVersion {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1_0 => "1.0",
+            ApiVersion::V1_1 => "1.1",
+            ApiVersion::V2 => "2",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<ApiVersion> {
+        [ApiVersion::V1_0, ApiVersion::V1_1, ApiVersion::V2].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A saved card: what a `PAY_WITH_RETURN_TOKEN` payment keeps. The number is masked
+/// (first 6 + last 4); the full number is never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardToken {
+    /// 16 digits.
+    pub token: String,
+    /// Owning partner.
+    pub partner_code: String,
+    /// The order whose payment saved it.
+    pub trans_id: String,
+    /// First 6 + last 4, `x` between.
+    pub number_masked: String,
+    /// Holder name.
+    pub holder: String,
+    /// `MM/YY` or empty.
+    pub date: String,
+    /// `ATM_CARD` or `CREDIT_CARD`.
+    pub card_type: String,
+    /// The bank (ATM) or brand (CC) it was paid with.
+    pub bank_code: BankCode,
+    /// When it was saved.
+    pub created_at_ms: i64,
+    /// When the partner deleted it.
+    pub deleted_at_ms: Option<i64>,
 }
 
 /// Which API created the order.
@@ -193,6 +298,15 @@ pub struct Order {
     pub updated_at_ms: i64,
     /// Time it became final.
     pub settled_at_ms: Option<i64>,
+    /// The API version that created it.
+    pub api: ApiVersion,
+    /// `PAY` (every v1.0 order), `PAY_WITH_RETURN_TOKEN` or `PAY_WITH_TOKEN`.
+    pub action: Action,
+    /// The saved card it pays with (`PAY_WITH_TOKEN`) or saved (after a successful
+    /// `PAY_WITH_RETURN_TOKEN`).
+    pub token: Option<String>,
+    /// Which reading of the v1.1 create signature matched (`A`, `B`, `C`).
+    pub signature_reading: Option<String>,
 }
 
 impl Order {
@@ -238,6 +352,9 @@ pub struct StateChange {
     /// becomes `settled` with the order in the same transaction, or the change is not
     /// made.
     pub credit_id: Option<i64>,
+    /// A card this change (a success) saves: inserted and named on the order in the
+    /// same transaction.
+    pub token: Option<CardToken>,
 }
 
 /// An IPN to deliver.
@@ -468,4 +585,25 @@ impl Checkout {
             updated_at_ms: now_ms,
         }
     }
+}
+
+/// Which of a partner's orders a list asks for, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// The partner.
+    pub partner_code: String,
+    /// Only this sub-account's orders.
+    pub sub_account: Option<String>,
+    /// Created at or after, unix ms.
+    pub start_ms: Option<i64>,
+    /// Created at or before, unix ms.
+    pub end_ms: Option<i64>,
+    /// Only orders in one of these states (empty: any).
+    pub states: Vec<State>,
+    /// Only this payment method.
+    pub payment_method: Option<PaymentMethod>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows skipped.
+    pub offset: u64,
 }

@@ -62,6 +62,8 @@ pub trait PartnerStore: Send + Sync {
     async fn insert_sub_account(&self, sub: &SubAccount) -> StoreResult<bool>;
     /// A sub-account by id.
     async fn get_sub_account(&self, id: &str) -> StoreResult<Option<SubAccount>>;
+    /// Replaces a partner's allowed methods and banks; `false` if unknown.
+    async fn set_partner_allowed(&self, code: &str, allowed: &Allowed) -> StoreResult<bool>;
 }
 
 /// Orders and their state. `(partner_code, order_id)` is unique: a duplicate is
@@ -75,9 +77,15 @@ pub trait OrderStore: Send + Sync {
     /// An order by the partner's order id.
     async fn find_order(&self, partner_code: &str, order_id: &str) -> StoreResult<Option<Order>>;
     /// Applies a state change if the order is still in `change.from` (a
-    /// compare-and-set); writes the outbox row in the same transaction. `false` if
-    /// the order had moved on.
+    /// compare-and-set); writes the outbox row and the saved card (if any) in the same
+    /// transaction. `false` if the order had moved on.
     async fn apply_change(&self, change: &StateChange) -> StoreResult<bool>;
+    /// How many orders a list matches, and its page (newest first).
+    async fn list_orders(&self, query: &OrderQuery) -> StoreResult<(i64, Vec<Order>)>;
+    /// A saved card by token, deleted or not.
+    async fn get_token(&self, token: &str) -> StoreResult<Option<CardToken>>;
+    /// Deletes a partner's live saved card; `false` if it has none by that token.
+    async fn delete_token(&self, partner_code: &str, token: &str, now_ms: i64) -> StoreResult<bool>;
     /// Pending orders whose lifetime ended at or before `now_ms`.
     async fn overdue_orders(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Order>>;
 }

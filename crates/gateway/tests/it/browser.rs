@@ -15,13 +15,13 @@ use tokio::net::TcpListener;
 
 /// A merchant: the IPN endpoint of the harness, and a shop whose return page shows
 /// what the gateway sent back.
-struct Shop {
-    ipn: Merchant,
-    redirect: String,
+pub(crate) struct Shop {
+    pub(crate) ipn: Merchant,
+    pub(crate) redirect: String,
 }
 
 impl Shop {
-    async fn start() -> Shop {
+    pub(crate) async fn start() -> Shop {
         let ipn = Merchant::start(vec![], Answer::Ok).await;
         let app = axum::Router::new().route(
             "/return",
@@ -44,7 +44,7 @@ impl Shop {
         Shop { ipn, redirect: format!("http://{addr}/return?shop=1") }
     }
 
-    fn is_return(&self, url: &str) -> bool {
+    pub(crate) fn is_return(&self, url: &str) -> bool {
         url.starts_with(self.redirect.as_str())
     }
 }
@@ -76,7 +76,7 @@ async fn countdown_ticks(b: &mut Browser) {
     }
 }
 
-async fn fill_card(b: &mut Browser, number: &str, holder: &str, date: &str, cvv: Option<&str>) {
+pub(crate) async fn fill_card(b: &mut Browser, number: &str, holder: &str, date: &str, cvv: Option<&str>) {
     b.type_into("#card_number", number).await;
     b.type_into("#card_holder", holder).await;
     b.type_into("#card_date", date).await;

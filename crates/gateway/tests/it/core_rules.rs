@@ -15,10 +15,6 @@ use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 
 async fn order(gw: &Gateway, partner: &str, id: &str, method: &str, bank: &str) -> Order {
     gw.create_order(NewOrder {
-        partner_code: partner.into(),
-        order_id: id.into(),
-        kind: OrderKind::Bank,
-        payment_method: method.parse().expect("a method"),
         bank_code: BankCode::parse(bank),
         amount: 120_000,
         order_info: "core rules".into(),
@@ -26,7 +22,7 @@ async fn order(gw: &Gateway, partner: &str, id: &str, method: &str, bank: &str) 
         notify_url: "http://127.0.0.1:9/ipn".into(),
         redirect_url: "https://shop.example/return".into(),
         extra_data: String::new(),
-        sub_account: None,
+        ..NewOrder::v1(partner, id, OrderKind::Bank, method.parse().expect("a method"))
     })
     .await
     .expect("create")

@@ -181,6 +181,32 @@ impl TestGateway {
         (status, value, headers)
     }
 
+    /// Any request with the partner's token (`Bearer`), an optional JSON body and
+    /// extra headers.
+    pub async fn call(
+        &self,
+        p: &Partner,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-APPOTAPAY-AUTH", format!("Bearer {}", p.token()));
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
     /// Creates a bank order; panics unless it succeeds.
     pub async fn create_bank(
         &self,

@@ -243,7 +243,7 @@ fn with_generated(text: &str) -> Option<String> {
 fn generated_docs_are_current() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let write = std::env::var("APPOTAPAY_WRITE_DOCS").is_ok_and(|v| v == "1");
-    for file in ["README.md", "docs/appotapay-v1.md"] {
+    for file in ["README.md", "docs/appotapay-api.md"] {
         let path = root.join(file);
         let text = std::fs::read_to_string(&path).expect("read");
         let Some(want) = with_generated(&text) else { panic!("{file} has no {BEGIN} … {END}") };

@@ -5,7 +5,7 @@
 use crate::pg::TestDb;
 use appotapay_gateway::domain::order::State;
 use appotapay_gateway::store::{
-    self, AttemptRecord, CardRecord, CreateOutcome, DeliveryStatus, NewOutbox, NextStep, Order, OrderKind,
+    self, ApiVersion, AttemptRecord, CardRecord, CreateOutcome, DeliveryStatus, NewOutbox, NextStep, Order, OrderKind,
     PartnerRecord, StateChange, Store, SubAccount,
 };
 use appotapay_protocol::{AppotapayTransId, BankCode, ErrorCode, PaymentMethod};
@@ -21,23 +21,23 @@ enum Kind {
 
 /// A store on a fresh database, and the means to open the same database again (as
 /// another node, or another process on the same file, would).
-struct Db {
+pub(crate) struct Db {
     kind: Kind,
     url: String,
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     _sqlite: Option<tempfile::TempDir>,
     _postgres: Option<TestDb>,
 }
 
 impl Db {
-    async fn sqlite() -> Db {
+    pub(crate) async fn sqlite() -> Db {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("store.db").display());
         let store = store::open(&url).await.expect("open sqlite");
         Db { kind: Kind::Sqlite, url, store, _sqlite: Some(dir), _postgres: None }
     }
 
-    async fn postgres() -> Db {
+    pub(crate) async fn postgres() -> Db {
         let db = TestDb::create().await;
         let store = store::open(&db.url).await.expect("open postgres");
         Db { kind: Kind::Postgres, url: db.url.clone(), store, _sqlite: None, _postgres: Some(db) }
@@ -54,20 +54,21 @@ macro_rules! store_test {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                super::$name(super::Db::sqlite().await).await
+                super::$name(crate::store_suite::Db::sqlite().await).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                super::$name(super::Db::postgres().await).await
+                super::$name(crate::store_suite::Db::postgres().await).await
             }
         }
     };
 }
+pub(crate) use store_test;
 
-const T0: i64 = 1_700_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
-fn partner(code: &str) -> PartnerRecord {
+pub(crate) fn partner(code: &str) -> PartnerRecord {
     PartnerRecord {
         code: code.into(),
         name: format!("Shop {code} – Cửa hàng"),
@@ -80,6 +81,7 @@ fn partner(code: &str) -> PartnerRecord {
         amount_max: 500_000_000,
         created_at_ms: T0,
         previous: None,
+        allowed: Default::default(),
     }
 }
 
@@ -92,7 +94,7 @@ fn bank(code: &str) -> BankCode {
     BankCode::parse(code).expect("a bank code")
 }
 
-fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
+pub(crate) fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
     Order {
         trans_id: tid(trans_id),
         partner_code: partner_code.into(),
@@ -115,6 +117,10 @@ fn order(trans_id: &str, partner_code: &str, order_id: &str) -> Order {
         expires_at_ms: T0 + 900_000,
         updated_at_ms: T0,
         settled_at_ms: None,
+        api: ApiVersion::V1_0,
+        action: appotapay_protocol::v11::Action::Pay,
+        token: None,
+        signature_reading: None,
     }
 }
 
@@ -130,7 +136,7 @@ fn outbox(trans_id: &str, due: i64) -> NewOutbox {
     }
 }
 
-fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
+pub(crate) fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
     StateChange {
         trans_id: tid(trans_id),
         from: State::Pending,
@@ -142,6 +148,7 @@ fn succeed(trans_id: &str, now: i64, ob: Option<NewOutbox>) -> StateChange {
         card: None,
         outbox: ob,
         credit_id: None,
+        token: None,
     }
 }
 
@@ -396,6 +403,7 @@ async fn compare_and_set(db: Db) {
         }),
         outbox: None,
         credit_id: None,
+        token: None,
     };
     assert!(s.apply_change(&processing).await.expect("apply"));
     let o = s.get_order(id).await.expect("get").expect("row");
@@ -473,6 +481,7 @@ async fn concurrent_compare_and_set_has_one_winner(db: Db) {
                 card: None,
                 outbox: Some(NewOutbox { body: format!("winner {i}"), ..outbox(&id, T0) }),
                 credit_id: None,
+                token: None,
             };
             tasks.push(tokio::spawn(async move { (i, s.apply_change(&change).await.expect("apply")) }));
         }

@@ -4,7 +4,7 @@
 //! A merchant tests its integration against the sandbox by paying with cards whose
 //! outcome is known in advance. Everything about those cards lives in [`INSTRUMENTS`]
 //! and nowhere else: the issuer ([`super::cards`]) answers from it, the card page
-//! prints it ([`test_cards`]), and the README and docs/appotapay-v1.md §7 carry the
+//! prints it ([`test_cards`]), and the README and docs/appotapay-api.md §7 carry the
 //! Markdown [`markdown`] renders from it (a test fails when they differ). A row added
 //! here is answered, shown, documented and tested without another edit.
 //!
@@ -278,7 +278,7 @@ fn code_text(code: ErrorCode) -> String {
     format!("{} {}", code.code(), code.message(Lang::En))
 }
 
-/// The test-kit table as Markdown, for the README and docs/appotapay-v1.md §7 (where
+/// The test-kit table as Markdown, for the README and docs/appotapay-api.md §7 (where
 /// it stands between `<!-- instruments:begin -->` and `<!-- instruments:end -->`).
 pub fn markdown() -> String {
     let mut out = String::new();

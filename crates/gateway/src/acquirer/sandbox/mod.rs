@@ -19,6 +19,7 @@ pub mod refunds;
 use super::{Acquirer, Issuer, PaymentDetails, RefundAnswer, RefundBank, RefundOrder, Simulator, TestCard, Verdict};
 use crate::domain::card::{CardData, CardKind, MonthYear};
 use crate::domain::records::{CardRecord, Order};
+use appotapay_protocol::v11::Action;
 use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 use async_trait::async_trait;
 use std::time::Duration;
@@ -30,6 +31,17 @@ pub struct SandboxAcquirer {
     pub processing_delay: Duration,
     /// How long a domestic-card (`ATM`) refund stays processing.
     pub refund_delay: Duration,
+}
+
+/// The sandbox's ATM card (`9704000000000018`) as a payment that saves a card by the
+/// sandbox helper records it.
+pub fn sandbox_atm_card() -> CardRecord {
+    CardRecord {
+        number_masked: "970400******0018".into(),
+        date: "07/20".into(),
+        name: "NGUYEN VAN A".into(),
+        country: "VN".into(),
+    }
 }
 
 /// The sandbox Mastercard of spec §7, recorded with CC payments settled by the helper.
@@ -46,6 +58,11 @@ pub fn sandbox_card() -> CardRecord {
 impl Issuer for SandboxAcquirer {
     fn checked_month(&self, typed_number: &str, today: MonthYear) -> MonthYear {
         cards::checked_month(typed_number, today)
+    }
+
+    async fn authorize_saved(&self) -> Verdict {
+        // A card the sandbox accepted once pays again; the OTP is still asked.
+        Verdict::SendOtp { outcome: ErrorCode::SUCCESS }
     }
 
     async fn authorize(&self, card: &CardData) -> Verdict {
@@ -111,7 +128,12 @@ impl Simulator for SandboxAcquirer {
         PaymentDetails {
             bank_code: bank,
             payment_method: (method != order.payment_method).then_some(method),
-            card: (method == PaymentMethod::Cc).then(sandbox_card),
+            card: match method {
+                PaymentMethod::Cc => Some(sandbox_card()),
+                // A payment that saves the card needs one to save.
+                _ if order.action == Action::PayWithReturnToken => Some(sandbox_atm_card()),
+                _ => None,
+            },
             credit_id: None,
         }
     }

@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "bank_feeds", include_str!("../../../migrations/postgres/0008_bank_feeds.sql")),
     (9, "request_log", include_str!("../../../migrations/postgres/0009_request_log.sql")),
     (10, "test_kit", include_str!("../../../migrations/postgres/0010_test_kit.sql")),
+    (11, "api_versions", include_str!("../../../migrations/postgres/0011_api_versions.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -109,6 +109,14 @@ impl PartnerStore for PgStore {
         }
         first(&self.pool, partners::GET_SUB_ACCOUNT.postgres(), &args![id], partners::sub_account_from_row).await
     }
+
+    async fn set_partner_allowed(&self, code: &str, allowed: &Allowed) -> StoreResult<bool> {
+        if impossible_key(&[code]) {
+            return Ok(false);
+        }
+        let args = args![allowed.methods.join(","), allowed.banks.join(","), code];
+        Ok(execute(&self.pool, partners::SET_PARTNER_ALLOWED.postgres(), &args).await? == 1)
+    }
 }
 
 #[async_trait]
@@ -161,6 +169,9 @@ impl OrderStore for PgStore {
                 execute(&mut *tx, test_kit::USE_FAULT_COUNT.postgres(), &args![fault]).await?;
             }
         }
+        if let Some(token) = &ch.token {
+            execute(&mut *tx, orders::INSERT_TOKEN.postgres(), &orders::token_params(token)).await?;
+        }
         for ob in ch.outbox.iter().flat_map(outbox::queued_rows) {
             // The notification is delivered to the listening nodes at commit, and not
             // at all if the transaction rolls back.
@@ -170,6 +181,34 @@ impl OrderStore for PgStore {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn list_orders(&self, q: &OrderQuery) -> StoreResult<(i64, Vec<Order>)> {
+        let keys = [q.partner_code.as_str(), q.sub_account.as_deref().unwrap_or("")];
+        if impossible_key(&keys) {
+            return Ok((0, Vec::new()));
+        }
+        let total =
+            first(&self.pool, orders::COUNT_ORDERS.postgres(), &orders::list_params(q, false), |r| r.int(0)).await?;
+        let rows =
+            all(&self.pool, orders::LIST_ORDERS.postgres(), &orders::list_params(q, true), orders::order_from_row)
+                .await?;
+        Ok((total.unwrap_or(0), rows))
+    }
+
+    async fn get_token(&self, token: &str) -> StoreResult<Option<CardToken>> {
+        if impossible_key(&[token]) {
+            return Ok(None);
+        }
+        first(&self.pool, orders::GET_TOKEN.postgres(), &args![token], orders::token_from_row).await
+    }
+
+    async fn delete_token(&self, partner_code: &str, token: &str, now_ms: i64) -> StoreResult<bool> {
+        if impossible_key(&[partner_code, token]) {
+            return Ok(false);
+        }
+        let args = args![now_ms, partner_code, token];
+        Ok(execute(&self.pool, orders::DELETE_TOKEN.postgres(), &args).await? == 1)
     }
 
     async fn overdue_orders(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Order>> {

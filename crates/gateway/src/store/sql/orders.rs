@@ -3,13 +3,15 @@
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
 use crate::domain::order::State;
-use crate::store::{CardRecord, Order, OrderKind, StateChange, StoreResult};
+use crate::store::{ApiVersion, CardRecord, CardToken, Order, OrderKind, OrderQuery, StateChange, StoreResult};
+use appotapay_protocol::v11::Action;
 use appotapay_protocol::{BankCode, ErrorCode};
 
 /// The columns of an order, in [`order_from_row`]'s and [`order_params`]' order.
 pub const ORDER_COLUMNS: &str = "trans_id, partner_code, order_id, kind, payment_method, bank_code, amount, \
     order_info, client_ip, notify_url, redirect_url, extra_data, sub_account, state, error_code, card_number, \
-    card_date, card_name, card_country, qr_payload, created_at_ms, expires_at_ms, updated_at_ms, settled_at_ms";
+    card_date, card_name, card_country, qr_payload, created_at_ms, expires_at_ms, updated_at_ms, settled_at_ms, \
+    api_version, action, token, signature_reading";
 
 /// Inserts an order ([`order_params`]). `ON CONFLICT` without a target covers both
 /// unique keys (the trans id, the partner's order id): no row on either. A
@@ -42,7 +44,8 @@ pub static APPLY_CHANGE: Sql = Sql::new(|| {
      settled_at_ms = CASE WHEN $4 THEN $3 ELSE settled_at_ms END, \
      bank_code = COALESCE($5, bank_code), payment_method = COALESCE($6, payment_method), \
      card_number = COALESCE($7, card_number), card_date = COALESCE($8, card_date), \
-     card_name = COALESCE($9, card_name), card_country = COALESCE($10, card_country) \
+     card_name = COALESCE($9, card_name), card_country = COALESCE($10, card_country), \
+     token = COALESCE($13, token) \
      WHERE trans_id = $11 AND state = $12"
         .into()
 });
@@ -83,6 +86,10 @@ pub fn order_params(o: &Order) -> Vec<Value<'_>> {
         o.expires_at_ms,
         o.updated_at_ms,
         o.settled_at_ms,
+        o.api.as_str(),
+        o.action.as_str(),
+        &o.token,
+        &o.signature_reading,
     ]
 }
 
@@ -102,7 +109,96 @@ pub fn change_params(ch: &StateChange) -> Vec<Value<'_>> {
         card.map(|c| c.country.as_str()),
         &ch.trans_id,
         ch.from.as_str(),
+        ch.token.as_ref().map(|t| t.token.as_str()),
     ]
+}
+
+/// Inserts a saved card ([`token_params`]).
+pub static INSERT_TOKEN: Sql =
+    Sql::new(|| format!("INSERT INTO card_tokens ({TOKEN_COLUMNS}) VALUES ({})", super::placeholders(1, 10)));
+
+/// The columns of a saved card, in [`token_from_row`]'s and [`token_params`]' order.
+pub const TOKEN_COLUMNS: &str = "token, partner_code, trans_id, card_number, card_name, card_date, card_type, bank_code, created_at_ms, \
+     deleted_at_ms";
+
+/// A saved card by token (`$1`), deleted or not.
+pub static GET_TOKEN: Sql = Sql::new(|| format!("SELECT {TOKEN_COLUMNS} FROM card_tokens WHERE token = $1"));
+
+/// Marks the partner `$2`'s live token `$3` deleted at `$1`.
+pub static DELETE_TOKEN: Sql = Sql::new(|| {
+    "UPDATE card_tokens SET deleted_at_ms = $1 WHERE partner_code = $2 AND token = $3 AND deleted_at_ms IS NULL".into()
+});
+
+/// The parameters of [`INSERT_TOKEN`].
+pub fn token_params(t: &CardToken) -> Vec<Value<'_>> {
+    values![
+        &t.token,
+        &t.partner_code,
+        &t.trans_id,
+        &t.number_masked,
+        &t.holder,
+        &t.date,
+        &t.card_type,
+        t.bank_code.as_str(),
+        t.created_at_ms,
+        t.deleted_at_ms,
+    ]
+}
+
+/// A row of [`TOKEN_COLUMNS`].
+pub fn token_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<CardToken> {
+    Ok(CardToken {
+        token: r.text(0)?,
+        partner_code: r.text(1)?,
+        trans_id: r.text(2)?,
+        number_masked: r.text(3)?,
+        holder: r.text(4)?,
+        date: r.text(5)?,
+        card_type: r.text(6)?,
+        bank_code: r.bank_opt(7)?.ok_or_else(|| corrupt("token bank code"))?,
+        created_at_ms: r.int(8)?,
+        deleted_at_ms: r.int_opt(9)?,
+    })
+}
+
+/// The `WHERE` of a list ([`list_params`]): the partner `$1`, then optional
+/// filters whose parameter is NULL when unused: sub-account `$2`, created from `$3`
+/// to `$4`, payment method `$5`, and up to six states `$6`…`$11`.
+const LIST_WHERE: &str = "WHERE partner_code = $1 AND ($2 IS NULL OR sub_account = $2) \
+     AND ($3 IS NULL OR created_at_ms >= $3) AND ($4 IS NULL OR created_at_ms <= $4) \
+     AND ($5 IS NULL OR payment_method = $5) \
+     AND ($6 IS NULL OR state IN ($6, $7, $8, $9, $10, $11))";
+
+/// How many orders a list matches.
+pub static COUNT_ORDERS: Sql = Sql::new(|| format!("SELECT COUNT(*) FROM orders {LIST_WHERE}"));
+
+/// A page of a list, newest first; `$12` rows after skipping `$13`.
+pub static LIST_ORDERS: Sql = Sql::new(|| {
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM orders {LIST_WHERE} ORDER BY created_at_ms DESC, trans_id DESC LIMIT $12 OFFSET $13"
+    )
+});
+
+/// The parameters of [`COUNT_ORDERS`] (`page` false) or [`LIST_ORDERS`].
+pub fn list_params(q: &OrderQuery, page: bool) -> Vec<Value<'_>> {
+    let state = |i: usize| q.states.get(i).or(q.states.first()).map(|s| s.as_str());
+    let mut v = values![
+        &q.partner_code,
+        &q.sub_account,
+        q.start_ms,
+        q.end_ms,
+        q.payment_method.map(|m| m.as_str()),
+        state(0),
+        state(1),
+        state(2),
+        state(3),
+        state(4),
+        state(5),
+    ];
+    if page {
+        v.extend(values![i64::from(q.limit), i64::try_from(q.offset).unwrap_or(i64::MAX)]);
+    }
+    v
 }
 
 /// A row of [`ORDER_COLUMNS`].
@@ -138,5 +234,9 @@ pub fn order_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<Order> {
         expires_at_ms: r.int(21)?,
         updated_at_ms: r.int(22)?,
         settled_at_ms: r.int_opt(23)?,
+        api: ApiVersion::parse(&r.text(24)?).ok_or_else(|| corrupt("api version"))?,
+        action: Action::parse(&r.text(25)?).ok_or_else(|| corrupt("action"))?,
+        token: r.text_opt(26)?,
+        signature_reading: r.text_opt(27)?,
     })
 }

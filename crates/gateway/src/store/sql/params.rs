@@ -90,6 +90,12 @@ impl<'a> From<&'a String> for Value<'a> {
     }
 }
 
+impl From<String> for Value<'_> {
+    fn from(v: String) -> Self {
+        Value::Text(Some(Cow::Owned(v)))
+    }
+}
+
 impl<'a> From<Cow<'a, str>> for Value<'a> {
     fn from(v: Cow<'a, str>) -> Self {
         Value::Text(Some(v))

@@ -3,16 +3,17 @@
 use super::rows::SqlRow;
 use super::rows::corrupt;
 use super::{Sql, Value, values};
-use crate::store::{KeyRotation, PartnerRecord, PreviousKeys, StoreResult, SubAccount};
+use crate::store::{Allowed, KeyRotation, PartnerRecord, PreviousKeys, StoreResult, SubAccount};
 
 /// The columns a new partner is inserted with ([`partner_params`]).
 const INSERT_COLUMNS: &str =
     "code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, created_at_ms";
 
 /// The columns of a partner, in [`partner_from_row`]'s order: the inserted ones,
-/// then the previous credentials of a key rotation.
+/// then the previous credentials of a key rotation, then the allowed methods and
+/// banks (comma-separated, empty for all).
 pub const PARTNER_COLUMNS: &str = "code, name, api_key, secret_enc, locked, notify_failures, amount_min, amount_max, \
-     created_at_ms, prev_api_key, prev_secret_enc, prev_until_ms";
+     created_at_ms, prev_api_key, prev_secret_enc, prev_until_ms, allowed_methods, allowed_banks";
 
 /// Inserts a partner ([`partner_params`]); no row if the code exists.
 pub static INSERT_PARTNER: Sql = Sql::new(|| {
@@ -41,6 +42,10 @@ pub static ROTATE_PARTNER_KEYS: Sql = Sql::new(|| {
      WHERE code = $5 AND api_key = $6"
         .into()
 });
+
+/// Sets the allowed methods (`$1`) and banks (`$2`) of the partner `$3`.
+pub static SET_PARTNER_ALLOWED: Sql =
+    Sql::new(|| "UPDATE partners SET allowed_methods = $1, allowed_banks = $2 WHERE code = $3".into());
 
 /// Inserts a sub-account ([`sub_account_params`]) if its partner exists: no row
 /// otherwise.
@@ -93,6 +98,7 @@ pub fn partner_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<PartnerRecord>
         amount_max: r.int(7)?,
         created_at_ms: r.int(8)?,
         previous: previous_from_row(r)?,
+        allowed: Allowed { methods: Allowed::parse_list(&r.text(12)?), banks: Allowed::parse_list(&r.text(13)?) },
     })
 }
 

@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../migrations/sqlite/0008_bank_feeds.sql")),
     (9, include_str!("../../../migrations/sqlite/0009_request_log.sql")),
     (10, include_str!("../../../migrations/sqlite/0010_test_kit.sql")),
+    (11, include_str!("../../../migrations/sqlite/0011_api_versions.sql")),
 ];
 const READERS: usize = 4;
 /// How long a statement waits for a lock another connection holds.

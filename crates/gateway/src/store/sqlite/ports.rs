@@ -77,6 +77,11 @@ impl PartnerStore for SqliteStore {
         self.read(move |c| first(&mut *prepared(c, &partners::GET_SUB_ACCOUNT)?, &args, partners::sub_account_from_row))
             .await
     }
+
+    async fn set_partner_allowed(&self, code: &str, allowed: &Allowed) -> StoreResult<bool> {
+        let args = owned(values![allowed.methods.join(","), allowed.banks.join(","), code]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &partners::SET_PARTNER_ALLOWED)?, &args)? == 1)).await
+    }
 }
 
 #[async_trait]
@@ -117,6 +122,7 @@ impl OrderStore for SqliteStore {
             .collect();
         let credit = ch.credit_id.map(|id| owned(values![id, &ch.trans_id, ch.now_ms]));
         let fault = ch.outbox.as_ref().and_then(|o| o.fault_id).map(|id| owned(values![id]));
+        let token = ch.token.as_ref().map(|t| owned(orders::token_params(t)));
         self.write(move |c| {
             // The single writer: nothing changes the credit between this read and the
             // update below.
@@ -136,12 +142,36 @@ impl OrderStore for SqliteStore {
                     execute(&mut *prepared(c, &test_kit::USE_FAULT_COUNT)?, fault)?;
                 }
             }
+            if let Some(token) = &token {
+                execute(&mut *prepared(c, &orders::INSERT_TOKEN)?, token)?;
+            }
             for row in &queued {
                 execute(&mut *prepared(c, &outbox::INSERT_OUTBOX)?, row)?;
             }
             Ok(true)
         })
         .await
+    }
+
+    async fn list_orders(&self, q: &OrderQuery) -> StoreResult<(i64, Vec<Order>)> {
+        let count = owned(orders::list_params(q, false));
+        let page = owned(orders::list_params(q, true));
+        self.read(move |c| {
+            let total = first(&mut *prepared(c, &orders::COUNT_ORDERS)?, &count, |r| r.int(0))?.unwrap_or(0);
+            let rows = all(&mut *prepared(c, &orders::LIST_ORDERS)?, &page, orders::order_from_row)?;
+            Ok((total, rows))
+        })
+        .await
+    }
+
+    async fn get_token(&self, token: &str) -> StoreResult<Option<CardToken>> {
+        let args = owned(values![token]);
+        self.read(move |c| first(&mut *prepared(c, &orders::GET_TOKEN)?, &args, orders::token_from_row)).await
+    }
+
+    async fn delete_token(&self, partner_code: &str, token: &str, now_ms: i64) -> StoreResult<bool> {
+        let args = owned(values![now_ms, partner_code, token]);
+        self.write(move |c| Ok(execute(&mut *prepared(c, &orders::DELETE_TOKEN)?, &args)? == 1)).await
     }
 
     async fn overdue_orders(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<Order>> {
