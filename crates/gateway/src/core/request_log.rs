@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 pub const QUEUE: usize = 4096;
 
 /// Entries written by one store call, at most.
-const BATCH: usize = 256;
+pub const BATCH: usize = 256;
 
 /// Time limit of one write.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
