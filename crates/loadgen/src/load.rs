@@ -109,26 +109,18 @@ impl Conn {
     }
 
     /// Sends one order; an answer counts as success only when it is HTTP 200 with
-    /// `errorCode` 0 (the static bodies say the same). `Ok` carries the answer's body
-    /// for callers that need it (the IPN phase reads the payment link).
-    pub async fn create(&mut self, orders: &Orders) -> (Outcome, Option<Vec<u8>>) {
+    /// `errorCode` 0 (the static bodies say the same). With `keep`, a success also
+    /// gives the answer's body back (the IPN phase reads its payment link); without,
+    /// nothing is copied.
+    pub async fn create(&mut self, orders: &Orders, keep: bool) -> (Outcome, Option<Vec<u8>>) {
         orders.body(&mut self.body);
         let Conn { raw, body } = self;
         match raw.send("POST", BANK_PATH, orders.head(), body).await {
-            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => (Outcome::Ok, Some(a.body.to_vec())),
+            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => {
+                (Outcome::Ok, keep.then(|| a.body.to_vec()))
+            }
             Ok(a) => (Outcome::Failed(format!("HTTP {}: {}", a.status, String::from_utf8_lossy(a.body))), None),
             Err(e) => (Outcome::Failed(e), None),
-        }
-    }
-
-    /// Sends one order, reading nothing of the answer beyond its verdict.
-    async fn create_only(&mut self, orders: &Orders) -> Outcome {
-        orders.body(&mut self.body);
-        let Conn { raw, body } = self;
-        match raw.send("POST", BANK_PATH, orders.head(), body).await {
-            Ok(a) if a.status == 200 && client::error_code_is_zero(a.body) => Outcome::Ok,
-            Ok(a) => Outcome::Failed(format!("HTTP {}: {}", a.status, String::from_utf8_lossy(a.body))),
-            Err(e) => Outcome::Failed(e),
         }
     }
 
@@ -245,9 +237,9 @@ enum Work {
 impl Work {
     async fn step(&self, conn: &mut Conn, orders: &Orders) -> Outcome {
         match self {
-            Work::Create => conn.create_only(orders).await,
+            Work::Create => conn.create(orders, false).await.0,
             Work::CreateAndSettle(tracker) => {
-                let (outcome, body) = conn.create(orders).await;
+                let (outcome, body) = conn.create(orders, true).await;
                 let Some(body) = body else { return outcome };
                 let Some(trans_id) = crate::ipn::trans_id_of(&body) else {
                     return Outcome::Failed(format!("no appotapayTransId in {}", String::from_utf8_lossy(&body)));

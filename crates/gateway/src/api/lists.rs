@@ -8,16 +8,45 @@
 //! form, answers errorCode 1.
 
 use super::ApiError;
+use crate::core::{Gateway, Partner};
 use crate::domain::order::{self, Current};
 use crate::domain::records::{Order, OrderQuery};
 use appotapay_protocol::v11::ListedTransaction;
 use appotapay_protocol::{Amount, ErrorCode, Lang, PaymentMethod};
+use axum::http::HeaderMap;
 use std::collections::BTreeMap;
 
 /// Default page size.
 pub const DEFAULT_LIMIT: u32 = 15;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 50;
+
+/// A list's page, as both versions answer it.
+#[derive(Debug)]
+pub struct Page {
+    /// The checked parameters.
+    pub params: ListParams,
+    /// Matching orders in all.
+    pub total: i64,
+    /// This page's items.
+    pub items: Vec<ListedTransaction>,
+}
+
+/// Checks the parameters of `map`, filters by the sub-account of `X-Account-Ref-ID`
+/// when given, and reads the page.
+pub async fn page(
+    gw: &Gateway,
+    headers: &HeaderMap,
+    partner: &Partner,
+    map: &BTreeMap<String, String>,
+    lang: Lang,
+) -> Result<Page, ApiError> {
+    let mut params = params(map, &partner.code, lang)?;
+    params.query.sub_account = super::payments::sub_account(gw, headers, partner, lang).await?;
+    let (total, orders) = gw.list_orders(&params.query).await?;
+    let now = crate::core::now_ms();
+    Ok(Page { params, total, items: orders.iter().map(|o| item(o, now)).collect() })
+}
 
 /// A query string as a map; a key given twice answers 1.
 pub fn query_map(query: Option<&str>, lang: Lang) -> Result<BTreeMap<String, String>, ApiError> {

@@ -117,6 +117,19 @@ pub(super) async fn insert(gw: &Gateway, f: &Fields<'_>, new: NewOrder) -> Resul
     gw.create_order(new).await?.ok_or_else(|| f.err(ErrorCode::DUPLICATE_ORDER_ID, "orderId already used"))
 }
 
+/// The answer to a bank order's creation, unsigned (v1.0 and v1.1 sign it over
+/// their own field lists).
+pub(super) fn bank_answer(gw: &Gateway, order: &Order, lang: Lang) -> BankPaymentResponse {
+    BankPaymentResponse {
+        error_code: ErrorCode::SUCCESS,
+        message: ErrorCode::SUCCESS.message(lang).to_owned(),
+        order_id: order.order_id.clone(),
+        amount: Amount::vnd(order.amount),
+        payment_url: gw.payment_url(order),
+        signature: String::new(),
+    }
+}
+
 /// `POST /api/v1/orders/payment/bank`.
 pub async fn create_bank(
     State(gw): State<Arc<Gateway>>,
@@ -127,16 +140,7 @@ pub async fn create_bank(
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
     let order = create_bank_order(&gw, &partner, lang, &headers, &value, ApiVersion::V1_0).await?;
-    let resp = BankPaymentResponse {
-        error_code: ErrorCode::SUCCESS,
-        message: ErrorCode::SUCCESS.message(lang).to_owned(),
-        order_id: order.order_id.clone(),
-        amount: Amount::vnd(order.amount),
-        payment_url: gw.payment_url(&order),
-        signature: String::new(),
-    }
-    .signed(&partner.signing().secret);
-    Ok(Json(resp).into_response())
+    Ok(Json(bank_answer(&gw, &order, lang).signed(&partner.signing().secret)).into_response())
 }
 
 /// Verifies a v1.1 create request under the configured readings, with each

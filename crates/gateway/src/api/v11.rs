@@ -24,7 +24,7 @@ use crate::domain::order::{self, Current};
 use crate::domain::records::{ApiVersion, Order};
 use appotapay_protocol::signing::{self, SignatureSpec};
 use appotapay_protocol::v11::{self, ListResponse, StatusResponse, StatusTransaction, TokenLookupResponse};
-use appotapay_protocol::{Amount, ErrorCode, Lang, messages::BankPaymentResponse, messages::ErrorBody};
+use appotapay_protocol::{Amount, ErrorCode, Lang, messages::ErrorBody};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -54,14 +54,7 @@ pub async fn create_bank(
 ) -> Result<Response, ApiError> {
     let value = fields::json_object(body, lang)?;
     let order = create_bank_order(&gw, &partner, lang, &headers, &value, ApiVersion::V1_1).await?;
-    let resp = BankPaymentResponse {
-        error_code: ErrorCode::SUCCESS,
-        message: ErrorCode::SUCCESS.message(lang).to_owned(),
-        order_id: order.order_id.clone(),
-        amount: Amount::vnd(order.amount),
-        payment_url: gw.payment_url(&order),
-        signature: String::new(),
-    };
+    let resp = super::payments::bank_answer(&gw, &order, lang);
     Ok(Json(signed_json(&resp, gw.config().v11.response, &partner)).into_response())
 }
 
@@ -148,16 +141,13 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let map = lists::query_map(query.as_deref(), lang)?;
     list_signature_ok(&partner, &map).map_err(|e| e.lang(lang))?;
-    let mut p = lists::params(&map, &partner.code, lang)?;
-    p.query.sub_account = super::payments::sub_account(&gw, &headers, &partner, lang).await?;
-    let (total, orders) = gw.list_orders(&p.query).await?;
-    let now = now_ms();
+    let page = lists::page(&gw, &headers, &partner, &map, lang).await?;
     let resp = ListResponse {
         error_code: ErrorCode::SUCCESS,
         message: ErrorCode::SUCCESS.message(lang).to_owned(),
-        total,
-        page: p.page,
-        transactions: orders.iter().map(|o| lists::item(o, now)).collect(),
+        total: page.total,
+        page: page.params.page,
+        transactions: page.items,
     };
     Ok(Json(resp).into_response())
 }

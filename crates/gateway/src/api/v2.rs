@@ -22,7 +22,7 @@ use super::payments::{insert, sub_account, with_token};
 use super::v2_shape::{Nested, field_err};
 use super::{ApiError, fields, lists, owner};
 use crate::core::results::{v2_reference, v2_transaction};
-use crate::core::{Gateway, NewOrder, Partner, now_ms};
+use crate::core::{Gateway, NewOrder, Partner};
 use crate::domain::records::{ApiVersion, Order, OrderKind};
 use appotapay_protocol::v2::{self, CreateResponse, CreatedTransaction, ListResponse, Pagination, Payment, QrCode};
 use appotapay_protocol::v11::Action;
@@ -285,15 +285,12 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let map = lists::query_map(query.as_deref(), lang)?;
-    let mut p = lists::params(&map, &partner.code, lang)?;
-    p.query.sub_account = sub_account(&gw, &headers, &partner, lang).await?;
-    let (total, orders) = gw.list_orders(&p.query).await?;
-    let now = now_ms();
+    let page = lists::page(&gw, &headers, &partner, &map, lang).await?;
     let resp = ListResponse {
         error_code: ErrorCode::SUCCESS,
         message: ErrorCode::SUCCESS.message(lang).to_owned(),
-        pagination: Pagination { total, page: p.page, limit: i64::from(p.limit) },
-        transactions: orders.iter().map(|o| lists::item(o, now)).collect(),
+        pagination: Pagination { total: page.total, page: page.params.page, limit: i64::from(page.params.limit) },
+        transactions: page.items,
     };
     Ok(Json(resp).into_response())
 }
