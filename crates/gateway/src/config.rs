@@ -260,6 +260,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub const EXTENDED_SCHEDULE: &[u64] = &[0, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 28800, 36000];
 
 impl Config {
+    /// Whether the console opens without a login: a sandbox listening on loopback
+    /// only is a developer's own machine. Anywhere else it asks for an admin token.
+    pub fn console_open(&self) -> bool {
+        self.mode == Mode::Sandbox && self.listen.ip().is_loopback()
+    }
+
+    /// Whether the console's session cookie is `Secure`: when the public URL is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Layers defaults, `file` (or `APPOTAPAY_CONFIG`), the environment and `flags`.
     pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Config, ConfigError> {
         let mut fig = Figment::new().merge(Toml::string(DEFAULTS));

@@ -1,12 +1,10 @@
 //! The operator's API under `/admin/api/v1/…`: bank credits that paid nothing, and
 //! refunds paid back by hand.
 //!
-//! Served only with an `admin_token` set, behind `Authorization: Bearer <token>`
-//! (compared in constant time); without one the routes answer 404 like any unknown
-//! path. The same operations exist on the command line (`partner credits list`,
+//! Behind `Authorization: Bearer <admin token>` (see [`super::admin_console`]):
+//! any admin token reads, acting needs an operator's; 401 without a valid one. The same operations exist on the command line (`partner credits list`,
 //! `credits resolve`, `refund mark`), on the same core calls.
 
-use crate::config::MetricsAccess;
 use crate::core::{ByHand, CreditQuery, Gateway};
 use crate::domain::credit::{Credit, CreditStatus};
 use crate::domain::records::Refund;
@@ -14,41 +12,21 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-/// `None` when the request may go on; the refusal otherwise.
-fn refused(gw: &Gateway, headers: &HeaderMap) -> Option<Response> {
-    match &gw.config().admin {
-        MetricsAccess::Token(token) => {
-            let given = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or_default();
-            if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
-                None
-            } else {
-                Some(
-                    (
-                        StatusCode::UNAUTHORIZED,
-                        [(header::WWW_AUTHENTICATE, "Bearer")],
-                        Json(json!({"error": "unauthorized"})),
-                    )
-                        .into_response(),
-                )
-            }
-        }
-        MetricsAccess::Public | MetricsAccess::Off => Some(error(StatusCode::NOT_FOUND, "no such route")),
-    }
+/// `None` when the request may go on (any admin token; an operator's when `act`);
+/// the refusal otherwise.
+async fn refused(gw: &Gateway, headers: &HeaderMap, act: bool) -> Option<Response> {
+    let who = if act { super::admin_console::operator(gw, headers).await } else { super::admin_console::admin(gw, headers).await };
+    who.err()
 }
 
 /// A credit as the admin API and the command line show it.
@@ -106,7 +84,7 @@ pub async fn list_credits(
     headers: HeaderMap,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers) {
+    if let Some(r) = refused(&gw, &headers, false).await {
         return r;
     }
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
@@ -135,7 +113,7 @@ pub async fn get_credit(
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers) {
+    if let Some(r) = refused(&gw, &headers, false).await {
         return r;
     }
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
@@ -160,7 +138,7 @@ pub async fn resolve_credit(
     id: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers) {
+    if let Some(r) = refused(&gw, &headers, true).await {
         return r;
     }
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
@@ -201,7 +179,7 @@ pub async fn refund_by_hand(
     id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers) {
+    if let Some(r) = refused(&gw, &headers, true).await {
         return r;
     }
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such refund") };

@@ -6,6 +6,7 @@
 //! its documented errorCode rather than to a generic deserialisation error.
 
 pub mod admin;
+pub mod admin_console;
 pub mod auth;
 pub mod bank_feeds;
 pub mod debugger;
@@ -106,6 +107,21 @@ fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
         .route("/admin/api/v1/credits/{id}", get(admin::get_credit))
         .route("/admin/api/v1/credits/{id}/resolve", post(admin::resolve_credit))
         .route("/admin/api/v1/refunds/{refund_id}/by-hand", post(admin::refund_by_hand))
+        .route("/admin/api/v1/whoami", get(admin_console::whoami))
+        .route("/admin/api/v1/orders", get(admin_console::list_orders))
+        .route("/admin/api/v1/orders/{trans_id}", get(admin_console::get_order))
+        .route("/admin/api/v1/orders/{trans_id}/resend-ipn", post(admin_console::resend_ipn))
+        .route("/admin/api/v1/orders/{trans_id}/refund", post(admin_console::refund))
+        .route("/admin/api/v1/orders/{trans_id}/settle", post(admin_console::settle))
+        .route("/admin/api/v1/deliveries", get(admin_console::deliveries))
+        .route("/admin/api/v1/deliveries/redrive", post(admin_console::redrive))
+        .route("/admin/api/v1/deliveries/{outbox_id}/redrive", post(admin_console::redrive_one))
+        .route("/admin/api/v1/partners", get(admin_console::partners).post(admin_console::create_partner))
+        .route("/admin/api/v1/partners/{code}", get(admin_console::partner))
+        .route("/admin/api/v1/partners/{code}/{action}", post(admin_console::partner_action))
+        .route("/admin/api/v1/audit", get(admin_console::audit))
+        .route("/admin/api/v1/tokens", get(admin_console::tokens))
+        .route("/admin/api/v1/tokens/{id}/revoke", post(admin_console::revoke_token))
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,

@@ -28,9 +28,13 @@
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`tokens`]: saved cards (v1.1 and v2 tokens);
-//! - [`startup`]: the checks a node makes before it serves.
+//! - [`startup`]: the checks a node makes before it serves;
+//! - [`console`]: what the console, the admin API and the operator's commands do
+//!   (admin tokens, the audit log, resends and redrives, operators' refunds), and
+//!   this node's live events.
 
 pub mod conformance;
+pub mod console;
 mod conformance_v2;
 pub mod credits;
 pub mod feeds;
@@ -132,6 +136,8 @@ pub struct Gateway {
     trans_ids: ids::TransIds,
     /// The sandbox's request-log queue.
     request_log: request_log::RequestLogQueue,
+    /// This node's live events, for the console.
+    live: tokio::sync::broadcast::Sender<console::LiveEvent>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -159,6 +165,7 @@ impl Gateway {
             tokens: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
             trans_ids: Default::default(),
             request_log: Default::default(),
+            live: tokio::sync::broadcast::channel(console::LIVE_BUFFER).0,
         }
     }
 

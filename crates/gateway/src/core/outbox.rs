@@ -14,10 +14,30 @@ impl Gateway {
         Ok(self.store.claim_outbox(now_ms(), lease_until_ms, limit).await?)
     }
 
-    /// Records an attempt and moves its row on as [`next_ipn_step`](Self::next_ipn_step)
-    /// decided.
-    pub async fn record_ipn_attempt(&self, attempt: &AttemptRecord, next: NextStep) -> Result<(), CoreError> {
-        Ok(self.store.finish_attempt(attempt, next).await?)
+    /// Records an attempt of `item` and moves its row on as
+    /// [`next_ipn_step`](Self::next_ipn_step) decided.
+    pub async fn record_ipn_attempt(
+        &self,
+        item: &OutboxItem,
+        attempt: &AttemptRecord,
+        next: NextStep,
+    ) -> Result<(), CoreError> {
+        self.store.finish_attempt(attempt, next).await?;
+        if self.live.receiver_count() > 0 {
+            let result = match (attempt.http_status, &attempt.error) {
+                (_, Some(e)) => e.clone(),
+                (Some(s), None) => format!("HTTP {s}"),
+                (None, None) => "no answer".into(),
+            };
+            let _ = self.live.send(super::console::LiveEvent {
+                kind: "ipn",
+                trans_id: item.trans_id.as_str().to_owned(),
+                partner_code: item.partner_code.clone(),
+                what: format!("IPN attempt {}: {result}, {} ms", attempt.attempt, attempt.latency_ms),
+                at_ms: attempt.at_ms,
+            });
+        }
+        Ok(())
     }
 
     /// What follows attempt number `attempt` (from 1): done when delivered, else the

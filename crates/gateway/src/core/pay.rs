@@ -69,6 +69,7 @@ impl Gateway {
         co.bank_code = None;
         co.card = None;
         self.save_progress(co).await?;
+        self.note_step(order, format!("method chosen: {}", method.as_str())).await;
         Ok(true)
     }
 
@@ -86,6 +87,7 @@ impl Gateway {
         let mut co = progress(order, checkout);
         co.bank_code = Some(bank);
         self.save_progress(co).await?;
+        self.note_step(order, format!("bank chosen: {}", bank.as_str())).await;
         Ok(true)
     }
 
@@ -121,6 +123,7 @@ impl Gateway {
             outcome,
         });
         self.save_progress(co).await?;
+        self.note_step(order, format!("card submitted: {}, OTP sent", mask(&card.number))).await;
         Ok(CardOutcome::OtpSent)
     }
 
@@ -134,12 +137,14 @@ impl Gateway {
         let details = card_details(order, checkout);
         if !self.acquirer.confirm_otp(otp).await {
             let used = self.store.add_wrong_otp(&checkout.trans_id, now_ms()).await?;
+            self.note_step(order, format!("wrong OTP ({used} of {MAX_OTP_ATTEMPTS})")).await;
             if used >= MAX_OTP_ATTEMPTS {
                 let settled = self.settle(&order.trans_id, Event::Fail(ErrorCode::TOO_MANY_WRONG_OTP), details).await?;
                 return Ok(OtpOutcome::Settled(settled.map(Box::new)));
             }
             return Ok(OtpOutcome::Wrong { used });
         }
+        self.note_step(order, "OTP confirmed".to_owned()).await;
         let event = match card.outcome {
             ErrorCode::SUCCESS => Event::Succeed,
             code if PROCESSING_CODES.contains(&code) => {
@@ -170,7 +175,9 @@ impl Gateway {
         } else {
             co.method = None;
         }
-        self.save_progress(co).await
+        self.save_progress(co).await?;
+        self.note_step(order, "stepped back".to_owned()).await;
+        Ok(())
     }
 
     /// The customer cancels (38); a card awaiting its OTP is recorded with it.

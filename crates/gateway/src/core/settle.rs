@@ -87,6 +87,7 @@ impl Gateway {
                 if queued {
                     self.outbox_wake.notify_one();
                 }
+                self.publish("settled", &updated, format!("{} (errorCode {})", state.as_str(), code.0));
                 return Ok(Some(Settlement::Changed(updated)));
             }
             if change.credit_id.is_some() {

@@ -17,11 +17,14 @@
 //! - [`idempotency`]: what a request with a used `Idempotency-Key` gets;
 //! - [`signature_debug`]: which common mistake explains a signature that failed
 //!   (the sandbox's signature debugger);
-//! - [`request_log`]: what the sandbox's request log keeps of a call, masked.
+//! - [`request_log`]: what the sandbox's request log keeps of a call, masked;
+//! - [`console`]: admin tokens and roles, the audit log, order timelines, and the
+//!   failing IPNs grouped by partner and URL.
 
 pub mod card;
 pub mod checkout;
 pub mod conformance;
+pub mod console;
 pub mod credit;
 pub mod delivery;
 pub mod idempotency;

@@ -47,7 +47,7 @@ use std::sync::Arc;
 /// called with its port's trait in scope.
 pub mod prelude {
     pub use super::ports::{
-        CheckoutStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore,
+        CheckoutStore, ConsoleStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore,
         RequestLogStore, Store,
     };
 }

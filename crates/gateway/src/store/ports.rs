@@ -5,6 +5,7 @@
 //! documentation states the part of the contract (see [`super`]) it keeps.
 
 use super::StoreResult;
+use crate::domain::console::{AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, NewAudit, OrderEvent};
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
@@ -28,6 +29,7 @@ pub trait Store:
     + CreditStore
     + TestKitStore
     + RequestLogStore
+    + ConsoleStore
     + Send
     + Sync
     + 'static
@@ -337,4 +339,54 @@ pub trait RequestLogStore: Send + Sync {
         before_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<RequestEntry>>;
+}
+
+/// What the console and the admin API need beyond the other ports: admin tokens,
+/// the audit log, order events (the checkout's steps), the search over every
+/// partner's orders, the failing IPNs and their requeues, and two partner settings.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// Inserts an admin token; `false` if its id or hash exists.
+    async fn insert_admin_token(&self, token: &AdminToken) -> StoreResult<bool>;
+    /// The admin token with this SHA-256 (hex), revoked or not.
+    async fn admin_token_by_hash(&self, hash: &str) -> StoreResult<Option<AdminToken>>;
+    /// An admin token by id, revoked or not.
+    async fn admin_token(&self, id: &str) -> StoreResult<Option<AdminToken>>;
+    /// Every admin token, oldest first.
+    async fn admin_tokens(&self) -> StoreResult<Vec<AdminToken>>;
+    /// Revokes a live token; `false` if unknown or revoked already.
+    async fn revoke_admin_token(&self, id: &str, now_ms: i64) -> StoreResult<bool>;
+    /// Appends to the audit log; the entry's id.
+    async fn insert_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+    /// The audit log, newest first: entries below `before_id` (all when `None`) about
+    /// `target` (any when `None`).
+    async fn audit_log(&self, before_id: Option<i64>, target: Option<&str>, limit: u32)
+    -> StoreResult<Vec<AuditEntry>>;
+    /// Records a checkout step of an order.
+    async fn insert_order_event(&self, event: &OrderEvent) -> StoreResult<()>;
+    /// An order's checkout steps, in order.
+    async fn order_events(&self, trans_id: &str) -> StoreResult<Vec<OrderEvent>>;
+    /// How many orders of any partner a search matches, and its page (newest first).
+    async fn search_orders(&self, query: &ConsoleOrderQuery) -> StoreResult<(i64, Vec<Order>)>;
+    /// IPNs tried and not delivered (retrying or given up), of one partner when
+    /// given, newest first, each with its last finished attempt.
+    async fn failing_deliveries(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingDelivery>>;
+    /// One outbox row as [`ConsoleStore::failing_deliveries`] shows it, whatever its
+    /// status.
+    async fn outbox_row(&self, outbox_id: i64) -> StoreResult<Option<FailingDelivery>>;
+    /// When the partner's URL last had an IPN delivered.
+    async fn last_delivered(&self, partner_code: &str, url: &str) -> StoreResult<Option<i64>>;
+    /// The outbox id of a transaction's latest IPN.
+    async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>>;
+    /// Makes an outbox row due at `now_ms` whatever its status (a delivered IPN is
+    /// sent again, its attempts counting on); `false` if unknown or an attempt holds
+    /// its lease right now.
+    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Makes due at `now_ms` every failing IPN of a partner (to one URL when given)
+    /// that no attempt holds; how many.
+    async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64>;
+    /// Sets whether a partner gets IPNs of failed payments too; `false` if unknown.
+    async fn set_notify_failures(&self, partner_code: &str, on: bool) -> StoreResult<bool>;
+    /// A partner's sub-accounts, oldest first.
+    async fn sub_accounts(&self, partner_code: &str) -> StoreResult<Vec<SubAccount>>;
 }

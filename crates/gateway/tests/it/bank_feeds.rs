@@ -560,7 +560,7 @@ async fn the_sandbox_rehearses_bank_feeds(backend: Backend) {
     assert_eq!(s, 200);
     assert_eq!(state_of(&t, &id).await, State::Success);
     assert_eq!(m.wait_for(1, Duration::from_secs(5)).await.len(), 1);
-    // Without an admin token the admin API is not served at all.
+    // Without a valid admin token the admin API answers 401.
     for path in ["/admin/api/v1/credits", "/admin/api/v1/credits/1"] {
         let resp = t
             .http
@@ -569,7 +569,7 @@ async fn the_sandbox_rehearses_bank_feeds(backend: Backend) {
             .send()
             .await
             .expect("get");
-        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        assert_eq!(resp.status().as_u16(), 401, "{path}");
     }
     // A forged one, then the counters (the sandbox serves /metrics without a token).
     let (s, _) =

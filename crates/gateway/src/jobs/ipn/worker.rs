@@ -48,7 +48,7 @@ async fn deliver(gw: Arc<Gateway>, client: reqwest::Client, guard: Arc<OutboundG
         latency_ms,
         response_head: out.head,
     };
-    if let Err(e) = gw.record_ipn_attempt(&record, next).await {
+    if let Err(e) = gw.record_ipn_attempt(&item, &record, next).await {
         // The lease runs out and the row is claimed again: at-least-once.
         tracing::error!(trans_id = %item.trans_id, error = %e, "could not record an IPN attempt");
     }

@@ -35,6 +35,7 @@
 //! runs them, adding the clauses only PostgreSQL has.
 
 mod batch;
+mod console;
 mod listen;
 mod ports;
 
@@ -65,6 +66,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "request_log", include_str!("../../../migrations/postgres/0009_request_log.sql")),
     (10, "test_kit", include_str!("../../../migrations/postgres/0010_test_kit.sql")),
     (11, "api_versions", include_str!("../../../migrations/postgres/0011_api_versions.sql")),
+    (12, "console", include_str!("../../../migrations/postgres/0012_console.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -9,13 +9,14 @@
 //! for both drivers' rows. The statements sit by resource, beside the decoders of
 //! their rows and the pure decisions taken on what they read:
 //! [`partners`], [`orders`], [`outbox`], [`refunds`], [`checkout`], [`jwt_ids`],
-//! [`meta`], [`idempotency`], [`credits`], [`request_log`], [`test_kit`].
+//! [`meta`], [`idempotency`], [`console`], [`credits`], [`request_log`], [`test_kit`].
 //!
 //! A text is used by both backends unless its name says otherwise: a backend adds
 //! only the clauses the other database lacks (`FOR UPDATE`, `SKIP LOCKED`,
 //! `pg_notify`, statements chained in a `WITH`), in its own module.
 
 pub mod checkout;
+pub mod console;
 pub mod credits;
 pub mod idempotency;
 pub mod jwt_ids;

@@ -21,6 +21,7 @@
 //! The files' modes and the serving process's lock are in `files`.
 
 mod checkpoint;
+mod console;
 mod files;
 mod ports;
 mod writer;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../../migrations/sqlite/0009_request_log.sql")),
     (10, include_str!("../../../migrations/sqlite/0010_test_kit.sql")),
     (11, include_str!("../../../migrations/sqlite/0011_api_versions.sql")),
+    (12, include_str!("../../../migrations/sqlite/0012_console.sql")),
 ];
 const READERS: usize = 4;
 /// How long a statement waits for a lock another connection holds.

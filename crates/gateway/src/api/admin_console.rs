@@ -1,0 +1,685 @@
+//! The admin API of the console's actions, under `/admin/api/v1/…`: every order,
+//! an order's whole story, resending and redriving IPNs, operators' refunds and
+//! (sandbox) settlements, partners, the audit log and the admin tokens.
+//!
+//! `Authorization: Bearer <admin token>`: a token made by `admin token create`, or
+//! the configured `admin_token` (an operator). A viewer's token reads; acting needs
+//! an operator's (403 otherwise). Without a valid token: 401. Each action is the same
+//! core call the console's forms make, which writes the audit log.
+//!
+//! Errors are `{"error": "..."}` with 400 (bad input), 401, 403, 404 (unknown
+//! order, delivery or partner), 409 (refused in the order's state: the refund's or
+//! settlement's errorCode is given as `errorCode`).
+
+use crate::core::Gateway;
+use crate::core::console::Refused;
+use crate::domain::console::{Admin, AdminToken, AuditEntry, ConsoleOrderQuery, DeliveryGroup, FailingDelivery, Role};
+use crate::domain::order::State as OrderState;
+use crate::domain::records::{AttemptRecord, Delivery, Order, PartnerRecord, SubAccount};
+use appotapay_protocol::{ErrorCode, PaymentMethod};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The largest page of a list.
+pub const MAX_PAGE: u32 = 200;
+
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "admin API: core operation failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+}
+
+/// Who the bearer of the request's admin token is; the refusal (401) otherwise.
+pub async fn admin(gw: &Gateway, headers: &HeaderMap) -> Result<Admin, Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim();
+    match gw.admin_by_token(given).await {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err((
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            Json(json!({"error": "unauthorized: an admin token is needed (appotapay-gateway admin token create)"})),
+        )
+            .into_response()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// An operator's token, or the refusal (401, or 403 for a viewer).
+pub async fn operator(gw: &Gateway, headers: &HeaderMap) -> Result<Admin, Response> {
+    let a = admin(gw, headers).await?;
+    if a.role.may_act() { Ok(a) } else { Err(error(StatusCode::FORBIDDEN, &Refused::NotOperator.message())) }
+}
+
+/// The answer to a refused action.
+pub fn refused(r: &Refused) -> Response {
+    let status = match r {
+        Refused::NotOperator => StatusCode::FORBIDDEN,
+        Refused::NotFound => StatusCode::NOT_FOUND,
+        Refused::NotSandbox => StatusCode::NOT_FOUND,
+        Refused::NoIpn | Refused::InFlight | Refused::Code(..) => StatusCode::CONFLICT,
+    };
+    let mut body = json!({ "error": r.message() });
+    if let Refused::Code(code, _) = r {
+        body["errorCode"] = json!(code.0);
+    }
+    (status, Json(body)).into_response()
+}
+
+/// An order as the admin API shows it: every field.
+pub fn order_json(o: &Order) -> Value {
+    json!({
+        "appotapayTransId": o.trans_id.as_str(),
+        "partnerCode": o.partner_code,
+        "orderId": o.order_id,
+        "kind": o.kind.as_str(),
+        "apiVersion": o.api.as_str(),
+        "paymentMethod": o.payment_method.as_str(),
+        "bankCode": o.bank_code.map(|b| b.as_str().to_owned()),
+        "amount": o.amount,
+        "orderInfo": o.order_info,
+        "clientIp": o.client_ip,
+        "notifyUrl": o.notify_url,
+        "redirectUrl": o.redirect_url,
+        "extraData": o.extra_data,
+        "subAccount": o.sub_account,
+        "state": o.state.as_str(),
+        "errorCode": o.code.0,
+        "card": o.card.as_ref().map(|c| json!({"numberMasked": c.number_masked, "date": c.date, "name": c.name, "country": c.country})),
+        "qrPayload": o.qr_payload,
+        "token": o.token,
+        "createdAtMs": o.created_at_ms,
+        "expiresAtMs": o.expires_at_ms,
+        "updatedAtMs": o.updated_at_ms,
+        "settledAtMs": o.settled_at_ms,
+    })
+}
+
+/// An IPN attempt.
+pub fn attempt_json(a: &AttemptRecord) -> Value {
+    json!({
+        "attempt": a.attempt,
+        "atMs": a.at_ms,
+        "httpStatus": a.http_status,
+        "error": a.error,
+        "latencyMs": a.latency_ms,
+        "responseHead": a.response_head,
+        // An attempt counts as delivered only on HTTP 200 with {"status":"ok"}: any
+        // other answer is recorded with the reason as its error.
+        "delivered": a.error.is_none() && a.http_status == Some(200),
+    })
+}
+
+/// An IPN with its attempts.
+pub fn delivery_json(d: &Delivery) -> Value {
+    json!({
+        "outboxId": d.id,
+        "url": d.url,
+        "body": d.body,
+        "status": d.status.as_str(),
+        "attempts": d.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
+    })
+}
+
+fn failing_json(f: &FailingDelivery) -> Value {
+    json!({
+        "outboxId": f.outbox_id,
+        "appotapayTransId": f.trans_id,
+        "partnerCode": f.partner_code,
+        "url": f.url,
+        "status": f.status.as_str(),
+        "attempts": f.attempts,
+        "createdAtMs": f.created_at_ms,
+        "lastAttempt": f.last.as_ref().map(attempt_json),
+    })
+}
+
+fn group_json(g: &DeliveryGroup) -> Value {
+    json!({
+        "partnerCode": g.partner_code,
+        "url": g.url,
+        "failing": g.items.len(),
+        "exhausted": g.exhausted,
+        "failingSinceMs": g.failing_since_ms,
+        "lastDeliveredMs": g.last_delivered_ms,
+        "down": g.dark,
+        "items": g.items.iter().map(failing_json).collect::<Vec<_>>(),
+    })
+}
+
+/// A partner (never its secret).
+pub fn partner_json(p: &PartnerRecord) -> Value {
+    json!({
+        "partnerCode": p.code,
+        "name": p.name,
+        "apiKey": p.api_key,
+        "locked": p.locked,
+        "notifyFailures": p.notify_failures,
+        "amountMin": p.amount_min,
+        "amountMax": p.amount_max,
+        "createdAtMs": p.created_at_ms,
+        "previousKeyUntilMs": p.previous.as_ref().map(|k| k.until_ms),
+        "allowedMethods": p.allowed.methods,
+        "allowedBanks": p.allowed.banks,
+    })
+}
+
+fn sub_json(s: &SubAccount) -> Value {
+    json!({ "id": s.id, "partnerCode": s.partner_code, "owner": s.owner, "createdAtMs": s.created_at_ms })
+}
+
+/// An admin token (never the token, nor its hash).
+pub fn token_json(t: &AdminToken) -> Value {
+    json!({ "id": t.id, "name": t.name, "role": t.role.as_str(), "createdAtMs": t.created_at_ms, "revokedAtMs": t.revoked_at_ms })
+}
+
+fn audit_json(a: &AuditEntry) -> Value {
+    json!({
+        "id": a.id,
+        "atMs": a.entry.at_ms,
+        "actor": a.entry.actor,
+        "action": a.entry.action,
+        "target": a.entry.target,
+        "detail": serde_json::from_str::<Value>(&a.entry.detail).unwrap_or(Value::Null),
+    })
+}
+
+/// The query of the order search (`GET /admin/api/v1/orders`, the console's list).
+#[derive(Debug, Default, Deserialize)]
+pub struct OrderSearch {
+    /// Partner code.
+    pub partner: Option<String>,
+    /// State (`pending`, `processing`, `success`, `failed`, `cancelled`, `expired`).
+    pub state: Option<String>,
+    /// Payment method (`ATM`, `CC`, `ALL`, `QR`…).
+    pub method: Option<String>,
+    /// The partner's orderId.
+    #[serde(rename = "orderId")]
+    pub order_id: Option<String>,
+    /// The appotapayTransId.
+    #[serde(rename = "appotapayTransId")]
+    pub trans_id: Option<String>,
+    /// Created at or after (unix ms).
+    #[serde(rename = "fromMs")]
+    pub from_ms: Option<i64>,
+    /// Created at or before (unix ms).
+    #[serde(rename = "toMs")]
+    pub to_ms: Option<i64>,
+    /// Rows skipped.
+    pub offset: Option<u64>,
+    /// Page size (1 to [`MAX_PAGE`], default 50).
+    pub limit: Option<u32>,
+}
+
+fn filled(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+impl OrderSearch {
+    /// The store's query; the message of the first bad filter otherwise.
+    pub fn query(&self) -> Result<ConsoleOrderQuery, String> {
+        let states = match filled(&self.state) {
+            None => Vec::new(),
+            Some(s) => vec![OrderState::parse(&s).ok_or_else(|| format!("state: unknown state {s:?}"))?],
+        };
+        let payment_method = match filled(&self.method) {
+            None => None,
+            Some(m) => Some(m.parse::<PaymentMethod>().map_err(|_| format!("method: unknown payment method {m:?}"))?),
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(format!("limit: 1 to {MAX_PAGE}"));
+        }
+        if let (Some(a), Some(b)) = (self.from_ms, self.to_ms) {
+            if a > b {
+                return Err("fromMs is after toMs".into());
+            }
+        }
+        Ok(ConsoleOrderQuery {
+            partner_code: filled(&self.partner),
+            order_id: filled(&self.order_id),
+            trans_id: filled(&self.trans_id),
+            states,
+            payment_method,
+            start_ms: self.from_ms,
+            end_ms: self.to_ms,
+            limit,
+            offset: self.offset.unwrap_or(0),
+        })
+    }
+}
+
+/// `GET /admin/api/v1/orders?partner&state&method&orderId&appotapayTransId&fromMs&toMs&offset&limit`.
+pub async fn list_orders(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    q: Result<Query<OrderSearch>, QueryRejection>,
+) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
+    let query = match q.query() {
+        Ok(query) => query,
+        Err(why) => return error(StatusCode::BAD_REQUEST, &why),
+    };
+    match gw.search_orders(&query).await {
+        Ok((total, orders)) => Json(json!({
+            "total": total,
+            "offset": query.offset,
+            "limit": query.limit,
+            "orders": orders.iter().map(order_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/orders/{appotapayTransId}`: every field, the timeline, the
+/// signed redirect URL, every IPN with every attempt, the refunds.
+pub async fn get_order(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    match gw.order_story(&id).await {
+        Ok(Some(s)) => Json(json!({
+            "order": order_json(&s.order),
+            "paymentUrl": s.payment_url,
+            "redirectUrl": s.redirect_url,
+            "timeline": s.timeline.iter().map(|t| json!({"atMs": t.at_ms, "kind": t.kind, "what": t.what})).collect::<Vec<_>>(),
+            "deliveries": s.deliveries.iter().map(delivery_json).collect::<Vec<_>>(),
+            "refunds": s.refunds.iter().map(super::admin::refund_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such order"),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/orders/{appotapayTransId}/resend-ipn`: a new attempt of the
+/// order's latest IPN, now.
+pub async fn resend_ipn(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    match gw.resend_ipn(&who, &id).await {
+        Ok(Ok(outbox_id)) => (StatusCode::ACCEPTED, Json(json!({ "queued": true, "outboxId": outbox_id }))).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// A JSON object body, or the 400 to answer.
+fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, Response> {
+    let Ok(body) = body else { return Err(error(StatusCode::BAD_REQUEST, "unreadable body")) };
+    if body.is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(error(StatusCode::BAD_REQUEST, "the body must be a JSON object")),
+    }
+}
+
+/// `POST /admin/api/v1/orders/{appotapayTransId}/refund` `{"amount": N, "reason": "…"}`:
+/// a full (the amount left) or partial refund.
+pub async fn refund(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(amount) = body.get("amount").and_then(Value::as_i64).filter(|a| *a > 0) else {
+        return error(StatusCode::BAD_REQUEST, "amount: a positive integer of VND");
+    };
+    let reason = match body.get("reason") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) if s.chars().count() <= 255 => s.as_str(),
+        _ => return error(StatusCode::BAD_REQUEST, "reason: text of at most 255 characters"),
+    };
+    match gw.operator_refund(&who, &id, amount, reason).await {
+        Ok(Ok(r)) => (StatusCode::CREATED, Json(super::admin::refund_json(&r))).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/orders/{appotapayTransId}/settle` `{"errorCode": N}` (sandbox
+/// only): settles as the simulated bank with 0, 38, 77 or a decline code.
+pub async fn settle(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(code) = body.get("errorCode").and_then(Value::as_u64).and_then(|c| u32::try_from(c).ok()) else {
+        return error(StatusCode::BAD_REQUEST, "errorCode: 0, 38, 77 or a decline code");
+    };
+    match gw.operator_settle(&who, &id, ErrorCode(code)).await {
+        Ok(Ok(o)) => Json(order_json(&o)).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// Query of `GET /admin/api/v1/deliveries`.
+#[derive(Debug, Default, Deserialize)]
+pub struct DeliveriesQuery {
+    /// One partner's.
+    pub partner: Option<String>,
+}
+
+/// `GET /admin/api/v1/deliveries?partner=C`: the failing and given-up IPNs, by
+/// partner and notify URL, with `down` for a URL that has answered only failures for
+/// an hour or more.
+pub async fn deliveries(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    q: Result<Query<DeliveriesQuery>, QueryRejection>,
+) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
+    match gw.delivery_groups(filled(&q.partner).as_deref(), 1000).await {
+        Ok(groups) => Json(json!({ "groups": groups.iter().map(group_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/deliveries/{outboxId}/redrive`: sends one IPN again now.
+pub async fn redrive_one(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "outboxId: an integer") };
+    match gw.redrive_one(&who, id).await {
+        Ok(Ok(row)) => (StatusCode::ACCEPTED, Json(json!({ "queued": 1, "delivery": failing_json(&row) }))).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/deliveries/redrive` `{"partnerCode": C, "url": U?}`: sends
+/// again now every failing IPN of a partner, or of one of its URLs.
+pub async fn redrive(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(partner) = body.get("partnerCode").and_then(Value::as_str).filter(|p| !p.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "partnerCode: required");
+    };
+    let url = match body.get("url") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(u)) if !u.is_empty() => Some(u.as_str()),
+        _ => return error(StatusCode::BAD_REQUEST, "url: a notify URL"),
+    };
+    match gw.redrive(&who, partner, url).await {
+        Ok(Ok(n)) => (StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/partners`.
+pub async fn partners(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    match gw.partners().await {
+        Ok(list) => Json(json!({ "partners": list.iter().map(partner_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/partners/{code}`: with its sub-accounts.
+pub async fn partner(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    code: Result<Path<String>, PathRejection>,
+) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    let Ok(Path(code)) = code else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    let list = match gw.partners().await {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let Some(p) = list.iter().find(|p| p.code == code) else { return error(StatusCode::NOT_FOUND, "no such partner") };
+    match gw.sub_accounts(&code).await {
+        Ok(subs) => {
+            let mut v = partner_json(p);
+            v["subAccounts"] = json!(subs.iter().map(sub_json).collect::<Vec<_>>());
+            Json(v).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// Whether a partner code is one the partner API can carry (letters, digits, `_`,
+/// `-`, 1 to 50).
+pub fn valid_partner_code(code: &str) -> bool {
+    (1..=50).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `POST /admin/api/v1/partners` `{"partnerCode", "name", "notifyFailures"?}`: the
+/// new partner's API key and secret, shown once.
+pub async fn create_partner(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let code = body.get("partnerCode").and_then(Value::as_str).unwrap_or_default();
+    if !valid_partner_code(code) {
+        return error(StatusCode::BAD_REQUEST, "partnerCode: 1 to 50 letters, digits, _ or -");
+    }
+    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 200 {
+        return error(StatusCode::BAD_REQUEST, "name: 1 to 200 characters");
+    }
+    let notify_failures = match body.get("notifyFailures") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        _ => return error(StatusCode::BAD_REQUEST, "notifyFailures: true or false"),
+    };
+    match gw.operator_create_partner(&who, code, name, notify_failures).await {
+        Ok(Ok((api_key, secret))) => (
+            StatusCode::CREATED,
+            Json(json!({ "partnerCode": code, "name": name, "apiKey": api_key, "secretKey": secret })),
+        )
+            .into_response(),
+        Ok(Err(Refused::Code(_, why))) => error(StatusCode::CONFLICT, &why),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/partners/{code}/{action}`: `lock`, `unlock`,
+/// `notify-failures` (`{"on": bool}`), `sub-accounts` (`{"owner": bool}`), `rotate`
+/// (`{"graceSeconds": N}`; the new keys shown once).
+pub async fn partner_action(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path((code, action))) = path else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    let body = match object(body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let flag = |name: &str| match body.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        _ => Err(error(StatusCode::BAD_REQUEST, &format!("{name}: true or false"))),
+    };
+    let done = match action.as_str() {
+        "lock" | "unlock" => gw.operator_lock(&who, &code, action == "lock").await.map(|r| r.map(|()| json!({}))),
+        "notify-failures" => match flag("on") {
+            Ok(on) => gw.operator_notify_failures(&who, &code, on).await.map(|r| r.map(|()| json!({ "on": on }))),
+            Err(r) => return r,
+        },
+        "sub-accounts" => match flag("owner") {
+            Ok(owner) => gw.operator_sub_account(&who, &code, owner).await.map(|r| r.map(|s| sub_json(&s))),
+            Err(r) => return r,
+        },
+        "rotate" => {
+            let grace = match body.get("graceSeconds") {
+                None | Some(Value::Null) => 0,
+                Some(v) => match v.as_u64().filter(|s| *s <= 30 * 86_400) {
+                    Some(s) => s,
+                    None => return error(StatusCode::BAD_REQUEST, "graceSeconds: 0 to 2592000"),
+                },
+            };
+            gw.operator_rotate(&who, &code, std::time::Duration::from_secs(grace)).await.map(|r| {
+                r.map(|(api_key, secret, until)| json!({ "apiKey": api_key, "secretKey": secret, "graceUntilMs": until }))
+            })
+        }
+        _ => return error(StatusCode::NOT_FOUND, "no such action"),
+    };
+    match done {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(r)) => refused(&r),
+        Err(e) => internal(e),
+    }
+}
+
+/// Query of `GET /admin/api/v1/audit`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    /// Entries below this id (the next page).
+    #[serde(rename = "beforeId")]
+    pub before_id: Option<i64>,
+    /// Only about this target (an appotapayTransId, a partner code…).
+    pub target: Option<String>,
+    /// Page size (1 to [`MAX_PAGE`], default 50).
+    pub limit: Option<u32>,
+}
+
+/// `GET /admin/api/v1/audit?beforeId&target&limit`: who did what, newest first.
+pub async fn audit(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Response {
+    if let Err(r) = admin(&gw, &headers).await {
+        return r;
+    }
+    let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return error(StatusCode::BAD_REQUEST, "limit: 1 to 200");
+    }
+    match gw.audit_log(q.before_id, filled(&q.target).as_deref(), limit).await {
+        Ok(list) => Json(json!({ "entries": list.iter().map(audit_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/tokens`: the admin tokens (ids, names, roles; never a token).
+pub async fn tokens(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Err(r) = operator(&gw, &headers).await {
+        return r;
+    }
+    match gw.admin_tokens().await {
+        Ok(list) => Json(json!({ "tokens": list.iter().map(token_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /admin/api/v1/tokens/{id}/revoke`.
+pub async fn revoke_token(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let who = match operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
+    match gw.revoke_admin_token(&who, &id).await {
+        Ok(true) => Json(json!({ "revoked": id })).into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, "no such live token"),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /admin/api/v1/whoami`: the bearer's id, name and role.
+pub async fn whoami(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    match admin(&gw, &headers).await {
+        Ok(a) => Json(json!({ "id": a.id, "name": a.name, "role": a.role.as_str() })).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The role names, for messages.
+pub fn role_names() -> String {
+    Role::ALL.map(Role::as_str).join(", ")
+}

@@ -1,0 +1,381 @@
+//! What the console and the admin API work with: admin tokens and their roles, the
+//! audit log, the search over every partner's orders, an order's timeline, and the
+//! dead letters of the IPN retry schedule grouped the way an operator fixes them
+//! (by partner and notify URL).
+//!
+//! Pure: the decisions (who may act, which URL has been failing for long, in which
+//! order a timeline reads) are functions here, tested without a database.
+
+use super::delivery::DeliveryStatus;
+use super::order::State;
+use super::records::{AttemptRecord, Delivery, Order, Refund};
+use appotapay_protocol::PaymentMethod;
+use std::fmt;
+
+/// What an admin token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Looks at everything, changes nothing.
+    Viewer,
+    /// Also acts: resends, redrives, refunds, settles (sandbox), manages partners.
+    Operator,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 2] = [Role::Viewer, Role::Operator];
+
+    /// The stored (and command-line) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role may change anything.
+    pub fn may_act(self) -> bool {
+        self == Role::Operator
+    }
+}
+
+/// An admin token as stored: never the token itself, only its SHA-256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    /// Public id (`adm_…`), shown in lists and in the audit log.
+    pub id: String,
+    /// A name for people (whose token it is).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// When it was created.
+    pub created_at_ms: i64,
+    /// When it was revoked; a revoked token opens nothing.
+    pub revoked_at_ms: Option<i64>,
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("token_hash", &"<redacted>")
+            .field("created_at_ms", &self.created_at_ms)
+            .field("revoked_at_ms", &self.revoked_at_ms)
+            .finish()
+    }
+}
+
+/// Who is acting, as the audit log names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admin {
+    /// The token's id (`adm_…`), `config` for the configured `admin_token`, `local`
+    /// for the developer on a loopback sandbox, `cli` for the command line.
+    pub id: String,
+    /// The token's name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+impl Admin {
+    /// The developer of a sandbox that listens on loopback only: their own machine.
+    pub fn local() -> Admin {
+        Admin { id: "local".into(), name: "local developer".into(), role: Role::Operator }
+    }
+
+    /// The operator at the command line (who can read the database anyway).
+    pub fn cli() -> Admin {
+        Admin { id: "cli".into(), name: "command line".into(), role: Role::Operator }
+    }
+
+    /// The holder of the configured `admin_token`.
+    pub fn configured() -> Admin {
+        Admin { id: "config".into(), name: "admin_token".into(), role: Role::Operator }
+    }
+
+    /// How the audit log names them: `id (name)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.id, self.name)
+    }
+}
+
+/// An entry to write to the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAudit {
+    /// When.
+    pub at_ms: i64,
+    /// Who ([`Admin::label`]).
+    pub actor: String,
+    /// What, e.g. `ipn.resend`, `refund.create`, `partner.lock`.
+    pub action: String,
+    /// On what: an appotapayTransId, a partner code, an outbox id…
+    pub target: String,
+    /// The rest, as JSON text.
+    pub detail: String,
+}
+
+/// An entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Its id, increasing.
+    pub id: i64,
+    /// What was recorded.
+    pub entry: NewAudit,
+}
+
+/// A search over every partner's orders, newest first. Every filter is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsoleOrderQuery {
+    /// Only this partner's.
+    pub partner_code: Option<String>,
+    /// Only the order with this partner's orderId.
+    pub order_id: Option<String>,
+    /// Only the order with this appotapayTransId.
+    pub trans_id: Option<String>,
+    /// Only orders in one of these states (empty: any; at most six are used).
+    pub states: Vec<State>,
+    /// Only this payment method.
+    pub payment_method: Option<PaymentMethod>,
+    /// Created at or after, unix ms.
+    pub start_ms: Option<i64>,
+    /// Created at or before, unix ms.
+    pub end_ms: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows skipped.
+    pub offset: u64,
+}
+
+/// One step of an order's checkout, recorded when it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderEvent {
+    /// The order.
+    pub trans_id: String,
+    /// When.
+    pub at_ms: i64,
+    /// What, in a few words (`method ATM`, `bank VCB`, `card 411111…1111`, `otp wrong`).
+    pub what: String,
+}
+
+/// An IPN that is not delivered and has been tried: still retrying (`pending`) or
+/// given up (`failed`, a dead letter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailingDelivery {
+    /// The outbox row.
+    pub outbox_id: i64,
+    /// The order.
+    pub trans_id: String,
+    /// The partner.
+    pub partner_code: String,
+    /// The notify URL.
+    pub url: String,
+    /// `pending` (retries left) or `failed` (the schedule ran out).
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the IPN was queued.
+    pub created_at_ms: i64,
+    /// The last attempt, if one finished.
+    pub last: Option<AttemptRecord>,
+}
+
+/// The failing IPNs of one partner to one notify URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryGroup {
+    /// The partner.
+    pub partner_code: String,
+    /// The notify URL.
+    pub url: String,
+    /// Its failing IPNs, newest first.
+    pub items: Vec<FailingDelivery>,
+    /// How many of them the schedule gave up on.
+    pub exhausted: usize,
+    /// The oldest failing IPN's queueing time.
+    pub failing_since_ms: i64,
+    /// The URL's last successful delivery, if any.
+    pub last_delivered_ms: Option<i64>,
+    /// Whether the URL has answered nothing but failures for longer than
+    /// [`DARK_AFTER_MS`]: nothing delivered since its oldest failing IPN was queued,
+    /// that long ago.
+    pub dark: bool,
+}
+
+/// How long a URL may answer only failures before the console calls it down.
+pub const DARK_AFTER_MS: i64 = 60 * 60 * 1000;
+
+/// Groups failing IPNs by partner and URL (the order of first appearance, newest
+/// IPN first), with each URL's last delivery (`last_delivered(partner, url)`).
+pub fn group_failing(
+    rows: Vec<FailingDelivery>,
+    last_delivered: impl Fn(&str, &str) -> Option<i64>,
+    now_ms: i64,
+) -> Vec<DeliveryGroup> {
+    let mut groups: Vec<DeliveryGroup> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|g| g.partner_code == row.partner_code && g.url == row.url) {
+            Some(g) => {
+                g.failing_since_ms = g.failing_since_ms.min(row.created_at_ms);
+                g.exhausted += usize::from(row.status == DeliveryStatus::Failed);
+                g.items.push(row);
+            }
+            None => groups.push(DeliveryGroup {
+                partner_code: row.partner_code.clone(),
+                url: row.url.clone(),
+                exhausted: usize::from(row.status == DeliveryStatus::Failed),
+                failing_since_ms: row.created_at_ms,
+                last_delivered_ms: None,
+                dark: false,
+                items: vec![row],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.last_delivered_ms = last_delivered(&g.partner_code, &g.url);
+        let delivered_since = g.last_delivered_ms.is_some_and(|t| t >= g.failing_since_ms);
+        g.dark = !delivered_since && now_ms - g.failing_since_ms >= DARK_AFTER_MS;
+    }
+    groups
+}
+
+/// One line of an order's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineEntry {
+    /// When.
+    pub at_ms: i64,
+    /// What kind of moment (`created`, `checkout`, `settled`, `expired`, `ipn`,
+    /// `refund`), for styling.
+    pub kind: &'static str,
+    /// What happened.
+    pub what: String,
+}
+
+/// An order's timeline: created, each checkout step, settlement or expiry, each IPN
+/// attempt and each refund, in time order (ties keep that order).
+pub fn timeline(
+    order: &Order,
+    events: &[OrderEvent],
+    deliveries: &[Delivery],
+    refunds: &[Refund],
+) -> Vec<TimelineEntry> {
+    let mut out = vec![TimelineEntry {
+        at_ms: order.created_at_ms,
+        kind: "created",
+        what: format!("created: {} {} VND", order.payment_method.as_str(), order.amount),
+    }];
+    out.extend(events.iter().map(|e| TimelineEntry { at_ms: e.at_ms, kind: "checkout", what: e.what.clone() }));
+    match order.state {
+        State::Pending | State::Processing => {}
+        State::Expired => {
+            out.push(TimelineEntry { at_ms: order.updated_at_ms, kind: "expired", what: "expired".into() })
+        }
+        s => out.push(TimelineEntry {
+            at_ms: order.settled_at_ms.unwrap_or(order.updated_at_ms),
+            kind: "settled",
+            what: format!("{} (errorCode {})", s.as_str(), order.code.0),
+        }),
+    }
+    for d in deliveries {
+        for a in &d.attempts {
+            let result = match (a.http_status, &a.error) {
+                (_, Some(e)) => e.clone(),
+                (Some(s), None) => format!("HTTP {s}"),
+                (None, None) => "no answer".into(),
+            };
+            out.push(TimelineEntry {
+                at_ms: a.at_ms,
+                kind: "ipn",
+                what: format!("IPN #{} attempt {}: {result} in {} ms", d.id, a.attempt, a.latency_ms),
+            });
+        }
+    }
+    for r in refunds {
+        out.push(TimelineEntry {
+            at_ms: r.created_at_ms,
+            kind: "refund",
+            what: format!("refund {} of {} VND: {}", r.refund_id, r.amount, r.status.as_str()),
+        });
+    }
+    out.sort_by_key(|e| e.at_ms);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failing(id: i64, partner: &str, url: &str, status: DeliveryStatus, created: i64) -> FailingDelivery {
+        FailingDelivery {
+            outbox_id: id,
+            trans_id: format!("T{id}"),
+            partner_code: partner.into(),
+            url: url.into(),
+            status,
+            attempts: 3,
+            created_at_ms: created,
+            last: None,
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_only_operators_act() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("admin"), None);
+        assert!(Role::Operator.may_act());
+        assert!(!Role::Viewer.may_act());
+    }
+
+    #[test]
+    fn token_debug_hides_the_hash() {
+        let t = AdminToken {
+            id: "adm_1".into(),
+            name: "n".into(),
+            role: Role::Viewer,
+            token_hash: "deadbeef".into(),
+            created_at_ms: 1,
+            revoked_at_ms: None,
+        };
+        assert!(!format!("{t:?}").contains("deadbeef"));
+    }
+
+    #[test]
+    fn failing_ipns_group_by_partner_and_url_and_long_failures_show() {
+        let now = 10 * DARK_AFTER_MS;
+        let rows = vec![
+            failing(5, "A", "http://a/ipn", DeliveryStatus::Pending, now - 1000),
+            failing(4, "B", "http://b/ipn", DeliveryStatus::Failed, now - 2 * DARK_AFTER_MS),
+            failing(3, "A", "http://a/ipn", DeliveryStatus::Failed, now - 3 * DARK_AFTER_MS),
+            failing(2, "A", "http://a/other", DeliveryStatus::Failed, now - 2 * DARK_AFTER_MS),
+        ];
+        let last = |p: &str, u: &str| match (p, u) {
+            // A's main URL delivered something after its oldest failure: not down.
+            ("A", "http://a/ipn") => Some(now - 2 * DARK_AFTER_MS),
+            // A's other URL last delivered before its failures began: down.
+            ("A", "http://a/other") => Some(now - 5 * DARK_AFTER_MS),
+            _ => None,
+        };
+        let g = group_failing(rows, last, now);
+        assert_eq!(g.len(), 3);
+        assert_eq!((g[0].partner_code.as_str(), g[0].url.as_str()), ("A", "http://a/ipn"));
+        assert_eq!(g[0].items.iter().map(|i| i.outbox_id).collect::<Vec<_>>(), vec![5, 3]);
+        assert_eq!(g[0].exhausted, 1);
+        assert_eq!(g[0].failing_since_ms, now - 3 * DARK_AFTER_MS);
+        assert!(!g[0].dark);
+        assert_eq!(g[1].partner_code, "B");
+        assert!(g[1].dark, "never delivered, failing for two hours");
+        assert!(g[2].dark, "nothing delivered since its failures began");
+        // A URL failing for less than the threshold is not down yet.
+        let fresh = group_failing(vec![failing(9, "C", "u", DeliveryStatus::Pending, now - 10)], |_, _| None, now);
+        assert!(!fresh[0].dark);
+    }
+}
