@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `partner …` (with collecting accounts, bank
 //! feeds and credits), `credits resolve`, `refund mark`, `conformance`, `migrate`, and the
-//! sandbox merchant test kit's `sign` and `logs tail` (`cli/kit.rs`).
+//! sandbox merchant test kit's `sign` and `logs tail` (`cli/kit.rs`), and the console's
+//! `admin token …` and `ipn resend|redrive` (`cli/admin.rs`).
 
 use crate::config::{Config, Overrides};
 use crate::core::conformance::ConformanceRun;
@@ -11,6 +12,7 @@ use crate::server;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod admin;
 mod feeds;
 mod kit;
 
@@ -87,6 +89,12 @@ enum Command {
     /// The sandbox's log of partner API calls.
     #[command(subcommand)]
     Logs(kit::LogsCommand),
+    /// The console's and the admin API's access: admin tokens.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// IPNs: send one again, or every failing one of a partner.
+    #[command(subcommand)]
+    Ipn(admin::IpnCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +229,14 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Refund(cmd) => feeds::refund(config, cmd).await,
         Command::Sign(args) => kit::sign(&args),
         Command::Logs(cmd) => logs(config, cmd).await,
+        Command::Admin(cmd) => match server::open_admin(config).await {
+            Ok(gw) => admin::admin(&gw, cmd).await,
+            Err(e) => Err(e.to_string()),
+        },
+        Command::Ipn(cmd) => match server::open_admin(config).await {
+            Ok(gw) => admin::ipn(&gw, cmd).await,
+            Err(e) => Err(e.to_string()),
+        },
     };
     finish(result)
 }
@@ -245,8 +261,8 @@ async fn partner(config: Config, cmd: PartnerCommand) -> Result<(), String> {
     let gw = server::open_admin(config).await.map_err(|e| e.to_string())?;
     match cmd {
         PartnerCommand::Create { code, name, notify_failures } => {
-            if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err("--code must be 1 to 32 characters of A-Z a-z 0-9 _".into());
+            if !crate::domain::console::valid_partner_code(&code) {
+                return Err(format!("--code must be {}", crate::domain::console::PARTNER_CODE_RULE));
             }
             let api_key = random_token(32);
             let secret = random_token(32);

@@ -83,6 +83,7 @@ pub struct RawConfig {
     metrics_token: Option<String>,
     admin_token: Option<String>,
     sandbox_request_log: Option<bool>,
+    console_login: Option<bool>,
     sandbox_request_log_max: Option<u32>,
     sandbox_request_log_ttl: Option<String>,
     v11_request_signature: Option<String>,
@@ -180,6 +181,9 @@ pub struct Config {
     pub sandbox_request_log: bool,
     /// Sandbox request log: how long an entry is kept.
     pub sandbox_request_log_ttl: Duration,
+    /// The console asks for an admin token even on a loopback sandbox (where it
+    /// otherwise opens without one).
+    pub console_login: bool,
     /// How API v1.1's undecided signatures are read.
     pub v11: V11Signatures,
 }
@@ -261,9 +265,10 @@ pub const EXTENDED_SCHEDULE: &[u64] = &[0, 60, 300, 900, 1800, 3600, 7200, 14400
 
 impl Config {
     /// Whether the console opens without a login: a sandbox listening on loopback
-    /// only is a developer's own machine. Anywhere else it asks for an admin token.
+    /// only is a developer's own machine (unless `console_login` says to ask anyway).
+    /// Anywhere else it asks for an admin token.
     pub fn console_open(&self) -> bool {
-        self.mode == Mode::Sandbox && self.listen.ip().is_loopback()
+        self.mode == Mode::Sandbox && self.listen.ip().is_loopback() && !self.console_login
     }
 
     /// Whether the console's session cookie is `Secure`: when the public URL is https.
@@ -370,6 +375,7 @@ impl Config {
             metrics,
             admin,
             sandbox_request_log: raw.sandbox_request_log.unwrap_or(true),
+            console_login: raw.console_login.unwrap_or(false),
             sandbox_request_log_max,
             sandbox_request_log_ttl,
             v11,

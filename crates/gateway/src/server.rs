@@ -178,12 +178,29 @@ pub fn router(gw: Arc<Gateway>) -> Router {
     let limits = gw.config().http;
     let routes = crate::api::routes(&gw)
         .merge(crate::checkout::routes(&gw))
+        .merge(crate::console::routes())
+        .route("/", axum::routing::any(front_door))
         .route("/healthz", get(crate::api::ops::healthz))
         .route("/metrics", get(crate::api::ops::metrics))
         .fallback(crate::api::not_found)
         .method_not_allowed_fallback(crate::api::method_not_allowed);
     let routes = crate::api::limits::apply(routes, limits);
     crate::api::http_stack(routes).with_state(gw)
+}
+
+/// `/`: a short page for a browser (see [`crate::console::front_door`]), the JSON
+/// answer of an unknown path for API clients.
+async fn front_door(
+    axum::extract::State(gw): axum::extract::State<Arc<Gateway>>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if method == axum::http::Method::GET && crate::console::wants_html(&headers) {
+        crate::console::front_door(&gw, &headers).await
+    } else {
+        crate::api::not_found().await.into_response()
+    }
 }
 
 /// A gateway running in this process.

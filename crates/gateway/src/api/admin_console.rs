@@ -13,10 +13,9 @@
 
 use crate::core::Gateway;
 use crate::core::console::Refused;
-use crate::domain::console::{Admin, AdminToken, AuditEntry, ConsoleOrderQuery, DeliveryGroup, FailingDelivery, Role};
-use crate::domain::order::State as OrderState;
+use crate::domain::console::{self, Admin, AdminToken, AuditEntry, DeliveryGroup, FailingDelivery, OrderFilters, Role};
 use crate::domain::records::{AttemptRecord, Delivery, Order, PartnerRecord, SubAccount};
-use appotapay_protocol::{ErrorCode, PaymentMethod};
+use appotapay_protocol::ErrorCode;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -28,7 +27,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The largest page of a list.
-pub const MAX_PAGE: u32 = 200;
+pub use console::MAX_PAGE;
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
@@ -118,9 +117,7 @@ pub fn attempt_json(a: &AttemptRecord) -> Value {
         "error": a.error,
         "latencyMs": a.latency_ms,
         "responseHead": a.response_head,
-        // An attempt counts as delivered only on HTTP 200 with {"status":"ok"}: any
-        // other answer is recorded with the reason as its error.
-        "delivered": a.error.is_none() && a.http_status == Some(200),
+        "delivered": console::attempt_delivered(a),
     })
 }
 
@@ -198,76 +195,11 @@ fn audit_json(a: &AuditEntry) -> Value {
     })
 }
 
-/// The query of the order search (`GET /admin/api/v1/orders`, the console's list).
-#[derive(Debug, Default, Deserialize)]
-pub struct OrderSearch {
-    /// Partner code.
-    pub partner: Option<String>,
-    /// State (`pending`, `processing`, `success`, `failed`, `cancelled`, `expired`).
-    pub state: Option<String>,
-    /// Payment method (`ATM`, `CC`, `ALL`, `QR`…).
-    pub method: Option<String>,
-    /// The partner's orderId.
-    #[serde(rename = "orderId")]
-    pub order_id: Option<String>,
-    /// The appotapayTransId.
-    #[serde(rename = "appotapayTransId")]
-    pub trans_id: Option<String>,
-    /// Created at or after (unix ms).
-    #[serde(rename = "fromMs")]
-    pub from_ms: Option<i64>,
-    /// Created at or before (unix ms).
-    #[serde(rename = "toMs")]
-    pub to_ms: Option<i64>,
-    /// Rows skipped.
-    pub offset: Option<u64>,
-    /// Page size (1 to [`MAX_PAGE`], default 50).
-    pub limit: Option<u32>,
-}
-
-fn filled(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-impl OrderSearch {
-    /// The store's query; the message of the first bad filter otherwise.
-    pub fn query(&self) -> Result<ConsoleOrderQuery, String> {
-        let states = match filled(&self.state) {
-            None => Vec::new(),
-            Some(s) => vec![OrderState::parse(&s).ok_or_else(|| format!("state: unknown state {s:?}"))?],
-        };
-        let payment_method = match filled(&self.method) {
-            None => None,
-            Some(m) => Some(m.parse::<PaymentMethod>().map_err(|_| format!("method: unknown payment method {m:?}"))?),
-        };
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(format!("limit: 1 to {MAX_PAGE}"));
-        }
-        if let (Some(a), Some(b)) = (self.from_ms, self.to_ms) {
-            if a > b {
-                return Err("fromMs is after toMs".into());
-            }
-        }
-        Ok(ConsoleOrderQuery {
-            partner_code: filled(&self.partner),
-            order_id: filled(&self.order_id),
-            trans_id: filled(&self.trans_id),
-            states,
-            payment_method,
-            start_ms: self.from_ms,
-            end_ms: self.to_ms,
-            limit,
-            offset: self.offset.unwrap_or(0),
-        })
-    }
-}
-
 /// `GET /admin/api/v1/orders?partner&state&method&orderId&appotapayTransId&fromMs&toMs&offset&limit`.
 pub async fn list_orders(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
-    q: Result<Query<OrderSearch>, QueryRejection>,
+    q: Result<Query<OrderFilters>, QueryRejection>,
 ) -> Response {
     if let Err(r) = admin(&gw, &headers).await {
         return r;
@@ -424,7 +356,7 @@ pub async fn deliveries(
         return r;
     }
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
-    match gw.delivery_groups(filled(&q.partner).as_deref(), 1000).await {
+    match gw.delivery_groups(console::filled(&q.partner).as_deref(), 1000).await {
         Ok(groups) => Json(json!({ "groups": groups.iter().map(group_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),
     }
@@ -510,12 +442,6 @@ pub async fn partner(
     }
 }
 
-/// Whether a partner code is one the partner API can carry (letters, digits, `_`,
-/// `-`, 1 to 50).
-pub fn valid_partner_code(code: &str) -> bool {
-    (1..=50).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// `POST /admin/api/v1/partners` `{"partnerCode", "name", "notifyFailures"?}`: the
 /// new partner's API key and secret, shown once.
 pub async fn create_partner(
@@ -532,8 +458,8 @@ pub async fn create_partner(
         Err(r) => return r,
     };
     let code = body.get("partnerCode").and_then(Value::as_str).unwrap_or_default();
-    if !valid_partner_code(code) {
-        return error(StatusCode::BAD_REQUEST, "partnerCode: 1 to 50 letters, digits, _ or -");
+    if !console::valid_partner_code(code) {
+        return error(StatusCode::BAD_REQUEST, &format!("partnerCode: {}", console::PARTNER_CODE_RULE));
     }
     let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
     if name.is_empty() || name.chars().count() > 200 {
@@ -636,7 +562,7 @@ pub async fn audit(
     if !(1..=MAX_PAGE).contains(&limit) {
         return error(StatusCode::BAD_REQUEST, "limit: 1 to 200");
     }
-    match gw.audit_log(q.before_id, filled(&q.target).as_deref(), limit).await {
+    match gw.audit_log(q.before_id, console::filled(&q.target).as_deref(), limit).await {
         Ok(list) => Json(json!({ "entries": list.iter().map(audit_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),
     }

@@ -35,6 +35,9 @@ pub const LIVE_BUFFER: usize = 256;
 /// recognisable (and told apart from a partner's keys).
 pub const TOKEN_PREFIX: &str = "apgw_admin_";
 
+/// The amount of a demo payment, VND.
+pub const DEMO_AMOUNT: i64 = 50_000;
+
 /// Something that happened on this node, for the console's live pages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveEvent {
@@ -442,6 +445,48 @@ impl Gateway {
                 Ok(Err(Refused::Code(ErrorCode::INVALID_PARAMS, "an earlier rotation's grace period runs".into())))
             }
         }
+    }
+
+    /// Sandbox: a demo payment of the public sandbox partner (50,000 VND, any
+    /// method), whose IPN and redirect come back to this gateway's `/demo/…`
+    /// pages. `None` outside the sandbox.
+    pub async fn create_demo_payment(&self) -> Result<Option<Order>, CoreError> {
+        if self.simulator().is_none() {
+            return Ok(None);
+        }
+        use appotapay_protocol::sandbox_partner;
+        let base = self.config.public_url.trim_end_matches('/');
+        let order_id = format!("demo-{}", random_token(12));
+        let mut new = super::NewOrder::v1(
+            sandbox_partner::PARTNER_CODE,
+            &order_id,
+            crate::domain::records::OrderKind::Bank,
+            appotapay_protocol::PaymentMethod::All,
+        );
+        new.amount = DEMO_AMOUNT;
+        new.order_info = "Demo payment".into();
+        new.client_ip = "127.0.0.1".into();
+        new.notify_url = format!("{base}/demo/ipn");
+        new.redirect_url = format!("{base}/demo/return");
+        self.create_order(new).await
+    }
+
+    /// Whether the query of a redirect to `/demo/return` is the one this gateway
+    /// signed for its order (the same pairs, signature included), and the order's
+    /// appotapayTransId.
+    pub async fn check_demo_redirect(&self, pairs: &[(String, String)]) -> Result<(bool, Option<String>), CoreError> {
+        let Some((_, id)) = pairs.iter().find(|(k, _)| k == "appotapayTransId") else { return Ok((false, None)) };
+        let Some(order) = self.store.get_order(id).await? else { return Ok((false, None)) };
+        let Some(partner) = self.partner(&order.partner_code).await? else { return Ok((false, None)) };
+        let expected = self.redirect_url(&partner, &order).and_then(|u| url::Url::parse(&u).ok());
+        let ok = expected.is_some_and(|u| {
+            let mut want: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+            let mut got = pairs.to_vec();
+            want.sort();
+            got.sort();
+            want == got
+        });
+        Ok((ok, Some(order.trans_id.as_str().to_owned())))
     }
 
     /// A partner's sub-accounts.

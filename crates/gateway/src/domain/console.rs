@@ -44,6 +44,14 @@ impl Role {
     }
 }
 
+/// What a partner code may be, in words.
+pub const PARTNER_CODE_RULE: &str = "1 to 32 characters of A-Z a-z 0-9 _";
+
+/// Whether a new partner's code is acceptable ([`PARTNER_CODE_RULE`]).
+pub fn valid_partner_code(code: &str) -> bool {
+    (1..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// An admin token as stored: never the token itself, only its SHA-256.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminToken {
@@ -153,6 +161,82 @@ pub struct ConsoleOrderQuery {
     pub limit: u32,
     /// Rows skipped.
     pub offset: u64,
+}
+
+/// The largest page of a list.
+pub const MAX_PAGE: u32 = 200;
+
+/// A filter's text, trimmed; `None` when empty.
+pub fn filled(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// The filters of an order search, as `GET /admin/api/v1/orders` takes them in its
+/// query and the console's list in its form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct OrderFilters {
+    /// Partner code.
+    pub partner: Option<String>,
+    /// State (`pending`, `processing`, `success`, `failed`, `cancelled`, `expired`).
+    pub state: Option<String>,
+    /// Payment method (`ATM`, `CC`, `ALL`, `QR`…).
+    pub method: Option<String>,
+    /// The partner's orderId.
+    #[serde(rename = "orderId")]
+    pub order_id: Option<String>,
+    /// The appotapayTransId.
+    #[serde(rename = "appotapayTransId")]
+    pub trans_id: Option<String>,
+    /// Created at or after (unix ms).
+    #[serde(rename = "fromMs")]
+    pub from_ms: Option<i64>,
+    /// Created at or before (unix ms).
+    #[serde(rename = "toMs")]
+    pub to_ms: Option<i64>,
+    /// Rows skipped.
+    pub offset: Option<u64>,
+    /// Page size (1 to [`MAX_PAGE`], default 50).
+    pub limit: Option<u32>,
+}
+
+impl OrderFilters {
+    /// The store's query; the message of the first bad filter otherwise.
+    pub fn query(&self) -> Result<ConsoleOrderQuery, String> {
+        let states = match filled(&self.state) {
+            None => Vec::new(),
+            Some(s) => vec![State::parse(&s).ok_or_else(|| format!("state: unknown state {s:?}"))?],
+        };
+        let payment_method = match filled(&self.method) {
+            None => None,
+            Some(m) => Some(m.to_ascii_uppercase().parse::<PaymentMethod>().map_err(|_| format!("method: unknown payment method {m:?}"))?),
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(format!("limit: 1 to {MAX_PAGE}"));
+        }
+        if let (Some(a), Some(b)) = (self.from_ms, self.to_ms) {
+            if a > b {
+                return Err("fromMs is after toMs".into());
+            }
+        }
+        Ok(ConsoleOrderQuery {
+            partner_code: filled(&self.partner),
+            order_id: filled(&self.order_id),
+            trans_id: filled(&self.trans_id),
+            states,
+            payment_method,
+            start_ms: self.from_ms,
+            end_ms: self.to_ms,
+            limit,
+            offset: self.offset.unwrap_or(0),
+        })
+    }
+}
+
+/// Whether an IPN attempt counts as delivered: HTTP 200 with `{"status":"ok"}` (any
+/// other answer is recorded with the reason as its error).
+pub fn attempt_delivered(a: &AttemptRecord) -> bool {
+    a.error.is_none() && a.http_status == Some(200)
 }
 
 /// One step of an order's checkout, recorded when it happened.
