@@ -28,6 +28,7 @@
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`tokens`]: saved cards (v1.1 and v2 tokens);
+//! - [`stats`]: the operator's overview, aggregated by the store;
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
@@ -47,6 +48,7 @@ pub mod results;
 pub mod settle;
 pub mod simulate;
 pub mod startup;
+pub mod stats;
 pub mod test_kit;
 pub mod tokens;
 

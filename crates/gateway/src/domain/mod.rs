@@ -17,7 +17,8 @@
 //! - [`idempotency`]: what a request with a used `Idempotency-Key` gets;
 //! - [`signature_debug`]: which common mistake explains a signature that failed
 //!   (the sandbox's signature debugger);
-//! - [`request_log`]: what the sandbox's request log keeps of a call, masked.
+//! - [`request_log`]: what the sandbox's request log keeps of a call, masked;
+//! - [`stats`]: the operator's overview: windows, buckets, latency percentiles.
 
 pub mod card;
 pub mod checkout;
@@ -31,4 +32,5 @@ pub mod records;
 pub mod refund;
 pub mod request_log;
 pub mod signature_debug;
+pub mod stats;
 pub mod test_kit;

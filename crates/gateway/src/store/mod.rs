@@ -48,7 +48,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::ports::{
         CheckoutStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore,
-        RequestLogStore, Store,
+        RequestLogStore, StatsStore, Store,
     };
 }
 

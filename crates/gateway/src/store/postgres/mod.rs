@@ -37,6 +37,7 @@
 mod batch;
 mod listen;
 mod ports;
+mod stats;
 
 pub use listen::OUTBOX_CHANNEL;
 
@@ -65,6 +66,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "request_log", include_str!("../../../migrations/postgres/0009_request_log.sql")),
     (10, "test_kit", include_str!("../../../migrations/postgres/0010_test_kit.sql")),
     (11, "api_versions", include_str!("../../../migrations/postgres/0011_api_versions.sql")),
+    (13, "console_stats", include_str!("../../../migrations/postgres/0013_console_stats.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -23,6 +23,7 @@
 mod checkpoint;
 mod files;
 mod ports;
+mod stats;
 mod writer;
 
 use crate::store::sql::{SqlRow, Value};
@@ -46,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../../migrations/sqlite/0009_request_log.sql")),
     (10, include_str!("../../../migrations/sqlite/0010_test_kit.sql")),
     (11, include_str!("../../../migrations/sqlite/0011_api_versions.sql")),
+    (13, include_str!("../../../migrations/sqlite/0013_console_stats.sql")),
 ];
 const READERS: usize = 4;
 /// How long a statement waits for a lock another connection holds.
