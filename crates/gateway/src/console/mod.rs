@@ -1,0 +1,3 @@
+//! The operator's console.
+
+pub mod charts;
