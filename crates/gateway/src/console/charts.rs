@@ -34,7 +34,7 @@ use std::fmt::Write;
 /// Width of the drawing, in `viewBox` units.
 pub const WIDTH: f64 = 640.0;
 /// Height of the plot area and its axes, without the legend, in `viewBox` units.
-const BODY_HEIGHT: f64 = 220.0;
+const BODY_HEIGHT: f64 = 236.0;
 const LEFT: f64 = 52.0;
 const RIGHT: f64 = 10.0;
 const TOP: f64 = 30.0;
@@ -507,9 +507,8 @@ impl Canvas {
         }
         let _ = write!(
             self.out,
-            r##"<text class="chart-axis" x="{}" y="{}" text-anchor="end" fill="#475569">UTC+7</text>"##,
-            num(right),
-            num(plot_bottom() + 18.0)
+            r##"<text class="chart-axis" x="{}" y="18" text-anchor="end" fill="#475569">UTC+7</text>"##,
+            num(right)
         );
     }
 
@@ -525,7 +524,7 @@ impl Canvas {
 
     fn finish(mut self) -> String {
         let mut x = LEFT;
-        let mut y = BODY_HEIGHT - 2.0;
+        let mut y = BODY_HEIGHT - 6.0;
         let _ = write!(self.out, r#"<g class="chart-legend">"#);
         for (label, tone, w) in &self.legend {
             let w = *w;
