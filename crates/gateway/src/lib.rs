@@ -7,7 +7,7 @@
 //! ## Layout, and the one direction imports go
 //!
 //! ```text
-//! entry points   cli, server, api/, checkout/, jobs/
+//! entry points   cli, server, api/, checkout/, console/, jobs/
 //!      │            (HTTP handlers, pages, background jobs, start-up)
 //!      ▼
 //! core/          the only code that changes state: partners, orders, settlement,
@@ -39,6 +39,7 @@ pub mod api;
 pub mod checkout;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod core;
 pub mod crypto;
 pub mod domain;

@@ -5,7 +5,7 @@
 //! - the adapters (`store/**`, `acquirer/**`) name only the domain, their own port
 //!   and `metrics`/`now_ms`;
 //! - `core/` names no entry point and no adapter;
-//! - entry points (`api/`, `checkout/`, `jobs/`) name no other entry point, no store
+//! - entry points (`api/`, `checkout/`, `console/`, `jobs/`) name no other entry point, no store
 //!   and no acquirer adapter: they call the core;
 //! - the leaves (`config`, `crypto`, `metrics`, `notify`) name no entry point and no
 //!   core;
@@ -83,7 +83,7 @@ fn layer(rel: &str) -> &'static str {
         "domain" => "domain",
         "store" | "acquirer" => "adapter",
         "core" => "core",
-        "api" | "checkout" | "jobs" => "entry",
+        "api" | "checkout" | "console" | "jobs" => "entry",
         "config" | "crypto" | "metrics" | "notify" => "leaf",
         _ => "top",
     }
@@ -91,7 +91,7 @@ fn layer(rel: &str) -> &'static str {
 
 fn allowed(layer: &str, own: &str, name: &str) -> bool {
     let top = name.split("::").next().unwrap_or_default();
-    let entry = ["api", "checkout", "jobs", "cli", "server"];
+    let entry = ["api", "checkout", "console", "jobs", "cli", "server"];
     let adapters = [
         "store::sqlite",
         "store::postgres",

@@ -40,7 +40,7 @@ pub struct Chrome {
 }
 
 /// `/console/login`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/login.html")]
 pub struct LoginPage {
     /// Phrases and URLs (no one is signed in: `who` is empty).
@@ -59,7 +59,7 @@ pub struct ChartBox {
 }
 
 /// `/console` (the overview).
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/overview.html")]
 pub struct OverviewPage {
     /// Chrome.
@@ -98,7 +98,7 @@ pub struct OrderRow {
 }
 
 /// `/console/orders`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/orders.html")]
 pub struct OrdersPage {
     /// Chrome.
@@ -229,7 +229,7 @@ pub struct RefundRow {
 }
 
 /// `/console/orders/{appotapayTransId}`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/order.html")]
 pub struct OrderPage {
     /// Chrome.
@@ -303,7 +303,7 @@ pub struct GroupView {
 }
 
 /// `/console/deliveries`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/deliveries.html")]
 pub struct DeliveriesPage {
     /// Chrome.
@@ -332,7 +332,7 @@ pub struct PartnerRow {
 }
 
 /// `/console/partners`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/partners.html")]
 pub struct PartnersPage {
     /// Chrome.
@@ -355,7 +355,7 @@ pub struct SubRow {
 }
 
 /// `/console/partners/{code}`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/partner.html")]
 pub struct PartnerPage {
     /// Chrome.
@@ -418,8 +418,14 @@ pub struct TokenRow {
     pub revoked: Option<String>,
 }
 
+impl std::fmt::Debug for SecretPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretPage").field("partner_code", &self.partner_code).field("secret", &"<redacted>").finish()
+    }
+}
+
 /// `/console/audit`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/audit.html")]
 pub struct AuditPage {
     /// Chrome.
@@ -433,7 +439,7 @@ pub struct AuditPage {
 }
 
 /// `/console/live`.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/live.html")]
 pub struct LivePage {
     /// Chrome.
@@ -441,7 +447,7 @@ pub struct LivePage {
 }
 
 /// A refusal or an error, with a way back.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/message.html")]
 pub struct MessagePage {
     /// Chrome.
@@ -455,7 +461,7 @@ pub struct MessagePage {
 }
 
 /// `/` for browsers.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/front.html")]
 pub struct FrontPage {
     /// Phrases.
@@ -477,7 +483,7 @@ pub struct FrontPage {
 }
 
 /// `/demo/return`: what the redirect carried.
-#[derive(Template)]
+#[derive(Debug, Template)]
 #[template(path = "console/demo_return.html")]
 pub struct DemoReturnPage {
     /// Phrases.

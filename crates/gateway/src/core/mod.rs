@@ -28,10 +28,11 @@
 //! - [`outbox`]: what the IPN worker needs (claims, attempts, the retry schedule);
 //! - [`test_kit`]: the sandbox's delivery faults and test clocks;
 //! - [`tokens`]: saved cards (v1.1 and v2 tokens);
-//! - [`startup`]: the checks a node makes before it serves;
 //! - [`console`]: what the console, the admin API and the operator's commands do
 //!   (admin tokens, the audit log, resends and redrives, operators' refunds), and
-//!   this node's live events.
+//!   this node's live events;
+//! - [`stats`]: the operator's overview, aggregated by the store;
+//! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
 pub mod console;
@@ -51,6 +52,7 @@ pub mod results;
 pub mod settle;
 pub mod simulate;
 pub mod startup;
+pub mod stats;
 pub mod test_kit;
 pub mod tokens;
 

@@ -20,6 +20,7 @@
 //! - [`request_log`]: what the sandbox's request log keeps of a call, masked;
 //! - [`console`]: admin tokens and roles, the audit log, order timelines, and the
 //!   failing IPNs grouped by partner and URL.
+//! - [`stats`]: the operator's overview: windows, buckets, latency percentiles.
 
 pub mod card;
 pub mod checkout;
@@ -34,4 +35,5 @@ pub mod records;
 pub mod refund;
 pub mod request_log;
 pub mod signature_debug;
+pub mod stats;
 pub mod test_kit;

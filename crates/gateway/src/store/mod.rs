@@ -47,8 +47,8 @@ use std::sync::Arc;
 /// called with its port's trait in scope.
 pub mod prelude {
     pub use super::ports::{
-        CheckoutStore, ConsoleStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore, RefundStore,
-        RequestLogStore, Store,
+        CheckoutStore, ConsoleStore, IdempotencyStore, JwtIdStore, MetaStore, OrderStore, OutboxStore, PartnerStore,
+        RefundStore, RequestLogStore, StatsStore, Store,
     };
 }
 

@@ -10,6 +10,7 @@ use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCr
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
 use crate::domain::request_log::{RequestEntry, Retention};
+use crate::domain::stats::{Span, StatsRows};
 use crate::domain::test_kit::{DeliveryFault, NewFault};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub trait Store:
     + TestKitStore
     + RequestLogStore
     + ConsoleStore
+    + StatsStore
     + Send
     + Sync
     + 'static
@@ -389,4 +391,15 @@ pub trait ConsoleStore: Send + Sync {
     async fn set_notify_failures(&self, partner_code: &str, on: bool) -> StoreResult<bool>;
     /// A partner's sub-accounts, oldest first.
     async fn sub_accounts(&self, partner_code: &str) -> StoreResult<Vec<SubAccount>>;
+}
+
+/// The operator's overview (see [`crate::domain::stats`]): counts aggregated by the
+/// database, a few rows per bucket whatever the traffic.
+#[async_trait]
+pub trait StatsStore: Send + Sync {
+    /// The orders, IPN attempts, outbox moves and refunds of `span`, grouped by
+    /// bucket (bucket numbers outside `0..span.buckets` may appear and are to be
+    /// ignored). Each statement reads a range of one indexed time column and
+    /// groups in SQL: nothing is read row by row.
+    async fn stats(&self, span: &Span) -> StoreResult<StatsRows>;
 }

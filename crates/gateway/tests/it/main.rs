@@ -27,6 +27,7 @@ mod locked;
 mod multinode;
 mod nodes;
 mod ops;
+mod overview;
 mod public_sandbox;
 mod refunds;
 mod request_rules;

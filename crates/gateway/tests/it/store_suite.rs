@@ -765,3 +765,210 @@ async fn concurrent_meta_claims_agree(db: Db) {
         assert_eq!(db.store.meta(&key).await.expect("meta"), Some(first));
     }
 }
+
+impl Db {
+    /// Runs statements on the database around the store: for what the store takes
+    /// from the wall clock (an outbox row's finish time), which a test fixes.
+    async fn execute_directly(&self, sql: &str) {
+        match self.kind {
+            Kind::Sqlite => {
+                let path = self.url.strip_prefix("sqlite://").expect("a sqlite URL");
+                let conn = rusqlite::Connection::open(path).expect("open the file");
+                conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+                conn.execute_batch(sql).expect("execute");
+            }
+            Kind::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute");
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+store_test!(overview_is_aggregated_by_bucket);
+async fn overview_is_aggregated_by_bucket(db: Db) {
+    use appotapay_gateway::domain::refund::RefundStatus;
+    use appotapay_gateway::domain::stats::{AttemptOutcome, OrderResult, Overview, Tally, Window};
+    use appotapay_gateway::store::{Refund, RefundChange, RefundCreate};
+
+    let s = &db.store;
+    // An hour from T0: the span starts 40 s after T0 (T0 is 20 s past a minute).
+    let now = T0 + 3_600_000;
+    let span = Window::LastHour.span(now);
+    assert_eq!(span.since_ms, T0 + 40_000);
+    let at = |bucket: i64, offset_ms: i64| span.since_ms + bucket * 60_000 + offset_ms;
+    let far = T0 + 864_000_000;
+    let id = |n: i64| format!("AP{:012}", 200_000_000_000 + n);
+    let create = |n: i64, method: PaymentMethod, created: i64| {
+        let mut o = order(&id(n), "P1", &format!("stats-{n}"));
+        o.payment_method = method;
+        o.created_at_ms = created;
+        o.updated_at_ms = created;
+        o.expires_at_ms = created + 900_000;
+        o
+    };
+    let change = |n: i64, to: State, code: ErrorCode, when: i64, ob: Option<NewOutbox>| StateChange {
+        from: State::Pending,
+        to,
+        code,
+        payment_method: None,
+        ..succeed(&id(n), when, ob)
+    };
+
+    // Orders: two ATM in bucket 0 (one paid, one declined), a CC left pending and a QR
+    // expired in bucket 3, a CC paid in bucket 59, and one ATM before the span.
+    let orders = [
+        (1, PaymentMethod::Atm, at(0, 5_000)),
+        (2, PaymentMethod::Atm, at(0, 10_000)),
+        (3, PaymentMethod::Cc, at(3, 0)),
+        (4, PaymentMethod::Qr, at(3, 1)),
+        (5, PaymentMethod::Atm, T0),
+        (6, PaymentMethod::Cc, at(59, 0)),
+    ];
+    for (n, method, created) in orders {
+        assert_eq!(s.create_order(&create(n, method, created)).await.expect("create"), CreateOutcome::Created);
+    }
+    // IPNs: order 1's queued in bucket 1 (row A), order 6's in bucket 59 (row B), order
+    // 5's before the span (row C, the only one due now).
+    let changes = [
+        change(1, State::Success, ErrorCode::SUCCESS, at(1, 0), Some(outbox(&id(1), far))),
+        change(2, State::Failed, ErrorCode::DECLINED, at(0, 20_000), None),
+        change(4, State::Expired, ErrorCode::PAYMENT_EXPIRED, at(20, 0), None),
+        change(5, State::Success, ErrorCode::SUCCESS, T0 + 1_000, Some(outbox(&id(5), T0))),
+        change(6, State::Success, ErrorCode::SUCCESS, at(59, 1), Some(outbox(&id(6), far))),
+    ];
+    for ch in &changes {
+        assert!(s.apply_change(ch).await.expect("apply"));
+    }
+    let row = |n: i64| {
+        let s = s.clone();
+        async move { s.deliveries(&id(n)).await.expect("deliveries")[0].id }
+    };
+    let (a, c) = (row(1).await, row(5).await);
+
+    // Attempts: on A in bucket 1, a 500 in 3 ms then a delivery in 150 ms; on C in
+    // bucket 2, no answer after 15 s, and C is given up.
+    let attempt = |outbox_id: i64, n: u32, at_ms: i64, status: Option<u16>, latency_ms: i64| AttemptRecord {
+        outbox_id,
+        attempt: n,
+        at_ms,
+        http_status: status,
+        error: (status != Some(200)).then(|| "failed".to_owned()),
+        latency_ms,
+        response_head: String::new(),
+    };
+    s.finish_attempt(&attempt(a, 1, at(1, 1_000), Some(500), 3), NextStep::RetryAt(far)).await.expect("finish");
+    s.finish_attempt(&attempt(a, 2, at(1, 2_000), Some(200), 150), NextStep::Delivered).await.expect("finish");
+    let claimed = s.claim_outbox(T0 + 1_000, T0 + 60_000, 10).await.expect("claim");
+    assert_eq!(claimed.iter().map(|i| i.id).collect::<Vec<_>>(), [c]);
+    s.finish_attempt(&attempt(c, 1, at(2, 0), None, 15_000), NextStep::GiveUp).await.expect("finish");
+    // The store stamps a row's end with the wall clock: fix A's at the last
+    // millisecond of bucket 3 (not pending at that bucket's end) and C's in bucket 2.
+    db.execute_directly(&format!(
+        "UPDATE outbox SET finished_at_ms = {} WHERE id = {a}; UPDATE outbox SET finished_at_ms = {} WHERE id = {c}",
+        span.sample_ms(3),
+        at(2, 30_000)
+    ))
+    .await;
+
+    // Refunds of order 1: a success and a pending one in bucket 4, an error in bucket 7.
+    let refunds = [(1, 50_000, at(4, 0), RefundStatus::Success), (2, 20_000, at(4, 10_000), RefundStatus::Pending)];
+    let refunds = refunds.into_iter().chain([(3, 30_000, at(7, 0), RefundStatus::Error)]);
+    for (n, amount, created, status) in refunds {
+        let r = Refund {
+            refund_id: format!("RF{:012}", 300_000_000_000i64 + n),
+            partner_code: "P1".into(),
+            refund_original_id: format!("refund-{n}"),
+            trans_id: id(1).parse().expect("trans id"),
+            amount,
+            reason: "stats".into(),
+            status: RefundStatus::Pending,
+            created_at_ms: created,
+            updated_at_ms: created,
+            due_at_ms: Some(created),
+        };
+        assert_eq!(s.create_refund(&r, 1_000).await.expect("refund"), RefundCreate::Created);
+        if status != RefundStatus::Pending {
+            let ch = RefundChange {
+                refund_id: r.refund_id,
+                from: RefundStatus::Pending,
+                to: status,
+                now_ms: created,
+                due_at_ms: None,
+            };
+            assert!(s.update_refund(&ch).await.expect("update"));
+        }
+    }
+
+    let rows = s.stats(&span).await.expect("stats");
+    let o = Overview::build(Window::LastHour, now, &rows, s.outbox_depth().await.expect("depth"));
+    let n = span.buckets;
+    let sparse = |points: &[(usize, i64)]| {
+        let mut v = vec![0i64; n];
+        for &(i, x) in points {
+            v[i] = x;
+        }
+        v
+    };
+
+    let methods: Vec<_> = o.orders_by_method.iter().map(|s| (s.key, s.values.clone())).collect();
+    assert_eq!(
+        methods,
+        [
+            (PaymentMethod::Atm, sparse(&[(0, 2)])),
+            (PaymentMethod::Cc, sparse(&[(3, 1), (59, 1)])),
+            (PaymentMethod::Qr, sparse(&[(3, 1)])),
+        ],
+        "order 5 was created before the span"
+    );
+    let result = |r: OrderResult| o.orders_of(r).expect("every result").values.clone();
+    assert_eq!(result(OrderResult::Success), sparse(&[(0, 1), (59, 1)]));
+    assert_eq!(result(OrderResult::Failed), sparse(&[(0, 1)]));
+    assert_eq!(result(OrderResult::Open), sparse(&[(3, 1)]));
+    assert_eq!(result(OrderResult::Expired), sparse(&[(3, 1)]));
+    assert_eq!(result(OrderResult::Cancelled), sparse(&[]));
+    let mut rates = vec![None; n];
+    (rates[0], rates[3], rates[59]) = (Some(5_000), Some(0), Some(10_000));
+    assert_eq!(o.success_rate_bp, rates);
+
+    assert_eq!(&o.ipn_latency[1].counts[..9], &[0, 0, 0, 1, 0, 0, 0, 0, 1], "3 ms and 150 ms");
+    assert_eq!((o.ipn_p50_ms[1], o.ipn_p99_ms[1]), (Some(5), Some(200)));
+    assert_eq!((o.ipn_p50_ms[2], o.ipn_p99_ms[2]), (Some(15_000), Some(15_000)), "the open bin: its maximum");
+    assert!(o.ipn_p50_ms.iter().enumerate().all(|(i, p)| p.is_some() == (i == 1 || i == 2)));
+    let outcomes: Vec<_> = o.ipn_outcomes.iter().map(|s| (s.key, s.values.clone())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            (AttemptOutcome::Delivered, sparse(&[(1, 1)])),
+            (AttemptOutcome::Http(500), sparse(&[(1, 1)])),
+            (AttemptOutcome::NoAnswer, sparse(&[(2, 1)])),
+        ]
+    );
+
+    // C pending from before the span until bucket 2, A from bucket 1 until the last
+    // millisecond of bucket 3, B from bucket 59.
+    assert_eq!(o.outbox_depth, sparse(&[(0, 1), (1, 2), (2, 1), (59, 1)]));
+    assert_eq!(o.outbox_depth_now, 1);
+
+    let refund = |st: RefundStatus| o.refunds.iter().find(|s| s.key == st).expect("every status").values.clone();
+    let tallies = |points: &[(usize, i64, i64)]| {
+        let mut v = vec![Tally::default(); n];
+        for &(i, count, amount) in points {
+            v[i] = Tally { count, amount };
+        }
+        v
+    };
+    assert_eq!(refund(RefundStatus::Success), tallies(&[(4, 1, 50_000)]));
+    assert_eq!(refund(RefundStatus::Pending), tallies(&[(4, 1, 20_000)]));
+    assert_eq!(refund(RefundStatus::Error), tallies(&[(7, 1, 30_000)]));
+    assert_eq!(refund(RefundStatus::Processing), tallies(&[]));
+
+    // The day: every order in it, order 5 too; the outbox rows still counted at the end.
+    let day = Window::LastDay.span(now);
+    let o = Overview::build(Window::LastDay, now, &s.stats(&day).await.expect("stats"), 1);
+    assert_eq!(o.total_orders(), 6);
+    assert_eq!(o.outbox_depth.last(), Some(&1));
+    assert_eq!(o.refunds.iter().flat_map(|s| &s.values).map(|t| t.amount).sum::<i64>(), 100_000);
+}

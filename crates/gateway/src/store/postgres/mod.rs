@@ -38,6 +38,7 @@ mod batch;
 mod console;
 mod listen;
 mod ports;
+mod stats;
 
 pub use listen::OUTBOX_CHANNEL;
 
@@ -67,6 +68,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "test_kit", include_str!("../../../migrations/postgres/0010_test_kit.sql")),
     (11, "api_versions", include_str!("../../../migrations/postgres/0011_api_versions.sql")),
     (12, "console", include_str!("../../../migrations/postgres/0012_console.sql")),
+    (13, "console_stats", include_str!("../../../migrations/postgres/0013_console_stats.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -9,7 +9,8 @@
 //! for both drivers' rows. The statements sit by resource, beside the decoders of
 //! their rows and the pure decisions taken on what they read:
 //! [`partners`], [`orders`], [`outbox`], [`refunds`], [`checkout`], [`jwt_ids`],
-//! [`meta`], [`idempotency`], [`console`], [`credits`], [`request_log`], [`test_kit`].
+//! [`meta`], [`idempotency`], [`console`], [`credits`], [`request_log`], [`test_kit`],
+//! [`stats`].
 //!
 //! A text is used by both backends unless its name says otherwise: a backend adds
 //! only the clauses the other database lacks (`FOR UPDATE`, `SKIP LOCKED`,
@@ -28,6 +29,7 @@ pub mod partners;
 pub mod refunds;
 pub mod request_log;
 pub mod rows;
+pub mod stats;
 pub mod test_kit;
 
 pub use params::Value;

@@ -24,6 +24,7 @@ mod checkpoint;
 mod console;
 mod files;
 mod ports;
+mod stats;
 mod writer;
 
 use crate::store::sql::{SqlRow, Value};
@@ -48,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../../migrations/sqlite/0010_test_kit.sql")),
     (11, include_str!("../../../migrations/sqlite/0011_api_versions.sql")),
     (12, include_str!("../../../migrations/sqlite/0012_console.sql")),
+    (13, include_str!("../../../migrations/sqlite/0013_console_stats.sql")),
 ];
 const READERS: usize = 4;
 /// How long a statement waits for a lock another connection holds.
