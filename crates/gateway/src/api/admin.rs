@@ -25,7 +25,11 @@ fn error(status: StatusCode, message: &str) -> Response {
 /// `None` when the request may go on (any admin token; an operator's when `act`);
 /// the refusal otherwise.
 async fn refused(gw: &Gateway, headers: &HeaderMap, act: bool) -> Option<Response> {
-    let who = if act { super::admin_console::operator(gw, headers).await } else { super::admin_console::admin(gw, headers).await };
+    let who = if act {
+        super::admin_console::operator(gw, headers).await
+    } else {
+        super::admin_console::admin(gw, headers).await
+    };
     who.err()
 }
 

@@ -260,21 +260,23 @@ pub async fn resend_ipn(
     };
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.resend_ipn(&who, &id).await {
-        Ok(Ok(outbox_id)) => (StatusCode::ACCEPTED, Json(json!({ "queued": true, "outboxId": outbox_id }))).into_response(),
+        Ok(Ok(outbox_id)) => {
+            (StatusCode::ACCEPTED, Json(json!({ "queued": true, "outboxId": outbox_id }))).into_response()
+        }
         Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
     }
 }
 
 /// A JSON object body, or the 400 to answer.
-fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, Response> {
-    let Ok(body) = body else { return Err(error(StatusCode::BAD_REQUEST, "unreadable body")) };
+fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, &'static str> {
+    let Ok(body) = body else { return Err("unreadable body") };
     if body.is_empty() {
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => Ok(m),
-        _ => Err(error(StatusCode::BAD_REQUEST, "the body must be a JSON object")),
+        _ => Err("the body must be a JSON object"),
     }
 }
 
@@ -293,7 +295,7 @@ pub async fn refund(
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     let body = match object(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let Some(amount) = body.get("amount").and_then(Value::as_i64).filter(|a| *a > 0) else {
         return error(StatusCode::BAD_REQUEST, "amount: a positive integer of VND");
@@ -325,7 +327,7 @@ pub async fn settle(
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     let body = match object(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let Some(code) = body.get("errorCode").and_then(Value::as_u64).and_then(|c| u32::try_from(c).ok()) else {
         return error(StatusCode::BAD_REQUEST, "errorCode: 0, 38, 77 or a decline code");
@@ -374,7 +376,9 @@ pub async fn redrive_one(
     };
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "outboxId: an integer") };
     match gw.redrive_one(&who, id).await {
-        Ok(Ok(row)) => (StatusCode::ACCEPTED, Json(json!({ "queued": 1, "delivery": failing_json(&row) }))).into_response(),
+        Ok(Ok(row)) => {
+            (StatusCode::ACCEPTED, Json(json!({ "queued": 1, "delivery": failing_json(&row) }))).into_response()
+        }
         Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
     }
@@ -382,14 +386,18 @@ pub async fn redrive_one(
 
 /// `POST /admin/api/v1/deliveries/redrive` `{"partnerCode": C, "url": U?}`: sends
 /// again now every failing IPN of a partner, or of one of its URLs.
-pub async fn redrive(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn redrive(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let who = match operator(&gw, &headers).await {
         Ok(w) => w,
         Err(r) => return r,
     };
     let body = match object(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let Some(partner) = body.get("partnerCode").and_then(Value::as_str).filter(|p| !p.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "partnerCode: required");
@@ -455,7 +463,7 @@ pub async fn create_partner(
     };
     let body = match object(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let code = body.get("partnerCode").and_then(Value::as_str).unwrap_or_default();
     if !console::valid_partner_code(code) {
@@ -498,22 +506,22 @@ pub async fn partner_action(
     let Ok(Path((code, action))) = path else { return error(StatusCode::BAD_REQUEST, "bad path") };
     let body = match object(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let flag = |name: &str| match body.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        _ => Err(error(StatusCode::BAD_REQUEST, &format!("{name}: true or false"))),
+        _ => Err(format!("{name}: true or false")),
     };
     let done = match action.as_str() {
         "lock" | "unlock" => gw.operator_lock(&who, &code, action == "lock").await.map(|r| r.map(|()| json!({}))),
         "notify-failures" => match flag("on") {
             Ok(on) => gw.operator_notify_failures(&who, &code, on).await.map(|r| r.map(|()| json!({ "on": on }))),
-            Err(r) => return r,
+            Err(why) => return error(StatusCode::BAD_REQUEST, &why),
         },
         "sub-accounts" => match flag("owner") {
             Ok(owner) => gw.operator_sub_account(&who, &code, owner).await.map(|r| r.map(|s| sub_json(&s))),
-            Err(r) => return r,
+            Err(why) => return error(StatusCode::BAD_REQUEST, &why),
         },
         "rotate" => {
             let grace = match body.get("graceSeconds") {
@@ -524,7 +532,9 @@ pub async fn partner_action(
                 },
             };
             gw.operator_rotate(&who, &code, std::time::Duration::from_secs(grace)).await.map(|r| {
-                r.map(|(api_key, secret, until)| json!({ "apiKey": api_key, "secretKey": secret, "graceUntilMs": until }))
+                r.map(
+                    |(api_key, secret, until)| json!({ "apiKey": api_key, "secretKey": secret, "graceUntilMs": until }),
+                )
             })
         }
         _ => return error(StatusCode::NOT_FOUND, "no such action"),

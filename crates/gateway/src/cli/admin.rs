@@ -62,9 +62,14 @@ pub async fn admin(gw: &Gateway, cmd: AdminCommand) -> Result<(), String> {
             let role = Role::parse(&role).ok_or("--role: viewer or operator")?;
             let name = if name.trim().is_empty() { role.as_str().to_owned() } else { name.trim().to_owned() };
             let (token, secret) = gw.create_admin_token(role, &name).await.map_err(|e| e.to_string())?;
-            gw.audit(&Admin::cli(), "admin_token.create", &token.id, serde_json::json!({"role": role.as_str(), "name": name}))
-                .await
-                .map_err(|e| e.to_string())?;
+            gw.audit(
+                &Admin::cli(),
+                "admin_token.create",
+                &token.id,
+                serde_json::json!({"role": role.as_str(), "name": name}),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::json!({"id": token.id, "name": token.name, "role": role.as_str(), "token": secret})
@@ -95,7 +100,11 @@ pub async fn ipn(gw: &Gateway, cmd: IpnCommand) -> Result<(), String> {
             println!("{}", serde_json::json!({"appotapayTransId": trans_id, "outboxId": id, "queued": true}));
         }
         IpnCommand::Redrive { partner, url } => {
-            let n = gw.redrive(&who, &partner, url.as_deref()).await.map_err(|e| e.to_string())?.map_err(|r| r.message())?;
+            let n = gw
+                .redrive(&who, &partner, url.as_deref())
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|r| r.message())?;
             println!("{}", serde_json::json!({"partnerCode": partner, "url": url, "queued": n}));
         }
     }

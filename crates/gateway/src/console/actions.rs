@@ -276,8 +276,12 @@ pub async fn partner_action(
     let done = match action.as_str() {
         "lock" => gw.operator_lock(&who, &code, true).await.map(|r| r.map(|()| "locked")),
         "unlock" => gw.operator_lock(&who, &code, false).await.map(|r| r.map(|()| "unlocked")),
-        "notify" => gw.operator_notify_failures(&who, &code, field(&f, "on") == "on").await.map(|r| r.map(|()| "saved")),
-        "sub-account" => gw.operator_sub_account(&who, &code, field(&f, "owner") == "on").await.map(|r| r.map(|_| "saved")),
+        "notify" => {
+            gw.operator_notify_failures(&who, &code, field(&f, "on") == "on").await.map(|r| r.map(|()| "saved"))
+        }
+        "sub-account" => {
+            gw.operator_sub_account(&who, &code, field(&f, "owner") == "on").await.map(|r| r.map(|_| "saved"))
+        }
         "rotate" => {
             let Ok(grace) = field(&f, "grace").trim().parse::<u64>() else {
                 return bad(&gw, &v, "grace: seconds", &back);

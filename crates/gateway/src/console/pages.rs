@@ -149,7 +149,6 @@ fn state_names() -> Vec<&'static str> {
     OrderState::ALL.iter().map(|s| s.as_str()).collect()
 }
 
-
 /// `GET /console/orders?partner&state&method&order_id&trans_id&from&to&page`.
 pub async fn orders(
     State(gw): State<Arc<Gateway>>,
@@ -365,8 +364,7 @@ pub async fn order(
         Ok(l) => l,
         Err(e) => return internal(e),
     };
-    let refundable =
-        if o.state == OrderState::Success { (ledger.paid - ledger.committed).max(0) } else { 0 };
+    let refundable = if o.state == OrderState::Success { (ledger.paid - ledger.committed).max(0) } else { 0 };
     let can_settle = gw.simulator().is_some() && !o.state.is_final();
     let mut codes = vec![ErrorCode::SUCCESS, ErrorCode::CANCELLED, ErrorCode::PAYMENT_EXPIRED];
     codes.extend_from_slice(appotapay_protocol::DECLINE_CODES);

@@ -75,7 +75,12 @@ pub fn lang(headers: &HeaderMap) -> Lang {
 pub async fn visitor(gw: &Gateway, headers: &HeaderMap) -> Result<Visitor, CoreError> {
     let lang = lang(headers);
     if gw.config().console_open() {
-        return Ok(Visitor { admin: Some(Admin::local()), local: true, lang, csrf: gw.form_token("local", CSRF_PURPOSE) });
+        return Ok(Visitor {
+            admin: Some(Admin::local()),
+            local: true,
+            lang,
+            csrf: gw.form_token("local", CSRF_PURPOSE),
+        });
     }
     let Some(value) = cookie(headers, SESSION_COOKIE) else {
         return Ok(Visitor { admin: None, local: false, lang, csrf: login_csrf(gw) });

@@ -14,14 +14,14 @@
 //! pages themselves always read the database.
 
 use super::{CoreError, Gateway, NewRefund, now_ms};
+use crate::config::MetricsAccess;
 use crate::crypto::random_token;
 use crate::domain::console::{
-    self, Admin, AdminToken, AuditEntry, ConsoleOrderQuery, DeliveryGroup, FailingDelivery, NewAudit, OrderEvent,
-    Role, TimelineEntry,
+    self, Admin, AdminToken, AuditEntry, ConsoleOrderQuery, DeliveryGroup, FailingDelivery, NewAudit, OrderEvent, Role,
+    TimelineEntry,
 };
 use crate::domain::records::{Checkout, Delivery, Order, Refund, SubAccount};
 use crate::domain::refund::Refusal;
-use crate::config::MetricsAccess;
 use appotapay_protocol::ErrorCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -271,8 +271,7 @@ impl Gateway {
             return Ok(Err(Refused::InFlight));
         }
         self.outbox_wake.notify_one();
-        self.audit(who, "ipn.redrive", row.trans_id.as_str(), json!({ "outboxId": outbox_id, "url": row.url }))
-            .await?;
+        self.audit(who, "ipn.redrive", row.trans_id.as_str(), json!({ "outboxId": outbox_id, "url": row.url })).await?;
         Ok(Ok(row))
     }
 
@@ -294,7 +293,11 @@ impl Gateway {
     }
 
     /// The failing and given-up IPNs, by partner and URL (of one partner when given).
-    pub async fn delivery_groups(&self, partner_code: Option<&str>, limit: u32) -> Result<Vec<DeliveryGroup>, CoreError> {
+    pub async fn delivery_groups(
+        &self,
+        partner_code: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryGroup>, CoreError> {
         let rows = self.store.failing_deliveries(partner_code, limit).await?;
         let mut last = Vec::new();
         for r in &rows {
@@ -496,7 +499,7 @@ impl Gateway {
 }
 
 fn live_admin(t: AdminToken) -> Option<Admin> {
-    t.revoked_at_ms.is_none().then(|| Admin { id: t.id, name: t.name, role: t.role })
+    t.revoked_at_ms.is_none().then_some(Admin { id: t.id, name: t.name, role: t.role })
 }
 
 fn refusal_text(r: &Refusal) -> String {

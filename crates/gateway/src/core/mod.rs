@@ -35,8 +35,8 @@
 //! - [`startup`]: the checks a node makes before it serves.
 
 pub mod conformance;
-pub mod console;
 mod conformance_v2;
+pub mod console;
 pub mod credits;
 pub mod feeds;
 pub mod idempotency;

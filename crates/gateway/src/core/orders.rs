@@ -120,7 +120,11 @@ impl Gateway {
             match self.store.create_order(&order).await? {
                 CreateOutcome::Created => {
                     metrics::order_created(order.payment_method.as_str());
-                    self.publish("order", &order, format!("created: {} {} VND", order.payment_method.as_str(), order.amount));
+                    self.publish(
+                        "order",
+                        &order,
+                        format!("created: {} {} VND", order.payment_method.as_str(), order.amount),
+                    );
                     return Ok(Some(order));
                 }
                 CreateOutcome::DuplicateOrderId => return Ok(None),

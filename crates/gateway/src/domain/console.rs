@@ -208,7 +208,11 @@ impl OrderFilters {
         };
         let payment_method = match filled(&self.method) {
             None => None,
-            Some(m) => Some(m.to_ascii_uppercase().parse::<PaymentMethod>().map_err(|_| format!("method: unknown payment method {m:?}"))?),
+            Some(m) => Some(
+                m.to_ascii_uppercase()
+                    .parse::<PaymentMethod>()
+                    .map_err(|_| format!("method: unknown payment method {m:?}"))?,
+            ),
         };
         let limit = self.limit.unwrap_or(50);
         if !(1..=MAX_PAGE).contains(&limit) {

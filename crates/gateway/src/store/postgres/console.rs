@@ -78,9 +78,10 @@ impl ConsoleStore for PgStore {
         if impossible_key(&keys.map(|k| k.unwrap_or(""))) {
             return Ok((0, Vec::new()));
         }
-        let total = first(&self.pool, q::COUNT_SEARCH.postgres(), &q::search_params(query, false), |r| r.int(0)).await?;
-        let rows =
-            all(&self.pool, q::SEARCH_ORDERS.postgres(), &q::search_params(query, true), orders::order_from_row).await?;
+        let total =
+            first(&self.pool, q::COUNT_SEARCH.postgres(), &q::search_params(query, false), |r| r.int(0)).await?;
+        let rows = all(&self.pool, q::SEARCH_ORDERS.postgres(), &q::search_params(query, true), orders::order_from_row)
+            .await?;
         Ok((total.unwrap_or(0), rows))
     }
 
@@ -99,7 +100,9 @@ impl ConsoleStore for PgStore {
         if impossible_key(&[partner_code, url]) {
             return Ok(None);
         }
-        Ok(first(&self.pool, q::LAST_DELIVERED.postgres(), &args![partner_code, url], |r| r.int_opt(0)).await?.flatten())
+        Ok(first(&self.pool, q::LAST_DELIVERED.postgres(), &args![partner_code, url], |r| r.int_opt(0))
+            .await?
+            .flatten())
     }
 
     async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>> {

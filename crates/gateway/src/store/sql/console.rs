@@ -51,9 +51,8 @@ pub fn admin_token_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<AdminToken
 }
 
 /// Appends to the audit log ([`audit_params`]).
-pub static INSERT_AUDIT: Sql = Sql::new(|| {
-    "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)".into()
-});
+pub static INSERT_AUDIT: Sql =
+    Sql::new(|| "INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)".into());
 
 /// The audit log, newest first: entries below id `$1` (all when NULL) about the
 /// target `$2` (any when NULL), `$3` of them.
@@ -72,7 +71,13 @@ pub fn audit_params(a: &NewAudit) -> Vec<Value<'_>> {
 pub fn audit_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
         id: r.int(0)?,
-        entry: NewAudit { at_ms: r.int(1)?, actor: r.text(2)?, action: r.text(3)?, target: r.text(4)?, detail: r.text(5)? },
+        entry: NewAudit {
+            at_ms: r.int(1)?,
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            target: r.text(4)?,
+            detail: r.text(5)?,
+        },
     })
 }
 
@@ -206,8 +211,7 @@ pub static REDRIVE: Sql = Sql::new(|| {
 });
 
 /// Sets the partner `$1`'s notify-failures flag to `$2`.
-pub static SET_NOTIFY_FAILURES: Sql =
-    Sql::new(|| "UPDATE partners SET notify_failures = $2 WHERE code = $1".into());
+pub static SET_NOTIFY_FAILURES: Sql = Sql::new(|| "UPDATE partners SET notify_failures = $2 WHERE code = $1".into());
 
 /// The sub-accounts of the partner `$1`, oldest first.
 pub static PARTNER_SUB_ACCOUNTS: Sql = Sql::new(|| {
