@@ -16,6 +16,7 @@ mod checkout;
 mod conformance;
 mod conformance_v2;
 mod conn_limits;
+mod console_browser;
 mod core_rules;
 mod crash;
 mod drills;

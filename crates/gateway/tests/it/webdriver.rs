@@ -14,13 +14,18 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// Upper bound of any wait: generous, only there so a broken page fails the test.
 pub const WAIT: Duration = Duration::from_secs(30);
 
-/// Where screenshots go: `$CARGO_TARGET_DIR/test-artifacts/checkout` (else
-/// `target/test-artifacts/checkout`). Never committed.
+/// Where the checkout's screenshots go: `$CARGO_TARGET_DIR/test-artifacts/checkout`
+/// (else `target/test-artifacts/checkout`). Never committed.
 pub fn artifacts_dir() -> PathBuf {
+    artifacts_dir_in("checkout")
+}
+
+/// `$CARGO_TARGET_DIR/test-artifacts/<sub>` (else `target/test-artifacts/<sub>`).
+pub fn artifacts_dir_in(sub: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let dir = target.join("test-artifacts").join("checkout");
+    let dir = target.join("test-artifacts").join(sub);
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     dir
 }
@@ -33,6 +38,7 @@ pub struct Browser {
     session: String,
     http: reqwest::Client,
     name: String,
+    dir: PathBuf,
     shots: u32,
     _profile: tempfile::TempDir,
 }
@@ -43,8 +49,17 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a phone's viewport (390×844). `name` prefixes the
-    /// screenshots.
+    /// screenshots, written to [`artifacts_dir`].
     pub async fn start(name: &str) -> Browser {
+        Self::start_at(artifacts_dir(), name).await
+    }
+
+    /// [`Browser::start`], with the screenshots in [`artifacts_dir_in`]`(sub)`.
+    pub async fn start_in(sub: &str, name: &str) -> Browser {
+        Self::start_at(artifacts_dir_in(sub), name).await
+    }
+
+    async fn start_at(dir: PathBuf, name: &str) -> Browser {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         for p in [&driver_path, &chromium] {
@@ -55,7 +70,7 @@ impl Browser {
             );
         }
         // Screenshots of an earlier run of this test would mislead.
-        if let Ok(entries) = std::fs::read_dir(artifacts_dir()) {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {
                 if e.file_name().to_string_lossy().starts_with(&format!("{name}-")) {
                     let _ = std::fs::remove_file(e.path());
@@ -99,6 +114,8 @@ impl Browser {
         ];
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            // The page's console messages (CSP violations among them), for `console_log`.
+            "goog:loggingPrefs": {"browser": "ALL"},
             // A phone's viewport (a headless window cannot be narrower than 500px).
             "goog:chromeOptions": {"binary": chromium, "args": args, "mobileEmulation": {
                 "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": true}
@@ -111,6 +128,7 @@ impl Browser {
             session: String::new(),
             http,
             name: name.to_owned(),
+            dir,
             shots: 0,
             _profile: profile,
         };
@@ -239,7 +257,7 @@ impl Browser {
         let v = self.call(reqwest::Method::GET, &format!("/session/{}/screenshot", self.session), None).await;
         let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default()).expect("png");
         assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
-        let path = artifacts_dir().join(format!("{}-{:02}-{step}.png", self.name, self.shots));
+        let path = self.dir.join(format!("{}-{:02}-{step}.png", self.name, self.shots));
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
@@ -248,6 +266,50 @@ impl Browser {
     pub async fn property(&mut self, css: &str, name: &str) -> Value {
         let id = self.wait_for(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/property/{name}"), None).await
+    }
+
+    /// Sets the viewport to `width`×`height` CSS pixels (a phone's, touch and
+    /// `device-width`, below 500 px; a desktop's above), for the pages that follow too.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let mobile = width < 500;
+        let params = json!({
+            "width": width, "height": height, "deviceScaleFactor": if mobile { 2 } else { 1 }, "mobile": mobile,
+        });
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params})),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setTouchEmulationEnabled", "params": {"enabled": mobile}})),
+        )
+        .await;
+    }
+
+    /// The page's console messages since the last call (`level`, `message`), e.g. the
+    /// browser's reports of Content-Security-Policy violations.
+    pub async fn console_log(&self) -> Vec<Value> {
+        let v = self.cmd(reqwest::Method::POST, "/se/log", Some(json!({"type": "browser"}))).await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until `script` (a function body) returns `true`; fails the test (with a
+    /// screenshot) if it never does.
+    pub async fn wait_true(&mut self, what: &str, script: &str) {
+        let start = Instant::now();
+        loop {
+            if self.execute(script).await == Value::Bool(true) {
+                return;
+            }
+            if start.elapsed() > WAIT {
+                self.screenshot("wait-timeout").await;
+                panic!("never true: {what}, on {}:\n{}", self.url().await, self.source().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Runs a script in the page (WebDriver's own channel, outside the page's CSP) and
