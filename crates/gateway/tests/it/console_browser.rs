@@ -105,7 +105,7 @@ async fn no_csp_violation(b: &Browser) {
 async fn shoot(b: &mut Browser, step: &str) {
     b.set_viewport(1440, 900).await;
     b.wait_true("a 1440 px viewport", "return window.innerWidth === 1440;").await;
-    b.screenshot(&format!("{step}-1440")).await;
+    b.screenshot_full(&format!("{step}-1440")).await;
     b.set_viewport(375, 812).await;
     b.wait_true("a 375 px viewport", "return window.innerWidth === 375;").await;
     let v = b.execute("return [document.documentElement.scrollWidth, window.innerWidth];").await;
@@ -121,7 +121,15 @@ async fn shoot(b: &mut Browser, step: &str) {
         b.screenshot(&format!("{step}-375-too-wide")).await;
         panic!("{step}: page {scroll}px wide in a {inner}px window at {}; wide elements: {wide}", b.url().await);
     }
-    b.screenshot(&format!("{step}-375")).await;
+    // No label wider than its column (a long field name over its value).
+    let spilled = b
+        .execute(
+            "return Array.prototype.filter.call(document.querySelectorAll('dl.fields dt, dl.fields dd'), \
+             function (e) { return e.scrollWidth > e.clientWidth + 1; }).map(function (e) { return e.textContent; });",
+        )
+        .await;
+    assert_eq!(spilled, json!([]), "{step}: field names or values spill over at 375 px");
+    b.screenshot_full(&format!("{step}-375")).await;
     b.set_viewport(1440, 900).await;
     b.wait_true("a 1440 px viewport", "return window.innerWidth === 1440;").await;
 }
@@ -560,6 +568,23 @@ async fn every_page_at_desktop_and_phone_width() {
         shoot(&mut b, step).await;
         no_csp_violation(&b).await;
     }
+    // The policy holds in the browser, and its violations reach the log read above:
+    // an inline script added to the page does not run, and is reported.
+    b.execute(
+        "var s = document.createElement('script'); s.textContent = 'window.__inline = 1;'; document.head.appendChild(s);",
+    )
+    .await;
+    assert_eq!(b.execute("return typeof window.__inline;").await, json!("undefined"), "inline script blocked");
+    let start = std::time::Instant::now();
+    loop {
+        let log = b.console_log().await;
+        if log.iter().any(|e| e["message"].as_str().unwrap_or_default().contains("Content Security Policy")) {
+            break;
+        }
+        assert!(start.elapsed() < crate::webdriver::WAIT, "the blocked inline script is reported: {log:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // The overview's charts have bars.
     b.goto(&format!("{}/console", t.base)).await;
     b.wait_for("#overview-region svg").await;

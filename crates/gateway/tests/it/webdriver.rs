@@ -262,6 +262,34 @@ impl Browser {
         path
     }
 
+    /// Saves a screenshot of the whole page (not only the viewport, at most 8000 CSS
+    /// pixels tall) as `<name>-<n>-<step>.png` under the browser's folder.
+    pub async fn screenshot_full(&mut self, step: &str) -> PathBuf {
+        use base64::Engine;
+        self.shots += 1;
+        let cdp = |cmd: &str, params: Value| json!({"cmd": cmd, "params": params});
+        let size =
+            self.execute("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight];").await;
+        let (w, h) = (size[0].as_f64().unwrap_or(1.0), size[1].as_f64().unwrap_or(1.0).min(8000.0));
+        let shot = self
+            .cmd(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                Some(cdp(
+                    "Page.captureScreenshot",
+                    json!({"format": "png", "captureBeyondViewport": true,
+                           "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}}),
+                )),
+            )
+            .await;
+        let png =
+            base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap_or_default()).expect("png");
+        assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
+        let path = self.dir.join(format!("{}-{:02}-{step}.png", self.name, self.shots));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
     /// A DOM property of an element.
     pub async fn property(&mut self, css: &str, name: &str) -> Value {
         let id = self.wait_for(css).await;
