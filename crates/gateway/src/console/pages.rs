@@ -261,6 +261,18 @@ pub async fn orders(
     )
 }
 
+/// An IPN attempt's result in a few words: the HTTP status, and the error when it
+/// says more than the status (an HTTP error's error is the status itself).
+fn attempt_result(http_status: Option<u16>, error: Option<&str>) -> String {
+    match (http_status, error) {
+        (Some(s), Some(e)) if e == format!("HTTP {s}") => e.to_owned(),
+        (Some(s), Some(e)) => format!("HTTP {s}: {e}"),
+        (None, Some(e)) => e.to_owned(),
+        (Some(s), None) => format!("HTTP {s}"),
+        (None, None) => "—".into(),
+    }
+}
+
 fn opt(v: Option<String>) -> String {
     v.unwrap_or_default()
 }
@@ -335,12 +347,7 @@ pub async fn order(
                 .map(|a| AttemptView {
                     attempt: a.attempt,
                     time: vn_time(a.at_ms),
-                    result: match (a.http_status, &a.error) {
-                        (Some(s), Some(e)) => format!("HTTP {s}: {e}"),
-                        (None, Some(e)) => e.clone(),
-                        (Some(s), None) => format!("HTTP {s}"),
-                        (None, None) => "—".into(),
-                    },
+                    result: attempt_result(a.http_status, a.error.as_deref()),
                     latency_ms: a.latency_ms,
                     head: a.response_head.clone(),
                     delivered: attempt_delivered(a),
@@ -426,15 +433,10 @@ pub async fn deliveries(
                     exhausted: i.status == crate::domain::delivery::DeliveryStatus::Failed,
                     attempts: i.attempts,
                     created: vn_time(i.created_at_ms),
-                    last_result: i.last.as_ref().map_or_else(
-                        || "—".to_owned(),
-                        |a| match (a.http_status, &a.error) {
-                            (Some(s), Some(e)) => format!("HTTP {s}: {e}"),
-                            (None, Some(e)) => e.clone(),
-                            (Some(s), None) => format!("HTTP {s}"),
-                            (None, None) => "—".into(),
-                        },
-                    ),
+                    last_result: i
+                        .last
+                        .as_ref()
+                        .map_or_else(|| "—".to_owned(), |a| attempt_result(a.http_status, a.error.as_deref())),
                     last_time: i.last.as_ref().map(|a| vn_time(a.at_ms)).unwrap_or_default(),
                 })
                 .collect(),

@@ -569,6 +569,13 @@ async fn every_page_at_desktop_and_phone_width() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // The failing URL's group: both IPNs exhausted, each result said once.
+    b.goto(&format!("{}/console/deliveries", t.base)).await;
+    wait_count(&mut b, ".group .failing-row", 2).await;
+    let group = text_content(&mut b, ".group").await;
+    assert!(group.contains("CBSHOP") && group.contains(&failing.url), "the group: {group}");
+    assert!(group.contains("HTTP 500") && !group.contains("HTTP 500: HTTP 500"), "the last results: {group}");
+
     // The overview's charts have bars.
     b.goto(&format!("{}/console", t.base)).await;
     b.wait_for("#overview-region svg").await;
