@@ -61,7 +61,13 @@
   }
   var source = new EventSource("/console/events");
   var dot = document.getElementById("live-dot");
-  source.onopen = function () { if (dot) { dot.hidden = false; } };
+  source.onopen = function () {
+    if (dot) { dot.hidden = false; }
+    // What happened between the page's rendering and the stream's start (or while
+    // it was down) is in no event: fetch the page's live parts once.
+    var regions = document.querySelectorAll("[data-live-region]");
+    for (var i = 0; i < regions.length; i++) { refresh(regions[i].id); }
+  };
   source.onerror = function () { if (dot) { dot.hidden = true; } };
   ["order", "settled", "ipn", "lagged"].forEach(function (type) {
     source.addEventListener(type, function (e) {
