@@ -8,6 +8,7 @@
 mod harness;
 mod pg;
 
+mod admin_console;
 mod bad_input;
 mod bank_feeds;
 mod browser;
