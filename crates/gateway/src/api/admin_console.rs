@@ -601,8 +601,9 @@ pub async fn revoke_token(
     };
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.revoke_admin_token(&who, &id).await {
-        Ok(true) => Json(json!({ "revoked": id })).into_response(),
-        Ok(false) => error(StatusCode::NOT_FOUND, "no such live token"),
+        Ok(Ok(())) => Json(json!({ "revoked": id })).into_response(),
+        Ok(Err(Refused::NotFound)) => error(StatusCode::NOT_FOUND, "no such live token"),
+        Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
     }
 }

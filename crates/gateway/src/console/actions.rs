@@ -328,13 +328,10 @@ pub async fn revoke_token(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !who.role.may_act() {
-        return refusal(&gw, &v, &Refused::NotOperator, back);
-    }
     let Ok(Path(id)) = id else { return see_other(back) };
     match gw.revoke_admin_token(&who, &id).await {
-        Ok(true) => see_other("/console/audit?flash=revoked"),
-        Ok(false) => refusal(&gw, &v, &Refused::NotFound, back),
+        Ok(Ok(())) => see_other("/console/audit?flash=revoked"),
+        Ok(Err(r)) => refusal(&gw, &v, &r, back),
         Err(e) => internal(e),
     }
 }

@@ -157,14 +157,17 @@ impl Gateway {
         Ok(self.store.admin_tokens().await?)
     }
 
-    /// Revokes an admin token by id; `false` if unknown or revoked already. Its
-    /// sessions end with it: every request checks the token again.
-    pub async fn revoke_admin_token(&self, who: &Admin, id: &str) -> Result<bool, CoreError> {
-        let done = self.store.revoke_admin_token(id, now_ms()).await?;
-        if done {
-            self.audit(who, "admin_token.revoke", id, json!({})).await?;
+    /// Revokes an admin token by id ([`Refused::NotFound`] if unknown or revoked
+    /// already). Its sessions end with it: every request checks the token again.
+    pub async fn revoke_admin_token(&self, who: &Admin, id: &str) -> Outcome<()> {
+        if let Some(r) = refuse_viewer(who) {
+            return Ok(Err(r));
         }
-        Ok(done)
+        if !self.store.revoke_admin_token(id, now_ms()).await? {
+            return Ok(Err(Refused::NotFound));
+        }
+        self.audit(who, "admin_token.revoke", id, json!({})).await?;
+        Ok(Ok(()))
     }
 
     /// Who presents this token: the configured `admin_token` (an operator), or a

@@ -413,6 +413,122 @@ mod tests {
         }
     }
 
+    fn paid_order() -> Order {
+        use super::super::records::{ApiVersion, OrderKind};
+        use appotapay_protocol::{AppotapayTransId, ErrorCode, v11::Action};
+        Order {
+            trans_id: AppotapayTransId::from_number(42).expect("id"),
+            partner_code: "P".into(),
+            order_id: "o-1".into(),
+            kind: OrderKind::Bank,
+            payment_method: PaymentMethod::Atm,
+            bank_code: None,
+            amount: 50_000,
+            order_info: String::new(),
+            client_ip: String::new(),
+            notify_url: "http://m/ipn".into(),
+            redirect_url: String::new(),
+            extra_data: String::new(),
+            sub_account: None,
+            state: State::Success,
+            code: ErrorCode::SUCCESS,
+            card: None,
+            qr_payload: None,
+            created_at_ms: 1_000,
+            expires_at_ms: 901_000,
+            updated_at_ms: 5_000,
+            settled_at_ms: Some(5_000),
+            api: ApiVersion::V1_0,
+            action: Action::Pay,
+            token: None,
+            signature_reading: None,
+        }
+    }
+
+    #[test]
+    fn a_timeline_reads_in_time_order() {
+        use super::super::records::Refund;
+        use appotapay_protocol::messages::RefundStatus;
+        let order = paid_order();
+        let events = vec![
+            OrderEvent { trans_id: "x".into(), at_ms: 2_000, what: "bank chosen: VCB".into() },
+            OrderEvent { trans_id: "x".into(), at_ms: 3_000, what: "OTP confirmed".into() },
+        ];
+        let attempt = |n: u32, at_ms: i64, http_status: Option<u16>, error: Option<&str>| AttemptRecord {
+            outbox_id: 7,
+            attempt: n,
+            at_ms,
+            http_status,
+            error: error.map(str::to_owned),
+            latency_ms: 12,
+            response_head: String::new(),
+        };
+        let deliveries = vec![Delivery {
+            id: 7,
+            url: "http://m/ipn".into(),
+            body: "{}".into(),
+            status: DeliveryStatus::Delivered,
+            attempts: vec![attempt(1, 5_100, Some(500), None), attempt(2, 6_000, Some(200), None)],
+        }];
+        let refunds = vec![Refund {
+            refund_id: "RF1".into(),
+            partner_code: "P".into(),
+            refund_original_id: "r-1".into(),
+            trans_id: order.trans_id.clone(),
+            amount: 10_000,
+            reason: String::new(),
+            status: RefundStatus::Pending,
+            created_at_ms: 5_500,
+            updated_at_ms: 5_500,
+            due_at_ms: None,
+        }];
+        let t = timeline(&order, &events, &deliveries, &refunds);
+        let kinds: Vec<&str> = t.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "checkout", "checkout", "settled", "ipn", "refund", "ipn"]);
+        assert!(t.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+        assert_eq!(t[4].what, "IPN #7 attempt 1: HTTP 500 in 12 ms");
+        assert!(t[3].what.contains("success"), "{}", t[3].what);
+        // An expired order ends with its expiry, at its last change.
+        let mut expired = paid_order();
+        expired.state = State::Expired;
+        expired.settled_at_ms = None;
+        let t = timeline(&expired, &[], &[], &[]);
+        assert_eq!((t[1].kind, t[1].at_ms), ("expired", 5_000));
+        // A pending one has nothing after its creation.
+        let mut pending = paid_order();
+        pending.state = State::Pending;
+        assert_eq!(timeline(&pending, &[], &[], &[]).len(), 1);
+    }
+
+    #[test]
+    fn order_filters_become_a_query_or_a_reason() {
+        let f = OrderFilters {
+            partner: Some(" SHOP ".into()),
+            state: Some("success".into()),
+            method: Some("cc".into()),
+            order_id: Some(String::new()),
+            from_ms: Some(1),
+            to_ms: Some(2),
+            ..OrderFilters::default()
+        };
+        let q = f.query().expect("valid");
+        assert_eq!(q.partner_code.as_deref(), Some("SHOP"));
+        assert_eq!(q.states, vec![State::Success]);
+        assert_eq!(q.payment_method, Some(PaymentMethod::Cc));
+        assert_eq!((q.order_id, q.limit, q.offset), (None, 50, 0));
+        for bad in [
+            OrderFilters { state: Some("paid".into()), ..OrderFilters::default() },
+            OrderFilters { method: Some("CASH".into()), ..OrderFilters::default() },
+            OrderFilters { limit: Some(0), ..OrderFilters::default() },
+            OrderFilters { limit: Some(MAX_PAGE + 1), ..OrderFilters::default() },
+            OrderFilters { from_ms: Some(3), to_ms: Some(2), ..OrderFilters::default() },
+        ] {
+            assert!(bad.query().is_err(), "{bad:?}");
+        }
+        assert!(valid_partner_code("SHOP_1") && !valid_partner_code("a b") && !valid_partner_code(""));
+        assert!(!valid_partner_code(&"x".repeat(33)));
+    }
+
     #[test]
     fn roles_parse_and_only_operators_act() {
         for r in Role::ALL {
