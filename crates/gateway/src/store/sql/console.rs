@@ -137,13 +137,16 @@ pub fn search_params(q: &ConsoleOrderQuery, page: bool) -> Vec<Value<'_>> {
 }
 
 /// IPNs tried and not delivered, of the partner `$1` (any when NULL), newest first,
-/// `$2` of them, each with its last finished attempt.
+/// `$2` of them, each with its last finished attempt. (`status <> 'delivered'` is
+/// spelled out, and the order is not the row id's, so that both databases read the
+/// partial index `outbox_undelivered` rather than scan every delivered row.)
 pub static FAILING_DELIVERIES: Sql = Sql::new(|| {
     "SELECT o.id, o.trans_id, o.partner_code, o.url, o.status, o.attempts, o.created_at_ms, \
      a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head \
      FROM outbox o LEFT JOIN ipn_attempts a ON a.id = (SELECT MAX(id) FROM ipn_attempts WHERE outbox_id = o.id) \
-     WHERE (o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0)) AND ($1 IS NULL OR o.partner_code = $1) \
-     ORDER BY o.id DESC LIMIT $2"
+     WHERE o.status <> 'delivered' AND (o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0)) \
+     AND ($1 IS NULL OR o.partner_code = $1) \
+     ORDER BY o.created_at_ms DESC, o.id DESC LIMIT $2"
         .into()
 });
 
@@ -205,7 +208,7 @@ pub static REQUEUE_ROW: Sql = Sql::new(|| {
 /// partner `$2`, to the URL `$3` when not NULL.
 pub static REDRIVE: Sql = Sql::new(|| {
     "UPDATE outbox SET status = 'pending', next_attempt_at_ms = $1, finished_at_ms = NULL, locked_until_ms = 0 \
-     WHERE partner_code = $2 AND ($3 IS NULL OR url = $3) \
+     WHERE partner_code = $2 AND ($3 IS NULL OR url = $3) AND status <> 'delivered' \
      AND (status = 'failed' OR (status = 'pending' AND attempts > 0 AND locked_until_ms <= $1))"
         .into()
 });
