@@ -14,6 +14,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod limits;
 pub mod lists;
+pub mod openapi;
 pub mod ops;
 mod owner;
 pub mod payments;
@@ -96,8 +97,8 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     api.merge(feed_and_admin_routes())
 }
 
-/// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox)
-/// and the admin API. Not behind the partner API's idempotency layer: a feed's
+/// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox),
+/// the admin API, and the OpenAPI document (of this mode: [`openapi::serve`]). Not behind the partner API's idempotency layer: a feed's
 /// duplicates are recognised by its transaction ids.
 fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
     Router::new()
@@ -106,6 +107,7 @@ fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
         .route("/admin/api/v1/credits/{id}", get(admin::get_credit))
         .route("/admin/api/v1/credits/{id}/resolve", post(admin::resolve_credit))
         .route("/admin/api/v1/refunds/{refund_id}/by-hand", post(admin::refund_by_hand))
+        .route("/openapi.json", get(openapi::serve))
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,
