@@ -102,8 +102,10 @@ pub async fn create(
     operation_id = "v2RefundDetail",
     tag = "v2",
     summary = "A refund",
-    params(("id" = String, Path, description = "The gateway's refundId, or with type=PARTNER_ORDER_ID the partner's partnerRefId")),
-    params(crate::api::openapi::schemas::V2RefundQuery),
+    params(
+        ("id" = String, Path, description = "The gateway's refundId, or with type=PARTNER_ORDER_ID the partner's partnerRefId"),
+        crate::api::openapi::schemas::V2RefundQuery
+    ),
     responses((status = 200, description = "The refund", body = crate::api::openapi::schemas::V2RefundResponse)),
     security(("partnerJwt" = [])),
 )]

@@ -73,7 +73,8 @@ fn bad_request(method: &str, path: &str) -> Option<Vec<E>> {
         ("post", "/api/v1/orders/transaction/bank/status" | "/api/v1.1/orders/transaction/bank/status") => {
             vec![E::INVALID_PARAMS, E::INVALID_SIGNATURE, E::TRANSACTION_NOT_FOUND, E::INVALID_ACCOUNT_REF_ID]
         }
-        ("post", "/api/v1/transaction/refund" | "/api/v2/transaction/refund") => refund.to_vec(),
+        ("post", "/api/v1/transaction/refund") => refund.iter().chain(&[E::INVALID_SIGNATURE]).copied().collect(),
+        ("post", "/api/v2/transaction/refund") => refund.to_vec(),
         ("get", "/api/v1/transaction/refund/{refund_id}" | "/api/v1/transaction/{order_id}/refund") => {
             vec![E::TRANSACTION_NOT_FOUND, E::INVALID_ACCOUNT_REF_ID]
         }
