@@ -56,6 +56,71 @@ pub struct Success {
     message: String,
 }
 
+// ---------------------------------------------------------------- enums
+
+/// The card methods of API v1.0 and v1.1.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum CardMethod {
+    /// Domestic ATM card.
+    #[serde(rename = "ATM")]
+    Atm,
+    /// Credit card.
+    #[serde(rename = "CC")]
+    Cc,
+    /// The customer chooses.
+    #[serde(rename = "ALL")]
+    All,
+}
+
+/// The methods of API v2 (`VA`: a VietQR transfer).
+#[derive(Debug, Serialize, ToSchema)]
+pub enum V2Method {
+    /// Domestic ATM card.
+    #[serde(rename = "ATM")]
+    Atm,
+    /// Credit card.
+    #[serde(rename = "CC")]
+    Cc,
+    /// The customer chooses.
+    #[serde(rename = "ALL")]
+    All,
+    /// Bank transfer to a virtual account (VietQR).
+    #[serde(rename = "VA")]
+    Va,
+}
+
+/// What a v1.1 or v2 payment does with the card.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum Action {
+    /// Pay.
+    #[serde(rename = "PAY")]
+    Pay,
+    /// Pay and save the card (its token comes in the IPN's tokenResult).
+    #[serde(rename = "PAY_WITH_RETURN_TOKEN")]
+    PayWithReturnToken,
+    /// Pay with a saved card (`token`).
+    #[serde(rename = "PAY_WITH_TOKEN")]
+    PayWithToken,
+}
+
+/// The only currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum Currency {
+    /// Vietnamese đồng.
+    #[serde(rename = "VND")]
+    Vnd,
+}
+
+/// The outcome of a refund paid back by hand.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ByHandStatus {
+    /// Paid back.
+    Success,
+    /// Not paid back.
+    Error,
+}
+
 // ---------------------------------------------------------------- v1.0
 
 /// `POST /api/v1/orders/payment/bank`. Signed (HMAC-SHA256) over amount, bankCode,
@@ -64,22 +129,30 @@ pub struct Success {
 #[serde(rename_all = "camelCase")]
 pub struct BankPaymentRequest {
     /// The partner's order id: 1 to 50 of `A-Z a-z 0-9 _ . : -`, unique per partner.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     order_id: String,
     /// 1 to 150 characters, no control characters.
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]{1,150}$")]
     order_info: String,
     /// VND, an integer within the partner's limits.
+    #[schema(minimum = 1000, maximum = 500000000)]
     amount: i64,
     /// The customer's IPv4 or IPv6 address.
+    #[schema(pattern = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})$")]
     client_ip: String,
     /// Absolute http(s) URL (≤ 2,048 bytes) the IPN is posted to.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     notify_url: String,
     /// Absolute http(s) URL the customer is sent back to.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     redirect_url: String,
     /// `ATM`, `CC` or `ALL`.
+    #[schema(value_type = CardMethod)]
     payment_method: String,
     /// A bank code of spec §9 valid for the method, or empty.
     bank_code: Option<String>,
     /// At most 200 characters, echoed in the IPN.
+    #[schema(pattern = "^[^\\u0000]*$", max_length = 200)]
     extra_data: Option<String>,
     /// The request signature (hex).
     signature: String,
@@ -109,18 +182,25 @@ pub struct BankPaymentResponse {
 #[serde(rename_all = "camelCase")]
 pub struct QrPaymentRequest {
     /// The partner's order id.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     order_id: String,
     /// 1 to 150 characters.
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]{1,150}$")]
     order_info: String,
     /// VND.
+    #[schema(minimum = 1000, maximum = 500000000)]
     amount: i64,
     /// The customer's IP address.
+    #[schema(pattern = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})$")]
     client_ip: String,
     /// Absolute http(s) URL of the IPN.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     notify_url: String,
     /// Absolute http(s) URL, or empty.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     redirect_url: Option<String>,
     /// At most 200 characters.
+    #[schema(pattern = "^[^\\u0000]*$", max_length = 200)]
     extra_data: Option<String>,
     /// The request signature.
     signature: String,
@@ -163,6 +243,7 @@ pub struct QrPaymentResponse {
 #[serde(rename_all = "camelCase")]
 pub struct StatusRequest {
     /// The partner's order id.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     order_id: String,
     /// The request signature.
     signature: String,
@@ -226,12 +307,15 @@ pub struct StatusResponse {
 #[serde(rename_all = "camelCase")]
 pub struct RefundRequest {
     /// The partner's refund id (the form of an order id), unique per partner.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     refund_id: String,
     /// The paid transaction.
     appotapay_trans_id: String,
     /// VND, positive.
+    #[schema(minimum = 1)]
     amount: i64,
-    /// At most 100 characters.
+    /// At most 255 characters, no control characters.
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]{0,255}$")]
     reason: Option<String>,
     /// The request signature.
     signature: String,
@@ -375,24 +459,33 @@ pub struct RefundListResponse {
 #[serde(rename_all = "camelCase")]
 pub struct V11BankPaymentRequest {
     /// The partner's order id.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     order_id: String,
     /// 1 to 150 characters.
+    #[schema(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]{1,150}$")]
     order_info: String,
     /// VND.
+    #[schema(minimum = 1000, maximum = 500000000)]
     amount: i64,
     /// The customer's IP address.
+    #[schema(pattern = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})$")]
     client_ip: String,
     /// Absolute http(s) URL of the IPN.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     notify_url: String,
     /// Absolute http(s) URL.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 2048)]
     redirect_url: String,
     /// `ATM`, `CC` or `ALL`.
+    #[schema(value_type = CardMethod)]
     payment_method: String,
     /// A bank code, or empty.
     bank_code: Option<String>,
     /// At most 200 characters.
+    #[schema(pattern = "^[^\\u0000]*$", max_length = 200)]
     extra_data: Option<String>,
     /// `PAY` (default), `PAY_WITH_RETURN_TOKEN` or `PAY_WITH_TOKEN`.
+    #[schema(value_type = Option<Action>)]
     action: Option<String>,
     /// The saved card of a `PAY_WITH_TOKEN` payment.
     token: Option<String>,
@@ -561,16 +654,22 @@ pub struct TokenDeleteRequest {
 #[serde(rename_all = "camelCase")]
 pub struct V2CreateTransaction {
     /// VND, 1,000 to 500,000,000.
+    #[schema(minimum = 1000, maximum = 500000000)]
     amount: i64,
     /// `VND`.
+    #[schema(value_type = Currency)]
     currency: String,
     /// A bank code, or empty.
+    #[schema(max_length = 32)]
     bank_code: Option<String>,
     /// `ATM`, `CC`, `ALL` or `VA`.
+    #[schema(value_type = V2Method)]
     payment_method: String,
     /// `PAY`, `PAY_WITH_RETURN_TOKEN` or `PAY_WITH_TOKEN`.
+    #[schema(value_type = Action)]
     action: String,
     /// The saved card of a `PAY_WITH_TOKEN` payment.
+    #[schema(max_length = 32)]
     token: Option<String>,
 }
 
@@ -579,10 +678,13 @@ pub struct V2CreateTransaction {
 #[serde(rename_all = "camelCase")]
 pub struct V2Order {
     /// The partner's order id (≤ 50, the v1 form).
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     id: String,
     /// ≤ 150 characters.
+    #[schema(min_length = 1, max_length = 150)]
     info: String,
     /// ≤ 200 characters.
+    #[schema(max_length = 200)]
     extra_data: Option<String>,
 }
 
@@ -591,8 +693,10 @@ pub struct V2Order {
 #[serde(rename_all = "camelCase")]
 pub struct V2NotificationConfig {
     /// Absolute http(s) URL, ≤ 500.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 500)]
     notify_url: String,
     /// Absolute http(s) URL, ≤ 500.
+    #[schema(pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$", max_length = 500)]
     redirect_url: String,
 }
 
@@ -812,14 +916,18 @@ pub struct V2ListResponse {
 #[serde(rename_all = "camelCase")]
 pub struct V2RefundRequest {
     /// The partner's refund id (≤ 50, the v1 refundId form).
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     partner_ref_id: String,
     /// The paid transaction.
+    #[schema(min_length = 1, max_length = 64)]
     transaction_id: String,
     /// VND, an integer.
     amount: i64,
     /// `VND`.
+    #[schema(value_type = Currency)]
     currency: String,
     /// ≤ 100 characters.
+    #[schema(max_length = 100)]
     reason: Option<String>,
 }
 
@@ -900,6 +1008,7 @@ pub struct BankCreditRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ConformanceRequest {
     /// A pending order of the partner.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,50}$")]
     order_id: String,
     /// Send here instead of the order's notifyUrl.
     notify_url: Option<String>,
@@ -1138,6 +1247,7 @@ pub struct CreditListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResolveRequest {
     /// 1 to 1000 characters, no control characters but newlines.
+    #[schema(min_length = 1, max_length = 1000)]
     note: String,
 }
 
@@ -1145,6 +1255,7 @@ pub struct ResolveRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ByHandRequest {
     /// `success` or `error`.
+    #[schema(value_type = ByHandStatus)]
     status: String,
 }
 
