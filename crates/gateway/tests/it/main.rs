@@ -26,6 +26,7 @@ mod ipn;
 mod locked;
 mod multinode;
 mod nodes;
+mod openapi;
 mod ops;
 mod public_sandbox;
 mod refunds;
