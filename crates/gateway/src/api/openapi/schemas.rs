@@ -789,9 +789,8 @@ pub struct V2CreateResponse {
     payment: V2Payment,
 }
 
-/// `transaction.fee`.
+/// `transaction.fee` (snake_case, as AppotaPay spells it).
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct V2Fee {
     /// 0.
     customer_fee: i64,
