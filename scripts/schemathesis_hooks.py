@@ -64,10 +64,16 @@ def _call(method, path, body):
 
 
 def _trans_id(payment_url):
-    # paymentUrl: …/bank/payment/process?tran=<appotapayTransId>&sign=…
+    # paymentUrl: …/bank/payment/process?tran=<base64url of tid=…&orderId=…&ts=…>&sign=…
+    import base64
     from urllib.parse import parse_qs, urlparse
 
-    return parse_qs(urlparse(payment_url).query).get("tran", [""])[0]
+    tran = parse_qs(urlparse(payment_url).query).get("tran", [""])[0]
+    try:
+        text = base64.urlsafe_b64decode(tran + "=" * (-len(tran) % 4)).decode()
+    except ValueError:
+        return ""
+    return parse_qs(text).get("tid", [""])[0]
 
 
 _FIXTURES = None
