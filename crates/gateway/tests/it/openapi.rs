@@ -161,6 +161,23 @@ fn production_document_has_no_sandbox_helpers() {
     assert!(tags.iter().all(|t| t["name"] != "sandbox"));
 }
 
+#[tokio::test]
+async fn production_gateway_serves_the_production_document() {
+    let gw = TestGateway::start_with(|c| {
+        c.mode = appotapay_gateway::config::Mode::Production;
+        c.master_key = Some("22".repeat(32));
+    })
+    .await;
+    let resp = gw.http.get(format!("{}/openapi.json", gw.base)).send().await.expect("GET /openapi.json");
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.expect("body");
+    assert_eq!(text, openapi::json(false));
+    assert!(!text.contains(openapi::SANDBOX_PREFIX));
+    // …and the sandbox routes it leaves out do not exist there.
+    let resp = gw.http.get(format!("{}/api/v1/sandbox/clock", gw.base)).send().await.expect("GET");
+    assert_eq!(resp.status().as_u16(), 404);
+}
+
 #[test]
 fn route_reader_reads_method_chains() {
     let src = r#".route("/a", post(x::y)).route_layer(z).route(

@@ -60,7 +60,7 @@ pub const METRICS_BEARER: &str = "metricsBearer";
 #[openapi(
     info(
         title = "AppotaPay-compatible payment gateway",
-        description = "AppotaPay's partner API v1.0, v1.1 and v2, the sandbox helpers, the bank-feed webhooks, \
+        description = "AppotaPay's partner API v1.0, v1.1 and v2, the sandbox helpers (sandbox mode only), the bank-feed webhooks, \
                        the admin API and the operations endpoints. Errors answer {\"errorCode\", \"message\"} \
                        (v2: with \"errors\"); each operation lists the errorCodes it can answer and the HTTP \
                        status of each. X-Error-Detail says which field was wrong and why; X-Request-ID is echoed.",
@@ -160,7 +160,34 @@ pub fn document(sandbox: bool) -> Document {
     }
     let components = doc.components.get_or_insert_with(Default::default);
     components.responses.extend(shared);
+    prune_schemas(&mut doc);
     doc
+}
+
+/// Drops the schemas no operation uses (in production, the sandbox helpers').
+fn prune_schemas(doc: &mut Document) {
+    const PREFIX: &str = "#/components/schemas/";
+    let Ok(whole) = serde_json::to_value(&*doc) else { return };
+    let schemas = &whole["components"]["schemas"];
+    let mut used = std::collections::BTreeSet::new();
+    let mut todo = vec![&whole["paths"], &whole["components"]["responses"]];
+    while let Some(v) = todo.pop() {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(name) = o.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix(PREFIX)) {
+                    if used.insert(name.to_owned()) {
+                        todo.push(&schemas[name]);
+                    }
+                }
+                todo.extend(o.values());
+            }
+            serde_json::Value::Array(a) => todo.extend(a),
+            _ => {}
+        }
+    }
+    if let Some(components) = &mut doc.components {
+        components.schemas.retain(|name, _| used.contains(name));
+    }
 }
 
 /// The document as pretty JSON (keys in a stable order: paths and schemas sorted).
