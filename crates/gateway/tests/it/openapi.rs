@@ -178,6 +178,38 @@ async fn production_gateway_serves_the_production_document() {
     assert_eq!(resp.status().as_u16(), 404);
 }
 
+/// Answers the documentation lists that the handlers once gave as axum's plain-text
+/// rejections: a path segment that does not decode, and an oversized body on the v2
+/// status GET.
+#[tokio::test]
+async fn undecodable_paths_and_oversized_get_bodies_answer_their_error_code() {
+    let gw = TestGateway::start().await;
+    let token = gw.sandbox().token();
+    let get = |path: &str, body: Option<Vec<u8>>| {
+        let mut req = gw.http.get(format!("{}{path}", gw.base)).header(appotapay_protocol::headers::AUTH, &token);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        req.send()
+    };
+    for (path, status, code) in [
+        ("/api/v1.1/token/%FF%FE", 400, 87),
+        ("/api/v2/transaction/refund/%FF%FE", 400, 36),
+        ("/api/v1/transaction/refund/%FF%FE", 400, 36),
+    ] {
+        let resp = get(path, None).await.expect("GET");
+        assert_eq!(resp.status().as_u16(), status, "{path}");
+        let body: Value = resp.json().await.expect("a JSON error body");
+        assert_eq!(body["errorCode"], code, "{path}: {body}");
+    }
+    let big = format!(r#"{{"referenceId":"{}"}}"#, "a".repeat(70 * 1024)).into_bytes();
+    let resp = get("/api/v2/orders/transaction", Some(big)).await.expect("GET");
+    assert_eq!(resp.status().as_u16(), 413);
+    let body: Value = resp.json().await.expect("a JSON error body");
+    assert_eq!(body["errorCode"], 1, "{body}");
+    assert!(body["errors"].is_array(), "the v2 shape: {body}");
+}
+
 #[test]
 fn route_reader_reads_method_chains() {
     let src = r#".route("/a", post(x::y)).route_layer(z).route(
