@@ -224,6 +224,9 @@ fn partner_operation(
     for a in &answers {
         let codes: Vec<String> = a.codes.iter().map(|c| format!("{} ({})", c.code(), english(*c))).collect();
         lines.push(format!("- HTTP {}: errorCode {} — {}.", a.status, codes.join(", "), a.when));
+        // The time limits and the panic guard answer outside v2's error shape (see
+        // `api::limits`, `api::http_stack`): their bodies have no `errors`.
+        let v2 = v2 && !matches!(a.status, 408 | 500 | 503);
         let response = if a.status == 400 {
             RefOr::T(error_response(a, v2))
         } else {
