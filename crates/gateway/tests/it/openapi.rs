@@ -138,6 +138,21 @@ fn document_is_openapi_3_1_and_names_every_route() {
             assert!(codes["enum"].as_array().is_some_and(|e| !e.is_empty()), "{method} {path} {status}: {codes}");
         }
     }
+    // Every reference resolves.
+    let mut todo = vec![&doc];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                    let target = r.strip_prefix('#').and_then(|p| doc.pointer(p));
+                    assert!(target.is_some(), "unresolvable reference {r}");
+                }
+                todo.extend(o.values());
+            }
+            Value::Array(a) => todo.extend(a),
+            _ => {}
+        }
+    }
     let scheme = &doc["components"]["securitySchemes"][openapi::PARTNER_JWT];
     assert_eq!(scheme["in"], "header");
     assert_eq!(scheme["name"], appotapay_protocol::headers::AUTH);

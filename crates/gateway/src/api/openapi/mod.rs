@@ -24,7 +24,8 @@
 //!    `api::routes` (parameters named as there: `{refund_id}`). A partner operation
 //!    lists only its success answer and gets its errors from its row in `errors.rs`
 //!    (add one); other operations list their error answers themselves.
-//! 3. Name the handler in [`ApiDoc`]'s `paths(…)`.
+//! 3. Name the handler in [`ApiDoc`]'s `paths(…)` (and in its `components(…)` a
+//!    schema used only by a parameter, which utoipa does not collect).
 //! 4. Run `cargo run -p appotapay-gateway -- openapi > docs/openapi.json`; the
 //!    integration test `openapi` fails until the copy is regenerated, and when a
 //!    route of `api::routes` is missing from the document.
@@ -102,7 +103,8 @@ pub const METRICS_BEARER: &str = "metricsBearer";
         ops::metrics,
         serve,
     ),
-    components(schemas(schemas::ErrorBody, schemas::V2ErrorBody)),
+    // The schemas referenced other than by a body (utoipa collects those itself).
+    components(schemas(schemas::ErrorBody, schemas::V2ErrorBody, schemas::FeedProvider)),
     modifiers(&Security),
     tags(
         (name = "v1", description = "API v1.0 (spec §5)"),

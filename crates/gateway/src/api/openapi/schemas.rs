@@ -111,6 +111,16 @@ pub enum Currency {
     Vnd,
 }
 
+/// A bank feed provider, as its webhook's path names it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedProvider {
+    /// SePay.
+    Sepay,
+    /// Casso.
+    Casso,
+}
+
 /// The outcome of a refund paid back by hand.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
