@@ -5,7 +5,7 @@
 //! schemathesis, which `scripts/schemathesis` runs against a live gateway) reads the
 //! same contract the gateway answers by. The handlers parse raw JSON on purpose (see
 //! [`crate::api`]); the request and answer shapes are described by
-//! documentation-only types in `schemas.rs`, never built. The errorCodes of every
+//! documentation-only types in `schemas/`, never built. The errorCodes of every
 //! partner operation are in one table (`errors.rs`), which [`document`] turns into
 //! that operation's error responses and the list in its description.
 //!
@@ -15,8 +15,9 @@
 //!
 //! ## Adding an endpoint
 //!
-//! 1. Describe its body and answer in `schemas.rs` (derive `Serialize` and
-//!    `ToSchema`, field names as on the wire) unless one there fits.
+//! 1. Describe its body and answer in `schemas/` (the admin API's in
+//!    `schemas/admin.rs`; derive `Serialize` and `ToSchema`, field names as on the
+//!    wire) unless one there fits.
 //! 2. Annotate the handler: `#[utoipa::path(get, path = "/admin/api/v1/…",
 //!    operation_id = "adminSomething", tag = "admin", params(…), request_body = …,
 //!    responses((status = 200, body = …), (status = 404, body = AdminError)),
