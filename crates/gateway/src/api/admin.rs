@@ -2,7 +2,8 @@
 //! refunds paid back by hand.
 //!
 //! Behind `Authorization: Bearer <admin token>` (see [`super::admin_console`]):
-//! any admin token reads, acting needs an operator's; 401 without a valid one. The same operations exist on the command line (`partner credits list`,
+//! any admin token reads, acting needs an operator's; 401 without a valid one. The
+//! same operations exist on the command line (`partner credits list`,
 //! `credits resolve`, `refund mark`), on the same core calls.
 
 use crate::core::{ByHand, CreditQuery, Gateway};
@@ -83,6 +84,16 @@ pub struct ListQuery {
 }
 
 /// `GET /admin/api/v1/credits?partner=C&status=open&offset=0&limit=50`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/credits",
+    operation_id = "adminListCredits",
+    tag = "admin",
+    summary = "Bank credits, filtered",
+    params(crate::api::openapi::schemas::CreditListQuery),
+    responses((status = 200, description = "The credits", body = crate::api::openapi::schemas::CreditList), (status = 400, description = "Bad query, status or limit", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn list_credits(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -112,6 +123,16 @@ pub async fn list_credits(
 }
 
 /// `GET /admin/api/v1/credits/{id}`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/credits/{id}",
+    operation_id = "adminGetCredit",
+    tag = "admin",
+    summary = "A bank credit",
+    params(("id" = i64, Path, description = "The credit's id")),
+    responses((status = 200, description = "The credit", body = crate::api::openapi::schemas::Credit), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such credit", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn get_credit(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -136,6 +157,17 @@ struct ResolveBody {
 
 /// `POST /admin/api/v1/credits/{id}/resolve` with `{"note": "…"}`: marks an open
 /// credit as handled (no money moves).
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/credits/{id}/resolve",
+    operation_id = "adminResolveCredit",
+    tag = "admin",
+    summary = "Mark an open credit as handled (no money moves)",
+    params(("id" = i64, Path, description = "The credit's id")),
+    request_body = crate::api::openapi::schemas::ResolveRequest,
+    responses((status = 200, description = "The credit, resolved", body = crate::api::openapi::schemas::Credit), (status = 400, description = "Bad note", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such credit", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The credit is not open", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn resolve_credit(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -177,6 +209,17 @@ struct ByHandBody {
 
 /// `POST /admin/api/v1/refunds/{refundId}/by-hand` with `{"status":"success"|"error"}`:
 /// records the outcome of a refund the merchant paid back by hand.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/refunds/{refund_id}/by-hand",
+    operation_id = "adminRefundByHand",
+    tag = "admin",
+    summary = "Record the outcome of a refund paid back by hand",
+    params(("refund_id" = String, Path, description = "The gateway's refundId")),
+    request_body = crate::api::openapi::schemas::ByHandRequest,
+    responses((status = 200, description = "The refund", body = crate::api::openapi::schemas::AdminRefund), (status = 400, description = "Bad status", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such refund", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The refund is not waiting to be paid by hand", body = crate::api::openapi::schemas::ByHandConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn refund_by_hand(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,

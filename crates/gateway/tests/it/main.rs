@@ -27,6 +27,7 @@ mod ipn;
 mod locked;
 mod multinode;
 mod nodes;
+mod openapi;
 mod ops;
 mod overview;
 mod public_sandbox;
