@@ -24,7 +24,8 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// `None` when the request may go on (any admin token; an operator's when `act`);
-/// the refusal otherwise.
+/// the refusal otherwise. (Actions use [`super::admin_console::operator`] to know
+/// who acts, for the audit log.)
 async fn refused(gw: &Gateway, headers: &HeaderMap, act: bool) -> Option<Response> {
     let who = if act {
         super::admin_console::operator(gw, headers).await
@@ -174,19 +175,24 @@ pub async fn resolve_credit(
     id: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers, true).await {
-        return r;
-    }
+    let who = match super::admin_console::operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
     let note = match body.ok().and_then(|b| serde_json::from_slice::<ResolveBody>(&b).ok()) {
         Some(b) if valid_note(&b.note) => b.note,
         _ => return error(StatusCode::BAD_REQUEST, "expected {\"note\": \"1 to 1000 characters\"}"),
     };
     match gw.resolve_credit(id, note.trim()).await {
-        Ok(Some(true)) => match gw.credit(id).await {
-            Ok(Some(c)) => Json(credit_json(&c)).into_response(),
-            Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+        Ok(Some(true)) => match gw.audit(&who, "credit.resolve", &id.to_string(), json!({ "note": note.trim() })).await
+        {
             Err(e) => internal(e),
+            Ok(()) => match gw.credit(id).await {
+                Ok(Some(c)) => Json(credit_json(&c)).into_response(),
+                Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+                Err(e) => internal(e),
+            },
         },
         Ok(Some(false)) => error(StatusCode::CONFLICT, "the credit is not open"),
         Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
@@ -226,9 +232,10 @@ pub async fn refund_by_hand(
     id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers, true).await {
-        return r;
-    }
+    let who = match super::admin_console::operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such refund") };
     let paid = match body.ok().and_then(|b| serde_json::from_slice::<ByHandBody>(&b).ok()).map(|b| b.status) {
         Some(s) if s == "success" => true,
@@ -236,7 +243,10 @@ pub async fn refund_by_hand(
         _ => return error(StatusCode::BAD_REQUEST, "expected {\"status\": \"success\" | \"error\"}"),
     };
     match gw.finish_refund_by_hand(&id, paid).await {
-        Ok(ByHand::Done(r)) => Json(refund_json(&r)).into_response(),
+        Ok(ByHand::Done(r)) => match gw.audit(&who, "refund.by_hand", &id, json!({ "paid": paid })).await {
+            Ok(()) => Json(refund_json(&r)).into_response(),
+            Err(e) => internal(e),
+        },
         Ok(ByHand::Unknown) => error(StatusCode::NOT_FOUND, "no such refund"),
         Ok(ByHand::NotByHand(r)) => (
             StatusCode::CONFLICT,

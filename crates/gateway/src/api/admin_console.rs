@@ -87,6 +87,8 @@ pub fn order_json(o: &Order) -> Value {
         "orderId": o.order_id,
         "kind": o.kind.as_str(),
         "apiVersion": o.api.as_str(),
+        "action": o.action.as_str(),
+        "signatureReading": o.signature_reading,
         "paymentMethod": o.payment_method.as_str(),
         "bankCode": o.bank_code.map(|b| b.as_str().to_owned()),
         "amount": o.amount,
@@ -310,8 +312,9 @@ fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String,
     }
 }
 
-/// `POST /admin/api/v1/orders/{appotapayTransId}/refund` `{"amount": N, "reason": "…"}`:
-/// a full (the amount left) or partial refund.
+/// `POST /admin/api/v1/orders/{appotapayTransId}/refund` `{"amount": N, "reason": "…",
+/// "key": "…"}`: a full (the amount left) or partial refund. The same `key` again
+/// answers the same refund (a retry refunds nothing more).
 #[utoipa::path(
     post,
     path = "/admin/api/v1/orders/{trans_id}/refund",
@@ -346,7 +349,12 @@ pub async fn refund(
         Some(Value::String(s)) if s.chars().count() <= 255 => s.as_str(),
         _ => return error(StatusCode::BAD_REQUEST, "reason: text of at most 255 characters"),
     };
-    match gw.operator_refund(&who, &id, amount, reason).await {
+    let key = match body.get("key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) if crate::core::console::valid_refund_key(k) => Some(k.as_str()),
+        _ => return error(StatusCode::BAD_REQUEST, "key: 1 to 32 of A-Z a-z 0-9 _ -"),
+    };
+    match gw.operator_refund(&who, &id, amount, reason, key).await {
         Ok(Ok(r)) => (StatusCode::CREATED, Json(super::admin::refund_json(&r))).into_response(),
         Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),

@@ -215,12 +215,12 @@ pub async fn orders(
             order_info: o.order_info.clone(),
         })
         .collect();
-    let first = (page - 1) * u64::from(PAGE_SIZE);
+    let first = (page - 1).saturating_mul(u64::from(PAGE_SIZE));
     let shown = rows.len() as u64;
     let range = if shown == 0 {
         format!("0 {}", c.t.orders_found)
     } else {
-        format!("{}–{} / {total} {}", first + 1, first + shown, c.t.orders_found)
+        format!("{}–{} / {total} {}", first.saturating_add(1), first.saturating_add(shown), c.t.orders_found)
     };
     let page_url = |n: u64| {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -241,7 +241,7 @@ pub async fn orders(
         format!("/console/orders?{}", s.finish())
     };
     let prev_url = (page > 1).then(|| page_url(page - 1));
-    let next_url = (first + shown < u64::try_from(total).unwrap_or(0)).then(|| page_url(page + 1));
+    let next_url = (first.saturating_add(shown) < u64::try_from(total).unwrap_or(0)).then(|| page_url(page + 1));
     html(
         StatusCode::OK,
         &OrdersPage {
@@ -296,6 +296,7 @@ pub async fn order(
         Field { name: "partnerCode", value: o.partner_code.clone() },
         Field { name: "orderId", value: o.order_id.clone() },
         Field { name: "apiVersion", value: o.api.as_str().to_owned() },
+        Field { name: "action", value: o.action.as_str().to_owned() },
         Field { name: "kind", value: o.kind.as_str().to_owned() },
         Field { name: "paymentMethod", value: o.payment_method.as_str().to_owned() },
         Field { name: "bankCode", value: opt(o.bank_code.map(|b| b.as_str().to_owned())) },
@@ -311,6 +312,7 @@ pub async fn order(
         Field { name: "card", value: opt(card.map(|c| format!("{} · {} · {}", c.number_masked, c.date, c.name))) },
         Field { name: "token", value: opt(o.token.clone()) },
         Field { name: "qrPayload", value: opt(o.qr_payload.clone()) },
+        Field { name: "signatureReading", value: opt(o.signature_reading.clone()) },
         Field { name: "createdAt", value: vn_time(o.created_at_ms) },
         Field { name: "expiresAt", value: vn_time(o.expires_at_ms) },
         Field { name: "updatedAt", value: vn_time(o.updated_at_ms) },
@@ -384,6 +386,7 @@ pub async fn order(
             refunds,
             refundable,
             refundable_text: vnd(refundable),
+            refund_key: crate::crypto::random_token(16),
             can_settle,
             settle_codes,
         },
@@ -475,7 +478,7 @@ pub async fn partners(
 pub(super) async fn render_partners(gw: &Gateway, c: Chrome, problem: Option<String>) -> Response {
     match gw.partners().await {
         Ok(list) => {
-            let status = if problem.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+            let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             html(status, &PartnersPage { c, partners: list.iter().map(partner_row).collect(), problem })
         }
         Err(e) => internal(e),

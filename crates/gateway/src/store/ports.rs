@@ -380,10 +380,11 @@ pub trait ConsoleStore: Send + Sync {
     async fn last_delivered(&self, partner_code: &str, url: &str) -> StoreResult<Option<i64>>;
     /// The outbox id of a transaction's latest IPN.
     async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>>;
-    /// Makes an outbox row due at `now_ms` whatever its status (a delivered IPN is
-    /// sent again, its attempts counting on); `false` if unknown or an attempt holds
-    /// its lease right now.
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Sends an IPN again at `now_ms`: a delivered one as a new outbox row (same
+    /// URL and body; the delivered row is never changed), an undelivered one by
+    /// making its row due (unless an attempt holds its lease right now). The id of
+    /// the row now due; `None` if unknown or in flight.
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>>;
     /// Makes due at `now_ms` every failing IPN of a partner (to one URL when given)
     /// that no attempt holds; how many.
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64>;

@@ -238,9 +238,14 @@ async fn resend_refund_settle_and_partners(backend: Backend) {
     assert_eq!(both.len(), 2);
     assert_eq!(both[0].body, both[1].body, "the same notification");
     let story = wait_attempts(&t, &token, &id, 2).await;
-    let attempts = story["deliveries"][0]["attempts"].as_array().expect("attempts").clone();
-    assert_eq!(attempts.len(), 2, "one IPN, a second attempt");
-    assert!(attempts.iter().all(|a| a["delivered"] == true), "{attempts:?}");
+    let deliveries = story["deliveries"].as_array().expect("deliveries").clone();
+    assert_eq!(deliveries.len(), 2, "the delivered IPN stays as it was; the resend is queued anew");
+    assert_eq!((&deliveries[0]["url"], &deliveries[0]["body"]), (&deliveries[1]["url"], &deliveries[1]["body"]));
+    assert_eq!(r["outboxId"], deliveries[1]["outboxId"]);
+    for d in &deliveries {
+        assert_eq!(d["status"], "delivered", "{d}");
+        assert_eq!(d["attempts"][0]["delivered"], true, "{d}");
+    }
 
     // Partial refunds, then the rest, then nothing more.
     let (s, r1) =

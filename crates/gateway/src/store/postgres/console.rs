@@ -112,8 +112,12 @@ impl ConsoleStore for PgStore {
         first(&self.pool, q::LATEST_OUTBOX_ROW.postgres(), &args![trans_id], |r| r.int(0)).await
     }
 
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool> {
-        Ok(execute(&self.pool, q::REQUEUE_ROW.postgres(), &args![outbox_id, now_ms]).await? == 1)
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>> {
+        let args = args![outbox_id, now_ms];
+        if let Some(copy) = first(&self.pool, q::COPY_DELIVERED_ROW.postgres(), &args, |r| r.int(0)).await? {
+            return Ok(Some(copy));
+        }
+        Ok((execute(&self.pool, q::REQUEUE_ROW.postgres(), &args).await? == 1).then_some(outbox_id))
     }
 
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64> {

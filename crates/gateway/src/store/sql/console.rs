@@ -195,12 +195,24 @@ pub static OUTBOX_ROW: Sql = Sql::new(|| {
         .into()
 });
 
-/// Makes the outbox row `$1` due at `$2`, whatever its status, unless an attempt
-/// holds its lease right now: a delivered or given-up IPN is sent once more (its
-/// next attempt counts on), a retrying one is sent now.
+/// Sends a delivered IPN (outbox row `$1`) again: a new row with the same
+/// transaction, partner, URL and body, due at `$2`, with the whole retry schedule
+/// before it; the delivered row stays as it was. Its id; no row unless `$1` is
+/// delivered.
+pub static COPY_DELIVERED_ROW: Sql = Sql::new(|| {
+    "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, locked_until_ms, \
+     created_at_ms, lose_attempts) \
+     SELECT trans_id, partner_code, url, body, 'pending', 0, $2, 0, $2, 0 FROM outbox \
+     WHERE id = $1 AND status = 'delivered' RETURNING id"
+        .into()
+});
+
+/// Makes the undelivered outbox row `$1` due at `$2` unless an attempt holds its
+/// lease right now: a given-up IPN is sent once more (its next attempt counts on), a
+/// retrying one is sent now.
 pub static REQUEUE_ROW: Sql = Sql::new(|| {
     "UPDATE outbox SET status = 'pending', next_attempt_at_ms = $2, finished_at_ms = NULL, locked_until_ms = 0 \
-     WHERE id = $1 AND (status <> 'pending' OR locked_until_ms <= $2)"
+     WHERE id = $1 AND status <> 'delivered' AND (status <> 'pending' OR locked_until_ms <= $2)"
         .into()
 });
 

@@ -98,9 +98,15 @@ impl ConsoleStore for SqliteStore {
         self.read(move |c| first(&mut *prepared(c, &q::LATEST_OUTBOX_ROW)?, &args, |r| r.int(0))).await
     }
 
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool> {
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>> {
         let args = owned(values![outbox_id, now_ms]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &q::REQUEUE_ROW)?, &args)? == 1)).await
+        self.write(move |c| {
+            if let Some(copy) = first(&mut *prepared(c, &q::COPY_DELIVERED_ROW)?, &args, |r| r.int(0))? {
+                return Ok(Some(copy));
+            }
+            Ok((execute(&mut *prepared(c, &q::REQUEUE_ROW)?, &args)? == 1).then_some(outbox_id))
+        })
+        .await
     }
 
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64> {

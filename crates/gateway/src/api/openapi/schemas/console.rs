@@ -47,6 +47,10 @@ pub struct AdminOrder {
     kind: String,
     /// `1.0`, `1.1` or `2`.
     api_version: String,
+    /// `PAY`, `PAY_WITH_RETURN_TOKEN` or `PAY_WITH_TOKEN`.
+    action: String,
+    /// Which reading of a v1.1 create signature matched (`A`, `B`, `C`).
+    signature_reading: Option<String>,
     /// `ATM`, `CC`, `ALL`, `QR`…
     payment_method: String,
     /// The bank or brand, once known.
@@ -223,6 +227,9 @@ pub struct AdminRefundRequest {
     /// At most 255 characters.
     #[schema(max_length = 255)]
     reason: Option<String>,
+    /// The same key again answers the same refund (1 to 32 of A-Z a-z 0-9 _ -).
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
+    key: Option<String>,
 }
 
 /// `POST /admin/api/v1/orders/{trans_id}/settle`.
