@@ -12,7 +12,7 @@
 //! settlement's errorCode is given as `errorCode`).
 
 use crate::core::Gateway;
-use crate::core::console::Refused;
+use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS, Refused};
 use crate::domain::console::{self, Admin, AdminToken, AuditEntry, DeliveryGroup, FailingDelivery, OrderFilters, Role};
 use crate::domain::records::{AttemptRecord, Delivery, Order, PartnerRecord, SubAccount};
 use appotapay_protocol::ErrorCode;
@@ -149,12 +149,12 @@ fn failing_json(f: &FailingDelivery) -> Value {
 
 fn group_json(g: &DeliveryGroup) -> Value {
     json!({
-        "partnerCode": g.partner_code,
-        "url": g.url,
-        "failing": g.items.len(),
-        "exhausted": g.exhausted,
-        "failingSinceMs": g.failing_since_ms,
-        "lastDeliveredMs": g.last_delivered_ms,
+        "partnerCode": g.counts.partner_code,
+        "url": g.counts.url,
+        "failing": g.counts.failing,
+        "exhausted": g.counts.exhausted,
+        "failingSinceMs": g.counts.failing_since_ms,
+        "lastDeliveredMs": g.counts.last_delivered_ms,
         "down": g.dark,
         "items": g.items.iter().map(failing_json).collect::<Vec<_>>(),
     })
@@ -407,8 +407,9 @@ pub struct DeliveriesQuery {
 }
 
 /// `GET /admin/api/v1/deliveries?partner=C`: the failing and given-up IPNs, by
-/// partner and notify URL, with `down` for a URL that has answered only failures for
-/// an hour or more.
+/// partner and notify URL (the newest 100 groups, each counted whole, with its newest
+/// 50 IPNs), with `down` for a URL that has answered only failures for an hour or
+/// more.
 #[utoipa::path(
     get,
     path = "/admin/api/v1/deliveries",
@@ -428,7 +429,8 @@ pub async fn deliveries(
         return r;
     }
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
-    match gw.delivery_groups(console::filled(&q.partner).as_deref(), 1000).await {
+    let partner = console::filled(&q.partner);
+    match gw.delivery_groups(partner.as_deref(), DELIVERY_GROUPS, GROUP_ITEMS).await {
         Ok(groups) => Json(json!({ "groups": groups.iter().map(group_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),
     }

@@ -5,6 +5,7 @@ use super::format::{parse_vn_input, vn_time, vnd};
 use super::session::{self, Visitor};
 use super::views::*;
 use super::{html, message, see_other};
+use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS};
 use crate::core::{CoreError, Gateway};
 use crate::domain::console::{Admin, OrderFilters, attempt_delivered};
 use crate::domain::order::State as OrderState;
@@ -132,7 +133,7 @@ pub async fn overview(
     let here = path_of(&uri);
     let c = chrome(&gw, &v, "overview", &here, flash_text(&v, q.flash.as_deref()));
     let window = if q.window.as_deref() == Some("day") { "day" } else { "hour" };
-    let (outbox_now, groups) = match (gw.outbox_depth().await, gw.delivery_groups(None, 1000).await) {
+    let (outbox_now, groups) = match (gw.outbox_depth().await, gw.delivery_groups(None, DELIVERY_GROUPS, 0).await) {
         (Ok(d), Ok(g)) => (d, g),
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
@@ -406,19 +407,19 @@ pub async fn deliveries(
     };
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "deliveries", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
-    let groups = match gw.delivery_groups(None, 1000).await {
+    let groups = match gw.delivery_groups(None, DELIVERY_GROUPS, GROUP_ITEMS).await {
         Ok(g) => g,
         Err(e) => return internal(e),
     };
     let groups = groups
         .iter()
         .map(|g| GroupView {
-            partner: g.partner_code.clone(),
-            url: g.url.clone(),
-            failing: g.items.len(),
-            exhausted: g.exhausted,
-            since: vn_time(g.failing_since_ms),
-            last_delivered: g.last_delivered_ms.map(vn_time),
+            partner: g.counts.partner_code.clone(),
+            url: g.counts.url.clone(),
+            failing: g.counts.failing,
+            exhausted: g.counts.exhausted,
+            since: vn_time(g.counts.failing_since_ms),
+            last_delivered: g.counts.last_delivered_ms.map(vn_time),
             down: g.dark,
             items: g
                 .items

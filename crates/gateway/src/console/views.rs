@@ -291,9 +291,9 @@ pub struct GroupView {
     /// URL.
     pub url: String,
     /// How many failing.
-    pub failing: usize,
+    pub failing: u64,
     /// Of which exhausted.
-    pub exhausted: usize,
+    pub exhausted: u64,
     /// Failing since.
     pub since: String,
     /// The last successful delivery.

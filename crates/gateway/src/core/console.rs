@@ -89,6 +89,11 @@ impl Refused {
     }
 }
 
+/// How many partner/URL groups the deliveries page and API show.
+pub const DELIVERY_GROUPS: u32 = 100;
+/// How many of a group's failing IPNs they list.
+pub const GROUP_ITEMS: u32 = 50;
+
 /// What an operator's call did, or why not.
 pub type Outcome<T> = Result<Result<T, Refused>, CoreError>;
 
@@ -309,22 +314,23 @@ impl Gateway {
         Ok(Ok(n))
     }
 
-    /// The failing and given-up IPNs, by partner and URL (of one partner when given).
+    /// The failing and given-up IPNs by partner and URL (of one partner when given):
+    /// `groups` of them, the newest failures first, each counted whole and with its
+    /// newest `items` IPNs.
     pub async fn delivery_groups(
         &self,
         partner_code: Option<&str>,
-        limit: u32,
+        groups: u32,
+        items: u32,
     ) -> Result<Vec<DeliveryGroup>, CoreError> {
-        let rows = self.store.failing_deliveries(partner_code, limit).await?;
-        let mut last = Vec::new();
-        for r in &rows {
-            if !last.iter().any(|(p, u, _): &(String, String, Option<i64>)| *p == r.partner_code && *u == r.url) {
-                let t = self.store.last_delivered(&r.partner_code, &r.url).await?;
-                last.push((r.partner_code.clone(), r.url.clone(), t));
-            }
+        let now = now_ms();
+        let mut out = Vec::new();
+        for counts in self.store.failing_groups(partner_code, groups).await? {
+            let items = self.store.failing_of_url(&counts.partner_code, &counts.url, items).await?;
+            let dark = console::is_dark(&counts, now);
+            out.push(DeliveryGroup { counts, items, dark });
         }
-        let lookup = |p: &str, u: &str| last.iter().find(|(lp, lu, _)| lp == p && lu == u).and_then(|(_, _, t)| *t);
-        Ok(console::group_failing(rows, lookup, now_ms()))
+        Ok(out)
     }
 
     /// Refunds (part of) an order on its partner's behalf; the refund is recorded
