@@ -29,6 +29,24 @@ async fn post(t: &TestGateway, token: &str, path: &str, body: Value) -> (u16, Va
     admin(t, token, reqwest::Method::POST, path, Some(body)).await
 }
 
+/// Runs SQL on the gateway's database beside it (for what the gateway takes from the
+/// wall clock, which a test moves back).
+async fn execute_directly(t: &TestGateway, sql: &str) {
+    match &t.db {
+        None => {
+            let conn = rusqlite::Connection::open(t.dir.path().join("gateway.db")).expect("open the file");
+            conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+            conn.execute_batch(sql).expect("execute");
+        }
+        Some(db) => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute");
+            let _ = conn.close().await;
+        }
+    }
+}
+
 /// Waits until an order's latest IPN has `n` attempts; its story.
 async fn wait_attempts(t: &TestGateway, token: &str, id: &str, n: usize) -> Value {
     for _ in 0..250 {
@@ -383,6 +401,11 @@ async fn failing_deliveries_are_grouped_and_redriven(backend: Backend) {
     assert_eq!(group["failing"], 2);
     assert_eq!(group["lastDeliveredMs"], Value::Null);
     assert_eq!(group["down"], false, "failing for less than an hour");
+    // Failing for two hours with nothing delivered: the URL is down.
+    execute_directly(&t, "UPDATE outbox SET created_at_ms = created_at_ms - 7200000 WHERE partner_code = 'FAILS'")
+        .await;
+    let (_, aged) = get(&t, &token, "/admin/api/v1/deliveries").await;
+    assert_eq!(aged["groups"][0]["down"], true, "{aged}");
     let item = &group["items"][0];
     assert_eq!((item["status"].as_str(), item["attempts"].as_u64()), (Some("failed"), Some(3)), "{item}");
     assert_eq!(item["lastAttempt"]["httpStatus"], 500);
@@ -399,6 +422,7 @@ async fn failing_deliveries_are_grouped_and_redriven(backend: Backend) {
         let (_, g) = get(&t, &token, "/admin/api/v1/deliveries").await;
         if g["groups"][0]["failing"] == 1 {
             assert!(g["groups"][0]["lastDeliveredMs"].as_i64().is_some(), "{g}");
+            assert_eq!(g["groups"][0]["down"], false, "delivered since its failures began: {g}");
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
