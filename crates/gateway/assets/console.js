@@ -4,9 +4,15 @@
 (function () {
   "use strict";
   if (!window.EventSource || !document.getElementById("nav-live")) { return; }
+  // A region is fetched again at most every MIN_GAP ms, however many events come:
+  // each fetch re-runs the page's queries on the server.
+  var MIN_GAP = 5000;
   var pending = {};
+  var last = {};
   function refresh(id) {
     if (pending[id]) { return; }
+    var wait = Math.max(300, (last[id] || 0) + MIN_GAP - Date.now());
+    last[id] = Date.now() + wait;
     pending[id] = setTimeout(function () {
       pending[id] = null;
       fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
@@ -74,7 +80,7 @@
       var data = null;
       try { data = JSON.parse(e.data); } catch (err) { data = null; }
       var ev = { type: type, data: data };
-      listEvent(ev);
+      if (type !== "lagged") { listEvent(ev); }
       concerned(ev);
     });
   });

@@ -1,7 +1,8 @@
 //! The command line: `serve` (default), `partner …` (with collecting accounts, bank
 //! feeds and credits), `credits resolve`, `refund mark`, `conformance`, `migrate`, and the
-//! sandbox merchant test kit's `sign` and `logs tail` (`cli/kit.rs`), and the console's
-//! `admin token …` and `ipn resend|redrive` (`cli/admin.rs`).
+//! sandbox merchant test kit's `sign`, `token` and `logs tail` (`cli/kit.rs`), `openapi`,
+//! which prints the OpenAPI document, and the console's `admin token …` and
+//! `ipn resend|redrive` (`cli/admin.rs`).
 
 use crate::config::{Config, Overrides};
 use crate::core::conformance::ConformanceRun;
@@ -86,6 +87,9 @@ enum Command {
     },
     /// Print the canonical signed string and the signature of a JSON body, offline.
     Sign(kit::SignArgs),
+    /// Print a partner API token (`X-APPOTAPAY-AUTH`), offline: the public sandbox
+    /// partner's unless told otherwise.
+    Token(kit::TokenArgs),
     /// The sandbox's log of partner API calls.
     #[command(subcommand)]
     Logs(kit::LogsCommand),
@@ -95,6 +99,13 @@ enum Command {
     /// IPNs: send one again, or every failing one of a partner.
     #[command(subcommand)]
     Ipn(admin::IpnCommand),
+    /// Print the OpenAPI 3.1 document of the HTTP API (what `GET /openapi.json`
+    /// serves), offline: the sandbox document, as kept in docs/openapi.json.
+    Openapi {
+        /// The production document: without the sandbox helpers.
+        #[arg(long)]
+        production: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,8 +194,14 @@ enum SubAccountCommand {
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     // Offline: no configuration, no database.
-    if let Some(Command::Sign(args)) = &cli.command {
-        return finish(kit::sign(args));
+    match &cli.command {
+        Some(Command::Sign(args)) => return finish(kit::sign(args)),
+        Some(Command::Token(args)) => return finish(kit::token(args)),
+        Some(Command::Openapi { production }) => {
+            print!("{}", crate::api::openapi::json(!production));
+            return 0;
+        }
+        _ => {}
     }
     let o = cli.overrides;
     let overrides = Overrides {
@@ -228,6 +245,11 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Credits(cmd) => feeds::credits(config, cmd).await,
         Command::Refund(cmd) => feeds::refund(config, cmd).await,
         Command::Sign(args) => kit::sign(&args),
+        Command::Token(args) => kit::token(&args),
+        Command::Openapi { production } => {
+            print!("{}", crate::api::openapi::json(!production));
+            Ok(())
+        }
         Command::Logs(cmd) => logs(config, cmd).await,
         Command::Admin(cmd) => match server::open_admin(config).await {
             Ok(gw) => admin::admin(&gw, cmd).await,

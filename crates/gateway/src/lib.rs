@@ -12,7 +12,8 @@
 //!      ▼
 //! core/          the only code that changes state: partners, orders, settlement,
 //!      │            results, links, checkout steps, credits and bank feeds, refunds,
-//!      │            saved cards, outbox, the sandbox's test kit
+//!      │            saved cards, outbox, the sandbox's test kit, the console's
+//!      │            actions and audit log, the overview's statistics
 //!      ▼
 //! ports          store/ (traits; adapters store/sqlite, store/postgres)
 //!                acquirer/ (traits; adapters acquirer/sandbox, acquirer/bank_feeds,

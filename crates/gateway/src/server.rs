@@ -233,7 +233,7 @@ pub async fn start(gw: Arc<Gateway>, listener: TcpListener) -> Result<Running, S
     // Leases a previous run of this node left: a single-node store releases them, a
     // shared one leaves them to run out.
     gw.release_leases().await?;
-    let shutdown = CancellationToken::new();
+    let shutdown = gw.stopping();
     let app = router(gw.clone());
     let http = tokio::spawn(conn::serve(listener, app, gw.config().http, shutdown.clone()));
     let worker = tokio::spawn(crate::jobs::ipn::run(gw.clone(), shutdown.clone()));

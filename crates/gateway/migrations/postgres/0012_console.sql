@@ -31,9 +31,12 @@ CREATE TABLE order_events (
 
 CREATE INDEX order_events_trans ON order_events (trans_id, id);
 
--- The deliveries page: a partner's (and a notify URL's) IPNs that are not delivered,
--- and the last delivery to each URL.
-CREATE INDEX outbox_partner_url ON outbox (partner_code, url, status);
+-- The deliveries page: the IPNs not delivered (a small set: a row leaves it when it is
+-- delivered), and each notify URL's last delivery (an entry per delivered row, written
+-- once, when it is delivered). Partial, so queueing an IPN and its retries write to
+-- neither.
+CREATE INDEX outbox_undelivered ON outbox (partner_code, url) WHERE status <> 'delivered';
+CREATE INDEX outbox_delivered_url ON outbox (partner_code, url, finished_at_ms) WHERE status = 'delivered';
 
 -- The console's order search across partners reads orders by creation time
 -- (orders_created, migration 13).

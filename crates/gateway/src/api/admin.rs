@@ -2,7 +2,8 @@
 //! refunds paid back by hand.
 //!
 //! Behind `Authorization: Bearer <admin token>` (see [`super::admin_console`]):
-//! any admin token reads, acting needs an operator's; 401 without a valid one. The same operations exist on the command line (`partner credits list`,
+//! any admin token reads, acting needs an operator's; 401 without a valid one. The
+//! same operations exist on the command line (`partner credits list`,
 //! `credits resolve`, `refund mark`), on the same core calls.
 
 use crate::core::{ByHand, CreditQuery, Gateway};
@@ -23,7 +24,8 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// `None` when the request may go on (any admin token; an operator's when `act`);
-/// the refusal otherwise.
+/// the refusal otherwise. (Actions use [`super::admin_console::operator`] to know
+/// who acts, for the audit log.)
 async fn refused(gw: &Gateway, headers: &HeaderMap, act: bool) -> Option<Response> {
     let who = if act {
         super::admin_console::operator(gw, headers).await
@@ -83,6 +85,16 @@ pub struct ListQuery {
 }
 
 /// `GET /admin/api/v1/credits?partner=C&status=open&offset=0&limit=50`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/credits",
+    operation_id = "adminListCredits",
+    tag = "admin",
+    summary = "Bank credits, filtered",
+    params(crate::api::openapi::schemas::CreditListQuery),
+    responses((status = 200, description = "The credits", body = crate::api::openapi::schemas::CreditList), (status = 400, description = "Bad query, status or limit", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn list_credits(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -112,6 +124,16 @@ pub async fn list_credits(
 }
 
 /// `GET /admin/api/v1/credits/{id}`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/credits/{id}",
+    operation_id = "adminGetCredit",
+    tag = "admin",
+    summary = "A bank credit",
+    params(("id" = i64, Path, description = "The credit's id")),
+    responses((status = 200, description = "The credit", body = crate::api::openapi::schemas::Credit), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such credit", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn get_credit(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -136,25 +158,41 @@ struct ResolveBody {
 
 /// `POST /admin/api/v1/credits/{id}/resolve` with `{"note": "…"}`: marks an open
 /// credit as handled (no money moves).
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/credits/{id}/resolve",
+    operation_id = "adminResolveCredit",
+    tag = "admin",
+    summary = "Mark an open credit as handled (no money moves)",
+    params(("id" = i64, Path, description = "The credit's id")),
+    request_body = crate::api::openapi::schemas::ResolveRequest,
+    responses((status = 200, description = "The credit, resolved", body = crate::api::openapi::schemas::Credit), (status = 400, description = "Bad note", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such credit", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The credit is not open", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn resolve_credit(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers, true).await {
-        return r;
-    }
+    let who = match super::admin_console::operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such credit") };
     let note = match body.ok().and_then(|b| serde_json::from_slice::<ResolveBody>(&b).ok()) {
         Some(b) if valid_note(&b.note) => b.note,
         _ => return error(StatusCode::BAD_REQUEST, "expected {\"note\": \"1 to 1000 characters\"}"),
     };
     match gw.resolve_credit(id, note.trim()).await {
-        Ok(Some(true)) => match gw.credit(id).await {
-            Ok(Some(c)) => Json(credit_json(&c)).into_response(),
-            Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+        Ok(Some(true)) => match gw.audit(&who, "credit.resolve", &id.to_string(), json!({ "note": note.trim() })).await
+        {
             Err(e) => internal(e),
+            Ok(()) => match gw.credit(id).await {
+                Ok(Some(c)) => Json(credit_json(&c)).into_response(),
+                Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
+                Err(e) => internal(e),
+            },
         },
         Ok(Some(false)) => error(StatusCode::CONFLICT, "the credit is not open"),
         Ok(None) => error(StatusCode::NOT_FOUND, "no such credit"),
@@ -177,15 +215,27 @@ struct ByHandBody {
 
 /// `POST /admin/api/v1/refunds/{refundId}/by-hand` with `{"status":"success"|"error"}`:
 /// records the outcome of a refund the merchant paid back by hand.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/refunds/{refund_id}/by-hand",
+    operation_id = "adminRefundByHand",
+    tag = "admin",
+    summary = "Record the outcome of a refund paid back by hand",
+    params(("refund_id" = String, Path, description = "The gateway's refundId")),
+    request_body = crate::api::openapi::schemas::ByHandRequest,
+    responses((status = 200, description = "The refund", body = crate::api::openapi::schemas::AdminRefund), (status = 400, description = "Bad status", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "Wrong or missing bearer token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such refund", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The refund is not waiting to be paid by hand", body = crate::api::openapi::schemas::ByHandConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn refund_by_hand(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Some(r) = refused(&gw, &headers, true).await {
-        return r;
-    }
+    let who = match super::admin_console::operator(&gw, &headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let Ok(Path(id)) = id else { return error(StatusCode::NOT_FOUND, "no such refund") };
     let paid = match body.ok().and_then(|b| serde_json::from_slice::<ByHandBody>(&b).ok()).map(|b| b.status) {
         Some(s) if s == "success" => true,
@@ -193,7 +243,10 @@ pub async fn refund_by_hand(
         _ => return error(StatusCode::BAD_REQUEST, "expected {\"status\": \"success\" | \"error\"}"),
     };
     match gw.finish_refund_by_hand(&id, paid).await {
-        Ok(ByHand::Done(r)) => Json(refund_json(&r)).into_response(),
+        Ok(ByHand::Done(r)) => match gw.audit(&who, "refund.by_hand", &id, json!({ "paid": paid })).await {
+            Ok(()) => Json(refund_json(&r)).into_response(),
+            Err(e) => internal(e),
+        },
         Ok(ByHand::Unknown) => error(StatusCode::NOT_FOUND, "no such refund"),
         Ok(ByHand::NotByHand(r)) => (
             StatusCode::CONFLICT,

@@ -12,7 +12,7 @@
 //! settlement's errorCode is given as `errorCode`).
 
 use crate::core::Gateway;
-use crate::core::console::Refused;
+use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS, Refused};
 use crate::domain::console::{self, Admin, AdminToken, AuditEntry, DeliveryGroup, FailingDelivery, OrderFilters, Role};
 use crate::domain::records::{AttemptRecord, Delivery, Order, PartnerRecord, SubAccount};
 use appotapay_protocol::ErrorCode;
@@ -35,7 +35,7 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "admin API: core operation failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
 }
 
 /// Who the bearer of the request's admin token is; the refusal (401) otherwise.
@@ -87,6 +87,8 @@ pub fn order_json(o: &Order) -> Value {
         "orderId": o.order_id,
         "kind": o.kind.as_str(),
         "apiVersion": o.api.as_str(),
+        "action": o.action.as_str(),
+        "signatureReading": o.signature_reading,
         "paymentMethod": o.payment_method.as_str(),
         "bankCode": o.bank_code.map(|b| b.as_str().to_owned()),
         "amount": o.amount,
@@ -147,12 +149,12 @@ fn failing_json(f: &FailingDelivery) -> Value {
 
 fn group_json(g: &DeliveryGroup) -> Value {
     json!({
-        "partnerCode": g.partner_code,
-        "url": g.url,
-        "failing": g.items.len(),
-        "exhausted": g.exhausted,
-        "failingSinceMs": g.failing_since_ms,
-        "lastDeliveredMs": g.last_delivered_ms,
+        "partnerCode": g.counts.partner_code,
+        "url": g.counts.url,
+        "failing": g.counts.failing,
+        "exhausted": g.counts.exhausted,
+        "failingSinceMs": g.counts.failing_since_ms,
+        "lastDeliveredMs": g.counts.last_delivered_ms,
         "down": g.dark,
         "items": g.items.iter().map(failing_json).collect::<Vec<_>>(),
     })
@@ -196,6 +198,16 @@ fn audit_json(a: &AuditEntry) -> Value {
 }
 
 /// `GET /admin/api/v1/orders?partner&state&method&orderId&appotapayTransId&fromMs&toMs&offset&limit`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/orders",
+    operation_id = "adminListOrders",
+    tag = "admin",
+    summary = "Every partner's orders, newest first",
+    params(crate::api::openapi::schemas::AdminOrderQuery),
+    responses((status = 200, description = "A page", body = crate::api::openapi::schemas::AdminOrderList), (status = 400, description = "A bad filter", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn list_orders(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -223,6 +235,16 @@ pub async fn list_orders(
 
 /// `GET /admin/api/v1/orders/{appotapayTransId}`: every field, the timeline, the
 /// signed redirect URL, every IPN with every attempt, the refunds.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/orders/{trans_id}",
+    operation_id = "adminGetOrder",
+    tag = "admin",
+    summary = "An order's whole story",
+    params(("trans_id" = String, Path, description = "The order's appotapayTransId")),
+    responses((status = 200, description = "The order, timeline, links, IPNs and refunds", body = crate::api::openapi::schemas::AdminOrderStory), (status = 400, description = "A bad path", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such order", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn get_order(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -249,6 +271,16 @@ pub async fn get_order(
 
 /// `POST /admin/api/v1/orders/{appotapayTransId}/resend-ipn`: a new attempt of the
 /// order's latest IPN, now.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/orders/{trans_id}/resend-ipn",
+    operation_id = "adminResendIpn",
+    tag = "admin",
+    summary = "Send the order's latest IPN again now",
+    params(("trans_id" = String, Path, description = "The order's appotapayTransId")),
+    responses((status = 202, description = "Queued", body = crate::api::openapi::schemas::Resent), (status = 400, description = "A bad path", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such order", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "No IPN was queued for it, or an attempt is in flight", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn resend_ipn(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -280,8 +312,20 @@ fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String,
     }
 }
 
-/// `POST /admin/api/v1/orders/{appotapayTransId}/refund` `{"amount": N, "reason": "…"}`:
-/// a full (the amount left) or partial refund.
+/// `POST /admin/api/v1/orders/{appotapayTransId}/refund` `{"amount": N, "reason": "…",
+/// "key": "…"}`: a full (the amount left) or partial refund. The same `key` again
+/// answers the same refund (a retry refunds nothing more).
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/orders/{trans_id}/refund",
+    operation_id = "adminRefund",
+    tag = "admin",
+    summary = "Refund all or part of an order",
+    params(("trans_id" = String, Path, description = "The order's appotapayTransId")),
+    request_body = crate::api::openapi::schemas::AdminRefundRequest,
+    responses((status = 201, description = "The refund", body = crate::api::openapi::schemas::AdminRefund), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such order", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "Refused (errorCode)", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn refund(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -305,7 +349,12 @@ pub async fn refund(
         Some(Value::String(s)) if s.chars().count() <= 255 => s.as_str(),
         _ => return error(StatusCode::BAD_REQUEST, "reason: text of at most 255 characters"),
     };
-    match gw.operator_refund(&who, &id, amount, reason).await {
+    let key = match body.get("key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) if crate::core::console::valid_refund_key(k) => Some(k.as_str()),
+        _ => return error(StatusCode::BAD_REQUEST, "key: 1 to 32 of A-Z a-z 0-9 _ -"),
+    };
+    match gw.operator_refund(&who, &id, amount, reason, key).await {
         Ok(Ok(r)) => (StatusCode::CREATED, Json(super::admin::refund_json(&r))).into_response(),
         Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
@@ -314,6 +363,17 @@ pub async fn refund(
 
 /// `POST /admin/api/v1/orders/{appotapayTransId}/settle` `{"errorCode": N}` (sandbox
 /// only): settles as the simulated bank with 0, 38, 77 or a decline code.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/orders/{trans_id}/settle",
+    operation_id = "adminSettle",
+    tag = "admin",
+    summary = "Settle as the simulated bank (sandbox)",
+    params(("trans_id" = String, Path, description = "The order's appotapayTransId")),
+    request_body = crate::api::openapi::schemas::SettleRequest,
+    responses((status = 200, description = "The order as settled", body = crate::api::openapi::schemas::AdminOrder), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such order, or not a sandbox", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "Refused (errorCode)", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn settle(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -347,8 +407,19 @@ pub struct DeliveriesQuery {
 }
 
 /// `GET /admin/api/v1/deliveries?partner=C`: the failing and given-up IPNs, by
-/// partner and notify URL, with `down` for a URL that has answered only failures for
-/// an hour or more.
+/// partner and notify URL (the newest 100 groups, each counted whole, with its newest
+/// 50 IPNs), with `down` for a URL that has answered only failures for an hour or
+/// more.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/deliveries",
+    operation_id = "adminDeliveries",
+    tag = "admin",
+    summary = "Failing and given-up IPNs by partner and URL",
+    params(crate::api::openapi::schemas::DeliveriesQuery),
+    responses((status = 200, description = "The groups", body = crate::api::openapi::schemas::DeliveryGroups), (status = 400, description = "A bad query", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn deliveries(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -358,13 +429,24 @@ pub async fn deliveries(
         return r;
     }
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
-    match gw.delivery_groups(console::filled(&q.partner).as_deref(), 1000).await {
+    let partner = console::filled(&q.partner);
+    match gw.delivery_groups(partner.as_deref(), DELIVERY_GROUPS, GROUP_ITEMS).await {
         Ok(groups) => Json(json!({ "groups": groups.iter().map(group_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),
     }
 }
 
 /// `POST /admin/api/v1/deliveries/{outboxId}/redrive`: sends one IPN again now.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/deliveries/{outbox_id}/redrive",
+    operation_id = "adminRedriveOne",
+    tag = "admin",
+    summary = "Send one IPN again now",
+    params(("outbox_id" = i64, Path, description = "The IPN's outbox id")),
+    responses((status = 202, description = "Queued", body = crate::api::openapi::schemas::RedrivenOne), (status = 400, description = "A bad id", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such IPN", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "An attempt is in flight", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn redrive_one(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -386,6 +468,16 @@ pub async fn redrive_one(
 
 /// `POST /admin/api/v1/deliveries/redrive` `{"partnerCode": C, "url": U?}`: sends
 /// again now every failing IPN of a partner, or of one of its URLs.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/deliveries/redrive",
+    operation_id = "adminRedrive",
+    tag = "admin",
+    summary = "Send again every failing IPN of a partner (of one URL)",
+    request_body = crate::api::openapi::schemas::RedriveRequest,
+    responses((status = 202, description = "How many were queued", body = crate::api::openapi::schemas::Redriven), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such partner", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn redrive(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -415,6 +507,15 @@ pub async fn redrive(
 }
 
 /// `GET /admin/api/v1/partners`.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/partners",
+    operation_id = "adminPartners",
+    tag = "admin",
+    summary = "Every partner",
+    responses((status = 200, description = "By code", body = crate::api::openapi::schemas::AdminPartners), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn partners(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     if let Err(r) = admin(&gw, &headers).await {
         return r;
@@ -426,6 +527,16 @@ pub async fn partners(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Res
 }
 
 /// `GET /admin/api/v1/partners/{code}`: with its sub-accounts.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/partners/{code}",
+    operation_id = "adminPartner",
+    tag = "admin",
+    summary = "A partner with its sub-accounts",
+    params(("code" = String, Path, description = "The partner code")),
+    responses((status = 200, description = "The partner", body = crate::api::openapi::schemas::AdminPartner), (status = 400, description = "A bad path", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such partner", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn partner(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -452,6 +563,16 @@ pub async fn partner(
 
 /// `POST /admin/api/v1/partners` `{"partnerCode", "name", "notifyFailures"?}`: the
 /// new partner's API key and secret, shown once.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/partners",
+    operation_id = "adminCreatePartner",
+    tag = "admin",
+    summary = "Create a partner (its secret shown once)",
+    request_body = crate::api::openapi::schemas::NewPartnerRequest,
+    responses((status = 201, description = "Its credentials", body = crate::api::openapi::schemas::PartnerCredentials), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The code exists", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn create_partner(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -493,6 +614,17 @@ pub async fn create_partner(
 /// `POST /admin/api/v1/partners/{code}/{action}`: `lock`, `unlock`,
 /// `notify-failures` (`{"on": bool}`), `sub-accounts` (`{"owner": bool}`), `rotate`
 /// (`{"graceSeconds": N}`; the new keys shown once).
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/partners/{code}/{action}",
+    operation_id = "adminPartnerAction",
+    tag = "admin",
+    summary = "Lock, unlock, notify-failures, add a sub-account, rotate keys",
+    params(("code" = String, Path, description = "The partner code"), ("action" = String, Path, description = "lock, unlock, notify-failures, sub-accounts or rotate")),
+    request_body = crate::api::openapi::schemas::PartnerActionRequest,
+    responses((status = 200, description = "What it did", body = crate::api::openapi::schemas::PartnerActionAnswer), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such partner or action", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "Refused", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn partner_action(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -559,6 +691,16 @@ pub struct AuditQuery {
 }
 
 /// `GET /admin/api/v1/audit?beforeId&target&limit`: who did what, newest first.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/audit",
+    operation_id = "adminAudit",
+    tag = "admin",
+    summary = "The audit log, newest first",
+    params(crate::api::openapi::schemas::AuditQuery),
+    responses((status = 200, description = "Entries", body = crate::api::openapi::schemas::AuditLog), (status = 400, description = "A bad query", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn audit(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -579,6 +721,15 @@ pub async fn audit(
 }
 
 /// `GET /admin/api/v1/tokens`: the admin tokens (ids, names, roles; never a token).
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/tokens",
+    operation_id = "adminTokens",
+    tag = "admin",
+    summary = "The admin tokens (operators)",
+    responses((status = 200, description = "Ids, names, roles", body = crate::api::openapi::schemas::AdminTokens), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn tokens(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     if let Err(r) = operator(&gw, &headers).await {
         return r;
@@ -590,6 +741,16 @@ pub async fn tokens(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Respo
 }
 
 /// `POST /admin/api/v1/tokens/{id}/revoke`.
+#[utoipa::path(
+    post,
+    path = "/admin/api/v1/tokens/{id}/revoke",
+    operation_id = "adminRevokeToken",
+    tag = "admin",
+    summary = "Revoke an admin token",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 200, description = "Revoked", body = crate::api::openapi::schemas::Revoked), (status = 400, description = "A bad path", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such live token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn revoke_token(
     State(gw): State<Arc<Gateway>>,
     headers: HeaderMap,
@@ -601,13 +762,23 @@ pub async fn revoke_token(
     };
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.revoke_admin_token(&who, &id).await {
-        Ok(true) => Json(json!({ "revoked": id })).into_response(),
-        Ok(false) => error(StatusCode::NOT_FOUND, "no such live token"),
+        Ok(Ok(())) => Json(json!({ "revoked": id })).into_response(),
+        Ok(Err(Refused::NotFound)) => error(StatusCode::NOT_FOUND, "no such live token"),
+        Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
     }
 }
 
 /// `GET /admin/api/v1/whoami`: the bearer's id, name and role.
+#[utoipa::path(
+    get,
+    path = "/admin/api/v1/whoami",
+    operation_id = "adminWhoAmI",
+    tag = "admin",
+    summary = "Who the bearer is",
+    responses((status = 200, description = "The token's id, name and role", body = crate::api::openapi::schemas::WhoAmI), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
+    security(("adminBearer" = [])),
+)]
 pub async fn whoami(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     match admin(&gw, &headers).await {
         Ok(a) => Json(json!({ "id": a.id, "name": a.name, "role": a.role.as_str() })).into_response(),

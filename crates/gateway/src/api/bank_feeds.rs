@@ -29,6 +29,16 @@ fn failure(status: StatusCode, message: &str) -> Response {
 }
 
 /// `POST /bank-feeds/{provider}/{partnerCode}`.
+#[utoipa::path(
+    post,
+    path = "/bank-feeds/{provider}/{partner_code}",
+    operation_id = "bankFeedWebhook",
+    tag = "bank-feeds",
+    summary = "A bank feed reports a transaction of a partner's collecting account",
+    params(("provider" = crate::api::openapi::schemas::FeedProvider, Path, description = "`sepay` or `casso` (another name: 404)"), ("partner_code" = String, Path, description = "The partner")),
+    request_body(content = serde_json::Value, description = "The provider's JSON body, authenticated by its own header (SePay: Authorization Apikey or X-SePay-Signature; Casso: X-Casso-Signature or Secure-Token)", content_type = "application/json"),
+    responses((status = 200, description = "On record (a duplicate too)", body = crate::api::openapi::schemas::FeedAnswer), (status = 400, description = "The body does not read (kept for the operator)", body = crate::api::openapi::schemas::FeedAnswer), (status = 401, description = "Missing or bad credential", body = crate::api::openapi::schemas::FeedAnswer), (status = 404, description = "No such provider", body = crate::api::openapi::schemas::FeedAnswer), (status = 413, description = "Body over 64 KiB", body = crate::api::openapi::schemas::FeedAnswer), (status = 503, description = "The database failed: retry later", body = crate::api::openapi::schemas::FeedAnswer)),
+)]
 pub async fn webhook(
     State(gw): State<Arc<Gateway>>,
     Path((provider, partner)): Path<(String, String)>,

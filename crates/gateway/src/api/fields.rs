@@ -13,10 +13,7 @@ use serde_json::{Map, Value};
 /// that is not a JSON object, or has a key twice in one object, answers 400; all
 /// with errorCode 1.
 pub fn json_object(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Value, ApiError> {
-    let body = body.map_err(|r| {
-        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { r.status() } else { StatusCode::BAD_REQUEST };
-        ApiError::new(status, ErrorCode::INVALID_PARAMS).lang(lang).detail(format!("body: {}", r.body_text()))
-    })?;
+    let body = bytes(body, lang)?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(format!("body is not JSON: {e}")))?;
     if !v.is_object() {
@@ -24,6 +21,15 @@ pub fn json_object(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Va
     }
     unique_keys(&body).map_err(|e| ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(e))?;
     Ok(v)
+}
+
+/// A request body as received: an oversized body answers 413, one that could not be
+/// read 400; both with errorCode 1.
+pub fn bytes(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
+        let status = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { r.status() } else { StatusCode::BAD_REQUEST };
+        ApiError::new(status, ErrorCode::INVALID_PARAMS).lang(lang).detail(format!("body: {}", r.body_text()))
+    })
 }
 
 /// Checks that no object of a JSON text, at any depth, has a key twice. A parser

@@ -15,6 +15,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod limits;
 pub mod lists;
+pub mod openapi;
 pub mod ops;
 mod owner;
 pub mod payments;
@@ -97,8 +98,8 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
     api.merge(feed_and_admin_routes())
 }
 
-/// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox)
-/// and the admin API. Not behind the partner API's idempotency layer: a feed's
+/// The bank feeds' webhooks (in every mode: a merchant rehearses them in sandbox),
+/// the admin API, and the OpenAPI document (of this mode: [`openapi::serve`]). Not behind the partner API's idempotency layer: a feed's
 /// duplicates are recognised by its transaction ids.
 fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
     Router::new()
@@ -122,6 +123,7 @@ fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
         .route("/admin/api/v1/audit", get(admin_console::audit))
         .route("/admin/api/v1/tokens", get(admin_console::tokens))
         .route("/admin/api/v1/tokens/{id}/revoke", post(admin_console::revoke_token))
+        .route("/openapi.json", get(openapi::serve))
 }
 
 /// The layers every route runs behind, outside in: request id (assigned when missing,

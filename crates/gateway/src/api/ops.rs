@@ -15,6 +15,14 @@ use subtle::ConstantTimeEq;
 /// `GET /healthz`: 200 `{"status":"ok"}` when the database answers a read and
 /// commits a write, else 503 `{"status":"unavailable","failed":"read"|"write"}`
 /// ([`Gateway::health`]).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "ops",
+    summary = "Health: the database answers a read and commits a write",
+    responses((status = 200, description = "Healthy", body = crate::api::openapi::schemas::Health), (status = 503, description = "Unavailable", body = crate::api::openapi::schemas::Health)),
+)]
 pub async fn healthz(State(gw): State<Arc<Gateway>>) -> Response {
     match gw.health().await {
         Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
@@ -29,6 +37,15 @@ pub async fn healthz(State(gw): State<Arc<Gateway>>) -> Response {
 /// `GET /metrics`: Prometheus text format, to the requests [`MetricsAccess`] lets
 /// through: with a token set, a request without `Authorization: Bearer <token>` is
 /// answered 401 (compared in constant time).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "ops",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), (status = 401, description = "metrics_token set and not given", body = String, content_type = "text/plain"), (status = 404, description = "Metrics are off", body = crate::api::openapi::schemas::ErrorBody), (status = 503, description = "No metrics recorder", body = String, content_type = "text/plain")),
+    security((), ("metricsBearer" = [])),
+)]
 pub async fn metrics(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     match &gw.config().metrics {
         MetricsAccess::Public => {}

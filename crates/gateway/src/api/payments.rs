@@ -131,6 +131,16 @@ pub(super) fn bank_answer(gw: &Gateway, order: &Order, lang: Lang) -> BankPaymen
 }
 
 /// `POST /api/v1/orders/payment/bank`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/payment/bank",
+    operation_id = "v1CreateBankPayment",
+    tag = "v1",
+    summary = "Create a card/bank payment (ATM, CC, ALL)",
+    request_body = crate::api::openapi::schemas::BankPaymentRequest,
+    responses((status = 200, description = "Created: send the customer to paymentUrl", body = crate::api::openapi::schemas::BankPaymentResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create_bank(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -271,6 +281,16 @@ pub(super) async fn with_token(
 }
 
 /// `POST /api/v1/orders/payment/qr`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/payment/qr",
+    operation_id = "v1CreateQrPayment",
+    tag = "v1",
+    summary = "Create a dynamic VietQR payment",
+    request_body = crate::api::openapi::schemas::QrPaymentRequest,
+    responses((status = 200, description = "Created", body = crate::api::openapi::schemas::QrPaymentResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create_qr(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -352,6 +372,16 @@ pub fn status_response(partner: &Partner, order: &Order, ledger: &Ledger, lang: 
 }
 
 /// `POST /api/v1/orders/transaction/bank/status`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/transaction/bank/status",
+    operation_id = "v1TransactionStatus",
+    tag = "v1",
+    summary = "A transaction's state",
+    request_body = crate::api::openapi::schemas::StatusRequest,
+    responses((status = 200, description = "The state, as errorCode", body = crate::api::openapi::schemas::StatusResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn status(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,

@@ -66,6 +66,16 @@ fn signed_answer(partner: &Partner, r: &Refund, lang: Lang) -> Response {
 }
 
 /// `POST /api/v1/transaction/refund`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transaction/refund",
+    operation_id = "v1CreateRefund",
+    tag = "v1",
+    summary = "Refund a paid transaction",
+    request_body = crate::api::openapi::schemas::RefundRequest,
+    responses((status = 200, description = "Created (the refund's outcome is data.status)", body = crate::api::openapi::schemas::RefundResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -105,6 +115,16 @@ fn not_found(lang: Lang) -> ApiError {
 }
 
 /// `GET /api/v1/transaction/refund/{refundId}` (the partner's refundId).
+#[utoipa::path(
+    get,
+    path = "/api/v1/transaction/refund/{refund_id}",
+    operation_id = "v1RefundDetail",
+    tag = "v1",
+    summary = "A refund, by the partner's refundId",
+    params(("refund_id" = String, Path, description = "The partner's refundId")),
+    responses((status = 200, description = "The refund", body = crate::api::openapi::schemas::RefundResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn detail(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -121,6 +141,16 @@ pub async fn detail(
 }
 
 /// `GET /api/v1/transaction/{orderId}/refund` (the partner's orderId).
+#[utoipa::path(
+    get,
+    path = "/api/v1/transaction/{order_id}/refund",
+    operation_id = "v1OrderRefunds",
+    tag = "v1",
+    summary = "The refunds of an order",
+    params(("order_id" = String, Path, description = "The partner's orderId")),
+    responses((status = 200, description = "The order and its refunds", body = crate::api::openapi::schemas::OrderRefundsResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn by_order(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -206,6 +236,16 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, String> {
 }
 
 /// `GET /api/v1/refunds?…`: the partner's refunds, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/refunds",
+    operation_id = "v1RefundList",
+    tag = "v1",
+    summary = "The partner's refunds, filtered and paginated",
+    params(crate::api::openapi::schemas::RefundListQuery),
+    responses((status = 200, description = "A page of refunds", body = crate::api::openapi::schemas::RefundListResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn list(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,

@@ -61,6 +61,17 @@ fn answer(
 
 /// `POST /api/v1/sandbox/transactions/{appotapayTransId}/complete` with
 /// `{"errorCode": N}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/transactions/{trans_id}/complete",
+    operation_id = "sandboxComplete",
+    tag = "sandbox",
+    summary = "Settle a transaction with any outcome",
+    params(("trans_id" = String, Path, description = "The appotapayTransId")),
+    request_body = crate::api::openapi::schemas::CompleteRequest,
+    responses((status = 200, description = "Settled as asked", body = crate::api::openapi::schemas::CompleteResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn complete(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -94,6 +105,16 @@ pub async fn complete(
 
 /// `POST /api/v1/sandbox/bank-credit` with `{"amount": N, "memo": "<appotapayTransId>"}`
 /// (a [`BankCreditRequest`]), answered with a [`BankCreditResponse`].
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/bank-credit",
+    operation_id = "sandboxBankCredit",
+    tag = "sandbox",
+    summary = "Simulate the collecting bank's credit for a QR order",
+    request_body = crate::api::openapi::schemas::BankCreditRequest,
+    responses((status = 200, description = "Credited and settled", body = crate::api::openapi::schemas::CompleteResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn bank_credit(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -126,6 +147,16 @@ const API_CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `"notifyUrl"`): runs the IPN conformance cases against the caller's pending order
 /// and answers `{"errorCode":0,"message":…,"report":{…}}`; `report.passed` says
 /// whether every case that must pass passed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/conformance",
+    operation_id = "sandboxConformance",
+    tag = "sandbox",
+    summary = "Run the IPN conformance cases against the merchant's IPN URL",
+    request_body = crate::api::openapi::schemas::ConformanceRequest,
+    responses((status = 200, description = "The report", body = crate::api::openapi::schemas::ConformanceResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn conformance(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -208,6 +239,16 @@ fn count(f: &Fields<'_>, value: &Value, key: &str) -> Result<Option<i64>, ApiErr
 /// (`appotapayTransId`) or of the partner's next orders (`nextOrders`: how many;
 /// absent: until cleared) are delivered: `twice`, `delaySeconds`, `loseFirst`, any
 /// together. Answers the script with its `id`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/delivery-faults",
+    operation_id = "sandboxAddDeliveryFault",
+    tag = "sandbox",
+    summary = "Script how IPNs are delivered",
+    request_body = crate::api::openapi::schemas::DeliveryFaultRequest,
+    responses((status = 200, description = "The script", body = crate::api::openapi::schemas::DeliveryFaultResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn add_delivery_fault(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -240,6 +281,15 @@ pub async fn add_delivery_fault(
 }
 
 /// `GET /api/v1/sandbox/delivery-faults`: the partner's scripts still to be used.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sandbox/delivery-faults",
+    operation_id = "sandboxDeliveryFaults",
+    tag = "sandbox",
+    summary = "The partner's delivery scripts",
+    responses((status = 200, description = "The scripts", body = crate::api::openapi::schemas::DeliveryFaultsResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn delivery_faults(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -255,6 +305,15 @@ pub async fn delivery_faults(
 }
 
 /// `DELETE /api/v1/sandbox/delivery-faults`: forgets the partner's scripts.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sandbox/delivery-faults",
+    operation_id = "sandboxClearDeliveryFaults",
+    tag = "sandbox",
+    summary = "Forget the partner's delivery scripts",
+    responses((status = 200, description = "Forgotten", body = crate::api::openapi::schemas::ClearedFaultsResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn clear_delivery_faults(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -275,6 +334,15 @@ fn clock_wire(now_ms: i64, lang: Lang) -> ClockResponse {
 
 /// `GET /api/v1/sandbox/clock`: `{"errorCode":0,"now":<unix seconds>}`, the calling
 /// partner's test clock.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sandbox/clock",
+    operation_id = "sandboxClock",
+    tag = "sandbox",
+    summary = "The partner's test clock",
+    responses((status = 200, description = "The clock", body = crate::api::openapi::schemas::ClockResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn clock(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -288,6 +356,16 @@ pub async fn clock(
 
 /// `POST /api/v1/sandbox/clock/advance` with `{"seconds": N}`: moves the calling
 /// partner's test clock ahead; answers the clock as [`clock`] does.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sandbox/clock/advance",
+    operation_id = "sandboxAdvanceClock",
+    tag = "sandbox",
+    summary = "Move the partner's test clock ahead",
+    request_body = crate::api::openapi::schemas::AdvanceClockRequest,
+    responses((status = 200, description = "The clock", body = crate::api::openapi::schemas::ClockResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn advance_clock(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,

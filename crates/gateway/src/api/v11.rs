@@ -27,7 +27,7 @@ use appotapay_protocol::v11::{self, ListResponse, StatusResponse, StatusTransact
 use appotapay_protocol::{Amount, ErrorCode, Lang, messages::ErrorBody};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -45,6 +45,16 @@ fn signed_json<T: serde::Serialize>(answer: &T, spec: &SignatureSpec, partner: &
 }
 
 /// `POST /api/v1.1/orders/payment/bank`.
+#[utoipa::path(
+    post,
+    path = "/api/v1.1/orders/payment/bank",
+    operation_id = "v11CreateBankPayment",
+    tag = "v1.1",
+    summary = "Create a card/bank payment, optionally saving or using a card token",
+    request_body = crate::api::openapi::schemas::V11BankPaymentRequest,
+    responses((status = 200, description = "Created", body = crate::api::openapi::schemas::BankPaymentResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create_bank(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -90,6 +100,16 @@ pub(super) async fn state_code(gw: &Gateway, order: &Order) -> Result<ErrorCode,
 }
 
 /// `POST /api/v1.1/orders/transaction/bank/status`.
+#[utoipa::path(
+    post,
+    path = "/api/v1.1/orders/transaction/bank/status",
+    operation_id = "v11TransactionStatus",
+    tag = "v1.1",
+    summary = "A transaction's state (nested transaction)",
+    request_body = crate::api::openapi::schemas::StatusRequest,
+    responses((status = 200, description = "The state", body = crate::api::openapi::schemas::V11StatusResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn status(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -132,6 +152,16 @@ fn list_signature_ok(partner: &Partner, map: &std::collections::BTreeMap<String,
 }
 
 /// `GET /api/v1.1/orders/transactions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1.1/orders/transactions",
+    operation_id = "v11TransactionList",
+    tag = "v1.1",
+    summary = "The partner's transactions (query signed)",
+    params(crate::api::openapi::schemas::TransactionListQuery, crate::api::openapi::schemas::V11ListSignature),
+    responses((status = 200, description = "A page of transactions", body = crate::api::openapi::schemas::V11ListResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn list(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -153,14 +183,26 @@ pub async fn list(
 }
 
 /// `GET /api/v1.1/token/{orderId}`: the card the order saved.
+#[utoipa::path(
+    get,
+    path = "/api/v1.1/token/{order_id}",
+    operation_id = "v11TokenOfOrder",
+    tag = "v1.1",
+    summary = "The card an order saved",
+    params(("order_id" = String, Path, description = "The partner's orderId")),
+    responses((status = 200, description = "The saved card", body = crate::api::openapi::schemas::TokenLookupResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn token_of_order(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
     headers: HeaderMap,
-    Path(order_id): Path<String>,
+    order_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let none = || ApiError::bad(ErrorCode::TOKEN_NOT_FOUND).lang(lang);
+    // A path segment that does not decode names no order: 87 as for any unknown one.
+    let Ok(Path(order_id)) = order_id else { return Err(none().detail("bad orderId")) };
     let order = gw.find_order(&partner.code, &order_id).await?.ok_or_else(|| none().detail("no such order"))?;
     owner::check(&gw, &headers, &partner, &order, lang).await?;
     let saved = gw.saved_token(&order).await?.ok_or_else(|| none().detail("the order saved no card"))?;
@@ -196,6 +238,16 @@ pub(super) async fn delete_token(
 }
 
 /// `DELETE /api/v1.1/token/delete`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1.1/token/delete",
+    operation_id = "v11TokenDelete",
+    tag = "v1.1",
+    summary = "Delete a saved-card token",
+    request_body = crate::api::openapi::schemas::TokenDeleteRequest,
+    responses((status = 200, description = "Deleted", body = crate::api::openapi::schemas::Success)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn token_delete(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,

@@ -68,6 +68,16 @@ fn transaction<'a>(n: &Nested<'a>) -> Result<Tx<'a>, ApiError> {
 }
 
 /// `POST /api/v2/orders/payment`.
+#[utoipa::path(
+    post,
+    path = "/api/v2/orders/payment",
+    operation_id = "v2CreatePayment",
+    tag = "v2",
+    summary = "Create a payment (ATM, CC, ALL, VA)",
+    request_body = crate::api::openapi::schemas::V2CreateRequest,
+    responses((status = 200, description = "Created", body = crate::api::openapi::schemas::V2CreateResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -255,14 +265,26 @@ pub(super) fn reference_params(query: Option<&str>, body: &Bytes, lang: Lang) ->
 }
 
 /// `GET /api/v2/orders/transaction`.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orders/transaction",
+    operation_id = "v2TransactionStatus",
+    tag = "v2",
+    summary = "A transaction, by its id or the partner's order id",
+    params(crate::api::openapi::schemas::V2ReferenceQuery),
+    request_body(content = Option<crate::api::openapi::schemas::V2ReferenceBody>, description = "Optional: the same keys as the query"),
+    responses((status = 200, description = "The transaction", body = crate::api::openapi::schemas::V2StatusResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn status(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = fields::bytes(body, lang)?;
     let (reference, kind) = reference_params(query.as_deref(), &body, lang)?;
     let order = referenced(&gw, &partner, &reference, &kind, lang).await?;
     owner::check(&gw, &headers, &partner, &order, lang).await?;
@@ -277,6 +299,16 @@ pub async fn status(
 }
 
 /// `GET /api/v2/orders/transactions`: the list (no signature: the JWT alone).
+#[utoipa::path(
+    get,
+    path = "/api/v2/orders/transactions",
+    operation_id = "v2TransactionList",
+    tag = "v2",
+    summary = "The partner's transactions",
+    params(crate::api::openapi::schemas::TransactionListQuery),
+    responses((status = 200, description = "A page of transactions", body = crate::api::openapi::schemas::V2ListResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn list(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -296,6 +328,16 @@ pub async fn list(
 }
 
 /// `DELETE /api/v2/token/delete`.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/token/delete",
+    operation_id = "v2TokenDelete",
+    tag = "v2",
+    summary = "Delete a saved-card token",
+    request_body = crate::api::openapi::schemas::TokenDeleteRequest,
+    responses((status = 200, description = "Deleted", body = crate::api::openapi::schemas::Success)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn token_delete(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,

@@ -22,7 +22,7 @@ use appotapay_protocol::v2::{self, RefundResponse};
 use appotapay_protocol::{Amount, ErrorCode, Lang};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -49,6 +49,16 @@ fn answer(partner: &Partner, r: &Refund, lang: Lang) -> Response {
 }
 
 /// `POST /api/v2/transaction/refund`.
+#[utoipa::path(
+    post,
+    path = "/api/v2/transaction/refund",
+    operation_id = "v2CreateRefund",
+    tag = "v2",
+    summary = "Refund a paid transaction",
+    request_body = crate::api::openapi::schemas::V2RefundRequest,
+    responses((status = 200, description = "Created", body = crate::api::openapi::schemas::V2RefundResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn create(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
@@ -86,16 +96,31 @@ pub async fn create(
 }
 
 /// `GET /api/v2/transaction/refund/{id}?type=…`.
+#[utoipa::path(
+    get,
+    path = "/api/v2/transaction/refund/{id}",
+    operation_id = "v2RefundDetail",
+    tag = "v2",
+    summary = "A refund",
+    params(
+        ("id" = String, Path, description = "The gateway's refundId, or with type=PARTNER_ORDER_ID the partner's partnerRefId"),
+        crate::api::openapi::schemas::V2RefundQuery
+    ),
+    responses((status = 200, description = "The refund", body = crate::api::openapi::schemas::V2RefundResponse)),
+    security(("partnerJwt" = [])),
+)]
 pub async fn detail(
     State(gw): State<Arc<Gateway>>,
     AuthPartner(partner): AuthPartner,
     ReqLang(lang): ReqLang,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let map = lists::query_map(query.as_deref(), lang)?;
     let none = || field_err(ErrorCode::TRANSACTION_NOT_FOUND, "refundRefId", "no such refund", lang);
+    // A path segment that does not decode names no refund.
+    let Ok(Path(id)) = id else { return Err(none()) };
     let found = match map.get("type").map(String::as_str) {
         None | Some("") | Some("TRANSACTION_ID") => gw.partner_refund(&partner.code, &id).await?,
         Some("PARTNER_ORDER_ID") => gw.find_refund(&partner.code, &id).await?,

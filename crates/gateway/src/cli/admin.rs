@@ -82,7 +82,7 @@ pub async fn admin(gw: &Gateway, cmd: AdminCommand) -> Result<(), String> {
             }
         }
         TokenCommand::Revoke { id } => {
-            if !gw.revoke_admin_token(&Admin::cli(), &id).await.map_err(|e| e.to_string())? {
+            if gw.revoke_admin_token(&Admin::cli(), &id).await.map_err(|e| e.to_string())?.is_err() {
                 return Err(format!("no live token {id}"));
             }
             println!("token {id} revoked");

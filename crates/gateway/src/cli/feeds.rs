@@ -265,7 +265,13 @@ pub(super) async fn credits(config: Config, cmd: CreditsCommand) -> Result<(), S
                 return Err("--note must be 1 to 1000 characters".into());
             }
             match gw.resolve_credit(id, note.trim()).await.map_err(|e| e.to_string())? {
-                Some(true) => println!("credit {id} resolved"),
+                Some(true) => {
+                    let who = crate::domain::console::Admin::cli();
+                    gw.audit(&who, "credit.resolve", &id.to_string(), serde_json::json!({ "note": note.trim() }))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!("credit {id} resolved");
+                }
                 Some(false) => return Err(format!("credit {id} is not open")),
                 None => return Err(format!("no credit {id}")),
             }
@@ -281,7 +287,13 @@ pub(super) async fn refund(config: Config, cmd: RefundCommand) -> Result<(), Str
             .finish_refund_by_hand(&refund_id, status == "success")
             .await
         {
-            Ok(ByHand::Done(r)) => println!("refund {} is {}", r.refund_id, r.status.as_str()),
+            Ok(ByHand::Done(r)) => {
+                let who = crate::domain::console::Admin::cli();
+                gw.audit(&who, "refund.by_hand", &refund_id, serde_json::json!({ "paid": status == "success" }))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("refund {} is {}", r.refund_id, r.status.as_str());
+            }
             Ok(ByHand::Unknown) => return Err(format!("no refund {refund_id}")),
             Ok(ByHand::NotByHand(r)) => {
                 return Err(format!("refund {refund_id} is {} and not waiting to be paid by hand", r.status.as_str()));

@@ -1,6 +1,7 @@
 //! The command line of the sandbox merchant test kit: `sign`, which prints the
 //! canonical `data` string and the signature of a body offline (no configuration,
-//! no database: a merchant checks their own signing code against it), and
+//! no database: a merchant checks their own signing code against it), `token`,
+//! which prints an `X-APPOTAPAY-AUTH` token (for curl or an API fuzzer), and
 //! `logs tail`, which prints the sandbox's request log and follows it, as
 //! `stripe logs tail` does.
 
@@ -74,6 +75,39 @@ pub fn sign(args: &SignArgs) -> Result<(), String> {
         out["warning"] = json!(format!("the gateway refuses this body (errorCode 1): {e}"));
     }
     println!("{out}");
+    Ok(())
+}
+
+/// `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Partner code (default: the public sandbox partner's).
+    #[arg(long, default_value = sandbox_partner::PARTNER_CODE)]
+    partner: String,
+    /// API key (default: the sandbox partner's).
+    #[arg(long, default_value = sandbox_partner::API_KEY)]
+    api_key: String,
+    /// How long the token is valid, in seconds (at most the gateway's
+    /// `jwt_max_lifetime`, 7 days by default).
+    #[arg(long, default_value_t = 3600)]
+    ttl: i64,
+}
+
+/// Prints a token signed with `APPOTAPAY_SIGN_SECRET` when set, else the sandbox
+/// partner's secret (as `sign` does).
+pub fn token(args: &TokenArgs) -> Result<(), String> {
+    if args.ttl <= 0 {
+        return Err("--ttl must be positive".into());
+    }
+    let secret = std::env::var("APPOTAPAY_SIGN_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| sandbox_partner::SECRET_KEY.to_owned());
+    let now = crate::now_ms() / 1000;
+    println!(
+        "{}",
+        appotapay_protocol::jwt::build(&args.partner, &args.api_key, &SecretKey::new(secret), now, args.ttl)
+    );
     Ok(())
 }
 

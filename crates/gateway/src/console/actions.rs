@@ -38,7 +38,8 @@ async fn acting(
         Ok(Form(f)) => f.clone(),
         Err(_) => Fields::new(),
     };
-    if !session::same_origin(headers) || !session::csrf_ok(gw, headers, field(&fields, "csrf")) {
+    let token_ok = session::csrf_ok(gw, headers, field(&fields, "csrf")).await.map_err(internal)?;
+    if !session::same_origin(gw, headers) || !token_ok {
         let c = chrome(gw, &v, "", back, None);
         let t = c.t;
         return Err(message(c, StatusCode::FORBIDDEN, t.could_not, t.forbidden.into(), back.to_owned()));
@@ -75,7 +76,7 @@ pub async fn login(
         Err(e) => return internal(e),
     };
     let fields = form.map(|Form(f)| f).unwrap_or_default();
-    if !session::same_origin(&headers) || !session::login_csrf_ok(&gw, field(&fields, "csrf")) {
+    if !session::same_origin(&gw, &headers) || !session::login_csrf_ok(&gw, field(&fields, "csrf")) {
         let c = chrome(&gw, &v, "login", "/console/login", None);
         let t = c.t;
         return message(c, StatusCode::FORBIDDEN, t.could_not, t.forbidden.into(), "/console/login".into());
@@ -92,8 +93,13 @@ pub async fn login(
     if let Err(e) = gw.audit(&admin, "console.login", &admin.id, serde_json::json!({})).await {
         return internal(e);
     }
+    let hash = match gw.admin_by_id(&admin.id).await {
+        Ok(Some((_, hash))) => hash,
+        Ok(None) => return see_other("/console/login"),
+        Err(e) => return internal(e),
+    };
     let mut resp = see_other("/console");
-    if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&gw, &admin.id)) {
+    if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&gw, &admin.id, &hash)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
@@ -164,7 +170,8 @@ pub async fn order_action(
             if reason.chars().count() > 255 {
                 return bad(&gw, &v, "reason: at most 255 characters", &back);
             }
-            gw.operator_refund(&who, &id, amount, reason).await.map(|r| r.map(|_| "refunded"))
+            let key = Some(field(&f, "key")).filter(|k| crate::core::console::valid_refund_key(k));
+            gw.operator_refund(&who, &id, amount, reason, key).await.map(|r| r.map(|_| "refunded"))
         }
         "settle" => {
             let Ok(code) = field(&f, "code").trim().parse::<u32>() else {
@@ -328,13 +335,10 @@ pub async fn revoke_token(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !who.role.may_act() {
-        return refusal(&gw, &v, &Refused::NotOperator, back);
-    }
     let Ok(Path(id)) = id else { return see_other(back) };
     match gw.revoke_admin_token(&who, &id).await {
-        Ok(true) => see_other("/console/audit?flash=revoked"),
-        Ok(false) => refusal(&gw, &v, &Refused::NotFound, back),
+        Ok(Ok(())) => see_other("/console/audit?flash=revoked"),
+        Ok(Err(r)) => refusal(&gw, &v, &r, back),
         Err(e) => internal(e),
     }
 }

@@ -101,7 +101,7 @@ pub async fn demo(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
     let token = form.as_ref().ok().and_then(|Form(f)| f.get("csrf")).map_or("", |s| s.as_str());
-    if !session::same_origin(&headers) || !gw.verify_form_token("front", "demo", token) {
+    if !session::same_origin(&gw, &headers) || !gw.verify_form_token("front", "demo", token) {
         return (StatusCode::FORBIDDEN, "refused: the form is stale or comes from another site").into_response();
     }
     match gw.create_demo_payment().await {

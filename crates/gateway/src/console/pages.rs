@@ -5,6 +5,7 @@ use super::format::{parse_vn_input, vn_time, vnd};
 use super::session::{self, Visitor};
 use super::views::*;
 use super::{html, message, see_other};
+use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS};
 use crate::core::{CoreError, Gateway};
 use crate::domain::console::{Admin, OrderFilters, attempt_delivered};
 use crate::domain::order::State as OrderState;
@@ -132,7 +133,7 @@ pub async fn overview(
     let here = path_of(&uri);
     let c = chrome(&gw, &v, "overview", &here, flash_text(&v, q.flash.as_deref()));
     let window = if q.window.as_deref() == Some("day") { "day" } else { "hour" };
-    let (outbox_now, groups) = match (gw.outbox_depth().await, gw.delivery_groups(None, 1000).await) {
+    let (outbox_now, groups) = match (gw.outbox_depth().await, gw.delivery_groups(None, DELIVERY_GROUPS, 0).await) {
         (Ok(d), Ok(g)) => (d, g),
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
@@ -215,12 +216,12 @@ pub async fn orders(
             order_info: o.order_info.clone(),
         })
         .collect();
-    let first = (page - 1) * u64::from(PAGE_SIZE);
+    let first = (page - 1).saturating_mul(u64::from(PAGE_SIZE));
     let shown = rows.len() as u64;
     let range = if shown == 0 {
         format!("0 {}", c.t.orders_found)
     } else {
-        format!("{}–{} / {total} {}", first + 1, first + shown, c.t.orders_found)
+        format!("{}–{} / {total} {}", first.saturating_add(1), first.saturating_add(shown), c.t.orders_found)
     };
     let page_url = |n: u64| {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -241,7 +242,7 @@ pub async fn orders(
         format!("/console/orders?{}", s.finish())
     };
     let prev_url = (page > 1).then(|| page_url(page - 1));
-    let next_url = (first + shown < u64::try_from(total).unwrap_or(0)).then(|| page_url(page + 1));
+    let next_url = (first.saturating_add(shown) < u64::try_from(total).unwrap_or(0)).then(|| page_url(page + 1));
     html(
         StatusCode::OK,
         &OrdersPage {
@@ -308,6 +309,7 @@ pub async fn order(
         Field { name: "partnerCode", value: o.partner_code.clone() },
         Field { name: "orderId", value: o.order_id.clone() },
         Field { name: "apiVersion", value: o.api.as_str().to_owned() },
+        Field { name: "action", value: o.action.as_str().to_owned() },
         Field { name: "kind", value: o.kind.as_str().to_owned() },
         Field { name: "paymentMethod", value: o.payment_method.as_str().to_owned() },
         Field { name: "bankCode", value: opt(o.bank_code.map(|b| b.as_str().to_owned())) },
@@ -323,6 +325,7 @@ pub async fn order(
         Field { name: "card", value: opt(card.map(|c| format!("{} · {} · {}", c.number_masked, c.date, c.name))) },
         Field { name: "token", value: opt(o.token.clone()) },
         Field { name: "qrPayload", value: opt(o.qr_payload.clone()) },
+        Field { name: "signatureReading", value: opt(o.signature_reading.clone()) },
         Field { name: "createdAt", value: vn_time(o.created_at_ms) },
         Field { name: "expiresAt", value: vn_time(o.expires_at_ms) },
         Field { name: "updatedAt", value: vn_time(o.updated_at_ms) },
@@ -391,6 +394,7 @@ pub async fn order(
             refunds,
             refundable,
             refundable_text: vnd(refundable),
+            refund_key: crate::crypto::random_token(16),
             can_settle,
             settle_codes,
         },
@@ -410,19 +414,19 @@ pub async fn deliveries(
     };
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "deliveries", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
-    let groups = match gw.delivery_groups(None, 1000).await {
+    let groups = match gw.delivery_groups(None, DELIVERY_GROUPS, GROUP_ITEMS).await {
         Ok(g) => g,
         Err(e) => return internal(e),
     };
     let groups = groups
         .iter()
         .map(|g| GroupView {
-            partner: g.partner_code.clone(),
-            url: g.url.clone(),
-            failing: g.items.len(),
-            exhausted: g.exhausted,
-            since: vn_time(g.failing_since_ms),
-            last_delivered: g.last_delivered_ms.map(vn_time),
+            partner: g.counts.partner_code.clone(),
+            url: g.counts.url.clone(),
+            failing: g.counts.failing,
+            exhausted: g.counts.exhausted,
+            since: vn_time(g.counts.failing_since_ms),
+            last_delivered: g.counts.last_delivered_ms.map(vn_time),
             down: g.dark,
             items: g
                 .items
@@ -477,7 +481,7 @@ pub async fn partners(
 pub(super) async fn render_partners(gw: &Gateway, c: Chrome, problem: Option<String>) -> Response {
     match gw.partners().await {
         Ok(list) => {
-            let status = if problem.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+            let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
             html(status, &PartnersPage { c, partners: list.iter().map(partner_row).collect(), problem })
         }
         Err(e) => internal(e),

@@ -1,8 +1,9 @@
 //! Who is looking at the console, and whether a form post may act.
 //!
 //! - **Sessions** are stateless: the cookie holds the admin token's id, an expiry
-//!   and an HMAC of both under the gateway's link key, so any node can check it and
-//!   nothing is stored. The token is looked up again on every request: a revoked
+//!   and an HMAC of both and of the token's hash under the gateway's link key, so any
+//!   node can check it and nothing is stored (and a replaced `admin_token` ends the
+//!   sessions of the old one). The token is looked up again on every request: a revoked
 //!   token ends its sessions at once. The cookie is `HttpOnly`, `SameSite=Strict`,
 //!   scoped to `/console`, and `Secure` when the public URL is https.
 //! - **On a loopback sandbox** (see [`crate::config::Config::console_open`]) the
@@ -71,10 +72,32 @@ pub fn lang(headers: &HeaderMap) -> Lang {
     if accept.trim_start().to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Vi }
 }
 
+/// Whether a request reached the gateway directly on a loopback name: its `Host` is
+/// `localhost`, `127.0.0.1` or `[::1]`, and no proxy forwarded it. A loopback sandbox
+/// opens its console without a login only to such requests: one relayed by a tunnel
+/// or a proxy on the same machine, or a page whose name was rebound to 127.0.0.1
+/// (its `Host` is its own name), must sign in like anyone else.
+pub fn loopback_request(headers: &HeaderMap) -> bool {
+    if ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"].iter().any(|k| headers.contains_key(*k)) {
+        return false;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((n, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => host,
+    };
+    matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Whether this request gets the local developer's console without a login.
+fn open_to(gw: &Gateway, headers: &HeaderMap) -> bool {
+    gw.config().console_open() && loopback_request(headers)
+}
+
 /// Who is asking.
 pub async fn visitor(gw: &Gateway, headers: &HeaderMap) -> Result<Visitor, CoreError> {
     let lang = lang(headers);
-    if gw.config().console_open() {
+    if open_to(gw, headers) {
         return Ok(Visitor {
             admin: Some(Admin::local()),
             local: true,
@@ -85,10 +108,7 @@ pub async fn visitor(gw: &Gateway, headers: &HeaderMap) -> Result<Visitor, CoreE
     let Some(value) = cookie(headers, SESSION_COOKIE) else {
         return Ok(Visitor { admin: None, local: false, lang, csrf: login_csrf(gw) });
     };
-    let admin = match session_admin_id(gw, value) {
-        Some(id) => gw.admin_by_id(id).await?,
-        None => None,
-    };
+    let admin = session_admin(gw, value).await?;
     let csrf = if admin.is_some() { gw.form_token(value, CSRF_PURPOSE) } else { login_csrf(gw) };
     Ok(Visitor { admin, local: false, lang, csrf })
 }
@@ -98,18 +118,23 @@ pub fn login_csrf(gw: &Gateway) -> String {
     gw.form_token("login", CSRF_PURPOSE)
 }
 
-/// The admin token id of a valid, unexpired session cookie value.
-fn session_admin_id<'v>(gw: &Gateway, value: &'v str) -> Option<&'v str> {
-    let (signed, sig) = value.rsplit_once('.')?;
-    let (id, exp) = signed.split_once('.')?;
-    let exp: i64 = exp.parse().ok()?;
-    (exp > now_ms() && gw.verify_form_token(signed, SESSION_PURPOSE, sig)).then_some(id)
+/// The holder of a valid, unexpired session cookie value: `<token id>.<expiry
+/// ms>.<HMAC of both and the token's hash>`.
+async fn session_admin(gw: &Gateway, value: &str) -> Result<Option<Admin>, CoreError> {
+    let Some((signed, sig)) = value.rsplit_once('.') else { return Ok(None) };
+    let Some((id, exp)) = signed.split_once('.') else { return Ok(None) };
+    if exp.parse::<i64>().map_or(true, |exp| exp <= now_ms()) {
+        return Ok(None);
+    }
+    let Some((admin, token_hash)) = gw.admin_by_id(id).await? else { return Ok(None) };
+    Ok(gw.verify_form_token(&format!("{signed}\n{token_hash}"), SESSION_PURPOSE, sig).then_some(admin))
 }
 
-/// The `Set-Cookie` value of a new session of the admin token `id`.
-pub fn session_cookie(gw: &Gateway, id: &str) -> String {
+/// The `Set-Cookie` value of a new session of the admin token `id` (whose hash is
+/// `token_hash`).
+pub fn session_cookie(gw: &Gateway, id: &str, token_hash: &str) -> String {
     let signed = format!("{id}.{}", now_ms() + SESSION_TTL_MS);
-    let sig = gw.form_token(&signed, SESSION_PURPOSE);
+    let sig = gw.form_token(&format!("{signed}\n{token_hash}"), SESSION_PURPOSE);
     let secure = if gw.config().cookies_secure() { "; Secure" } else { "" };
     format!(
         "{SESSION_COOKIE}={signed}.{sig}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
@@ -133,12 +158,28 @@ pub fn lang_cookie(lang: Lang) -> String {
 }
 
 /// Whether a post comes from the console's own pages: not flagged cross-site by the
-/// browser, and with no `Origin` but the host's own.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return false;
-        }
+/// browser, and with no `Origin` but the host's own or the public URL's (a proxy may
+/// rewrite `Host`).
+pub fn same_origin(gw: &Gateway, headers: &HeaderMap) -> bool {
+    let public = url::Url::parse(&gw.config().public_url).ok().map(|u| u.origin().ascii_serialization());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some() && origin == public.as_deref() && !cross_site(headers) {
+        return true;
+    }
+    same_host(headers)
+}
+
+fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site" || site == "same-site")
+}
+
+/// [`same_origin`] without the public URL: the browser's flag and `Host`.
+fn same_host(headers: &HeaderMap) -> bool {
+    if cross_site(headers) {
+        return false;
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
@@ -155,15 +196,13 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Whether a form's CSRF token is the visitor's (constant time).
-pub fn csrf_ok(gw: &Gateway, headers: &HeaderMap, given: &str) -> bool {
-    if gw.config().console_open() {
-        return gw.verify_form_token("local", CSRF_PURPOSE, given);
+/// Whether a form's CSRF token is the signed-in visitor's (constant time).
+pub async fn csrf_ok(gw: &Gateway, headers: &HeaderMap, given: &str) -> Result<bool, CoreError> {
+    if open_to(gw, headers) {
+        return Ok(gw.verify_form_token("local", CSRF_PURPOSE, given));
     }
-    match cookie(headers, SESSION_COOKIE) {
-        Some(value) if session_admin_id(gw, value).is_some() => gw.verify_form_token(value, CSRF_PURPOSE, given),
-        _ => false,
-    }
+    let Some(value) = cookie(headers, SESSION_COOKIE) else { return Ok(false) };
+    Ok(session_admin(gw, value).await?.is_some() && gw.verify_form_token(value, CSRF_PURPOSE, given))
 }
 
 /// Whether a login form's CSRF token is right.
@@ -186,14 +225,27 @@ mod tests {
 
     #[test]
     fn posts_from_other_sites_are_refused() {
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080")])));
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")])));
-        assert!(same_origin(&headers(&[("host", "gw.example"), ("origin", "https://gw.example")])));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9999")])));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "null")])));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")])));
+        assert!(same_host(&headers(&[("host", "127.0.0.1:8080")])));
+        assert!(same_host(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")])));
+        assert!(same_host(&headers(&[("host", "gw.example"), ("origin", "https://gw.example")])));
+        assert!(!same_host(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9999")])));
+        assert!(!same_host(&headers(&[("host", "127.0.0.1:8080"), ("origin", "null")])));
+        assert!(!same_host(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")])));
+        assert!(!same_host(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-site")])));
+        assert!(same_host(&headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+    }
+
+    #[test]
+    fn only_direct_loopback_requests_are_local() {
+        for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.1"] {
+            assert!(loopback_request(&headers(&[("host", host)])), "{host}");
+        }
+        for host in ["evil.example:8080", "evil.example", "10.0.0.5:8080", "127.0.0.1.nip.io", ""] {
+            assert!(!loopback_request(&headers(&[("host", host)])), "{host}");
+        }
+        assert!(!loopback_request(&headers(&[("host", "127.0.0.1:8080"), ("x-forwarded-for", "203.0.113.9")])));
+        assert!(!loopback_request(&headers(&[("host", "localhost"), ("forwarded", "for=203.0.113.9")])));
     }
 
     #[test]

@@ -256,6 +256,8 @@ pub struct OrderPage {
     pub refundable: i64,
     /// The same, formatted.
     pub refundable_text: String,
+    /// The refund form's key: posting it twice refunds once.
+    pub refund_key: String,
     /// Sandbox and not final: the settle form.
     pub can_settle: bool,
     /// The codes the settle form offers: (code, text).
@@ -289,9 +291,9 @@ pub struct GroupView {
     /// URL.
     pub url: String,
     /// How many failing.
-    pub failing: usize,
+    pub failing: u64,
     /// Of which exhausted.
-    pub exhausted: usize,
+    pub exhausted: u64,
     /// Failing since.
     pub since: String,
     /// The last successful delivery.

@@ -35,6 +35,11 @@ pub const LIVE_BUFFER: usize = 256;
 /// recognisable (and told apart from a partner's keys).
 pub const TOKEN_PREFIX: &str = "apgw_admin_";
 
+/// Whether an operator's refund key is acceptable: 1 to 32 of `A-Z a-z 0-9 _ -`.
+pub fn valid_refund_key(key: &str) -> bool {
+    (1..=32).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The amount of a demo payment, VND.
 pub const DEMO_AMOUNT: i64 = 50_000;
 
@@ -83,6 +88,11 @@ impl Refused {
         }
     }
 }
+
+/// How many partner/URL groups the deliveries page and API show.
+pub const DELIVERY_GROUPS: u32 = 100;
+/// How many of a group's failing IPNs they list.
+pub const GROUP_ITEMS: u32 = 50;
 
 /// What an operator's call did, or why not.
 pub type Outcome<T> = Result<Result<T, Refused>, CoreError>;
@@ -157,14 +167,17 @@ impl Gateway {
         Ok(self.store.admin_tokens().await?)
     }
 
-    /// Revokes an admin token by id; `false` if unknown or revoked already. Its
-    /// sessions end with it: every request checks the token again.
-    pub async fn revoke_admin_token(&self, who: &Admin, id: &str) -> Result<bool, CoreError> {
-        let done = self.store.revoke_admin_token(id, now_ms()).await?;
-        if done {
-            self.audit(who, "admin_token.revoke", id, json!({})).await?;
+    /// Revokes an admin token by id ([`Refused::NotFound`] if unknown or revoked
+    /// already). Its sessions end with it: every request checks the token again.
+    pub async fn revoke_admin_token(&self, who: &Admin, id: &str) -> Outcome<()> {
+        if let Some(r) = refuse_viewer(who) {
+            return Ok(Err(r));
         }
-        Ok(done)
+        if !self.store.revoke_admin_token(id, now_ms()).await? {
+            return Ok(Err(Refused::NotFound));
+        }
+        self.audit(who, "admin_token.revoke", id, json!({})).await?;
+        Ok(Ok(()))
     }
 
     /// Who presents this token: the configured `admin_token` (an operator), or a
@@ -182,12 +195,20 @@ impl Gateway {
         Ok(self.store.admin_token_by_hash(&token_hash(presented)).await?.and_then(live_admin))
     }
 
-    /// The holder of a live admin token by id (a console session names its token).
-    pub async fn admin_by_id(&self, id: &str) -> Result<Option<Admin>, CoreError> {
+    /// The holder of a live admin token by id (a console session names its token),
+    /// with the token's hash: a session signs it too, so that a session of a token
+    /// that was replaced (the configured `admin_token` changed) opens nothing.
+    pub async fn admin_by_id(&self, id: &str) -> Result<Option<(Admin, String)>, CoreError> {
         if id == "config" {
-            return Ok(matches!(self.config.admin, MetricsAccess::Token(_)).then(Admin::configured));
+            return Ok(match &self.config.admin {
+                MetricsAccess::Token(t) => Some((Admin::configured(), token_hash(t))),
+                _ => None,
+            });
         }
-        Ok(self.store.admin_token(id).await?.and_then(live_admin))
+        Ok(self.store.admin_token(id).await?.and_then(|t| {
+            let hash = t.token_hash.clone();
+            live_admin(t).map(|a| (a, hash))
+        }))
     }
 
     /// Appends to the audit log.
@@ -252,26 +273,27 @@ impl Gateway {
         if self.store.get_order(trans_id).await?.is_none() {
             return Ok(Err(Refused::NotFound));
         }
-        let Some(id) = self.store.latest_outbox_row(trans_id).await? else { return Ok(Err(Refused::NoIpn)) };
-        if !self.store.requeue_outbox_row(id, now_ms()).await? {
+        let Some(latest) = self.store.latest_outbox_row(trans_id).await? else { return Ok(Err(Refused::NoIpn)) };
+        let Some(id) = self.store.resend_outbox_row(latest, now_ms()).await? else {
             return Ok(Err(Refused::InFlight));
-        }
+        };
         self.outbox_wake.notify_one();
-        self.audit(who, "ipn.resend", trans_id, json!({ "outboxId": id })).await?;
+        self.audit(who, "ipn.resend", trans_id, json!({ "outboxId": id, "of": latest })).await?;
         Ok(Ok(id))
     }
 
-    /// Sends one failing (or given-up) IPN again now.
+    /// Sends one failing (or given-up) IPN again now (a delivered one is queued anew,
+    /// as [`Gateway::resend_ipn`] does).
     pub async fn redrive_one(&self, who: &Admin, outbox_id: i64) -> Outcome<FailingDelivery> {
         if let Some(r) = refuse_viewer(who) {
             return Ok(Err(r));
         }
         let Some(row) = self.store.outbox_row(outbox_id).await? else { return Ok(Err(Refused::NotFound)) };
-        if !self.store.requeue_outbox_row(outbox_id, now_ms()).await? {
+        let Some(id) = self.store.resend_outbox_row(outbox_id, now_ms()).await? else {
             return Ok(Err(Refused::InFlight));
-        }
+        };
         self.outbox_wake.notify_one();
-        self.audit(who, "ipn.redrive", row.trans_id.as_str(), json!({ "outboxId": outbox_id, "url": row.url })).await?;
+        self.audit(who, "ipn.redrive", row.trans_id.as_str(), json!({ "outboxId": id, "url": row.url })).await?;
         Ok(Ok(row))
     }
 
@@ -292,39 +314,54 @@ impl Gateway {
         Ok(Ok(n))
     }
 
-    /// The failing and given-up IPNs, by partner and URL (of one partner when given).
+    /// The failing and given-up IPNs by partner and URL (of one partner when given):
+    /// `groups` of them, the newest failures first, each counted whole and with its
+    /// newest `items` IPNs.
     pub async fn delivery_groups(
         &self,
         partner_code: Option<&str>,
-        limit: u32,
+        groups: u32,
+        items: u32,
     ) -> Result<Vec<DeliveryGroup>, CoreError> {
-        let rows = self.store.failing_deliveries(partner_code, limit).await?;
-        let mut last = Vec::new();
-        for r in &rows {
-            if !last.iter().any(|(p, u, _): &(String, String, Option<i64>)| *p == r.partner_code && *u == r.url) {
-                let t = self.store.last_delivered(&r.partner_code, &r.url).await?;
-                last.push((r.partner_code.clone(), r.url.clone(), t));
-            }
+        let now = now_ms();
+        let mut out = Vec::new();
+        for counts in self.store.failing_groups(partner_code, groups).await? {
+            let items = self.store.failing_of_url(&counts.partner_code, &counts.url, items).await?;
+            let dark = console::is_dark(&counts, now);
+            out.push(DeliveryGroup { counts, items, dark });
         }
-        let lookup = |p: &str, u: &str| last.iter().find(|(lp, lu, _)| lp == p && lu == u).and_then(|(_, _, t)| *t);
-        Ok(console::group_failing(rows, lookup, now_ms()))
+        Ok(out)
     }
 
     /// Refunds (part of) an order on its partner's behalf; the refund is recorded
-    /// with a refundId of the console's (`console-…`) and the reason given.
-    pub async fn operator_refund(&self, who: &Admin, trans_id: &str, amount: i64, reason: &str) -> Outcome<Refund> {
+    /// with a refundId of the console's, `console-<key>`, and the reason given. The
+    /// same `key` again (a form posted twice, a request retried) answers the refund
+    /// it made, once: nothing is refunded twice; without a key one is drawn.
+    pub async fn operator_refund(
+        &self,
+        who: &Admin,
+        trans_id: &str,
+        amount: i64,
+        reason: &str,
+        key: Option<&str>,
+    ) -> Outcome<Refund> {
         if let Some(r) = refuse_viewer(who) {
             return Ok(Err(r));
         }
         let Some(order) = self.store.get_order(trans_id).await? else { return Ok(Err(Refused::NotFound)) };
         let Some(partner) = self.partner(&order.partner_code).await? else { return Ok(Err(Refused::NotFound)) };
+        let refund_original_id = format!("console-{}", key.map_or_else(|| random_token(16), str::to_owned));
+        if let Some(done) = self.store.find_refund(&partner.code, &refund_original_id).await? {
+            if done.trans_id.as_str() == trans_id && done.amount == amount {
+                return Ok(Ok(done));
+            }
+            return Ok(Err(Refused::Code(
+                ErrorCode::DUPLICATE_TRANSACTION_ID,
+                "this refund key was used for another refund".into(),
+            )));
+        }
         let reason = if reason.trim().is_empty() { format!("refund by {}", who.id) } else { reason.trim().to_owned() };
-        let new = NewRefund {
-            refund_original_id: format!("console-{}", random_token(16)),
-            trans_id: trans_id.to_owned(),
-            amount,
-            reason,
-        };
+        let new = NewRefund { refund_original_id, trans_id: trans_id.to_owned(), amount, reason };
         match self.refund(&partner, new).await? {
             Ok(refund) => {
                 self.audit(
@@ -475,19 +512,31 @@ impl Gateway {
     }
 
     /// Whether the query of a redirect to `/demo/return` is the one this gateway
-    /// signed for its order (the same pairs, signature included), and the order's
-    /// appotapayTransId.
+    /// signed for a demo payment (the same pairs, the signature compared in constant
+    /// time), and the order's appotapayTransId. Only the sandbox's demo payments are
+    /// looked at: for any other order (and outside the sandbox) `(false, None)`.
     pub async fn check_demo_redirect(&self, pairs: &[(String, String)]) -> Result<(bool, Option<String>), CoreError> {
-        let Some((_, id)) = pairs.iter().find(|(k, _)| k == "appotapayTransId") else { return Ok((false, None)) };
-        let Some(order) = self.store.get_order(id).await? else { return Ok((false, None)) };
-        let Some(partner) = self.partner(&order.partner_code).await? else { return Ok((false, None)) };
+        use appotapay_protocol::sandbox_partner;
+        let nothing = Ok((false, None));
+        if self.simulator().is_none() {
+            return nothing;
+        }
+        let Some((_, id)) = pairs.iter().find(|(k, _)| k == "appotapayTransId") else { return nothing };
+        let Some(order) = self.store.get_order(id).await? else { return nothing };
+        if order.partner_code != sandbox_partner::PARTNER_CODE || !order.order_id.starts_with("demo-") {
+            return nothing;
+        }
+        let Some(partner) = self.partner(&order.partner_code).await? else { return nothing };
         let expected = self.redirect_url(&partner, &order).and_then(|u| url::Url::parse(&u).ok());
         let ok = expected.is_some_and(|u| {
-            let mut want: Vec<(String, String)> = u.query_pairs().into_owned().collect();
-            let mut got = pairs.to_vec();
-            want.sort();
-            got.sort();
-            want == got
+            let split = |pairs: Vec<(String, String)>| {
+                let (sig, mut rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == "signature");
+                rest.sort();
+                (sig.into_iter().next().map(|(_, v)| v).unwrap_or_default(), rest)
+            };
+            let (want_sig, want) = split(u.query_pairs().into_owned().collect());
+            let (got_sig, got) = split(pairs.to_vec());
+            want == got && !want_sig.is_empty() && bool::from(want_sig.as_bytes().ct_eq(got_sig.as_bytes()))
         });
         Ok((ok, Some(order.trans_id.as_str().to_owned())))
     }

@@ -140,6 +140,8 @@ pub struct Gateway {
     request_log: request_log::RequestLogQueue,
     /// This node's live events, for the console.
     live: tokio::sync::broadcast::Sender<console::LiveEvent>,
+    /// Cancelled when the node stops serving.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -168,7 +170,15 @@ impl Gateway {
             trans_ids: Default::default(),
             request_log: Default::default(),
             live: tokio::sync::broadcast::channel(console::LIVE_BUFFER).0,
+            stop: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Cancelled when this node stops serving (the server's shutdown): the jobs stop
+    /// and long-lived answers, such as the console's live stream, end with it, so
+    /// that a graceful shutdown does not wait for them.
+    pub fn stopping(&self) -> tokio_util::sync::CancellationToken {
+        self.stop.clone()
     }
 
     /// The configuration the gateway runs with.

@@ -276,62 +276,43 @@ pub struct FailingDelivery {
     pub last: Option<AttemptRecord>,
 }
 
-/// The failing IPNs of one partner to one notify URL.
+/// The failing IPNs of one partner to one notify URL, counted by the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryGroup {
+pub struct FailingGroup {
     /// The partner.
     pub partner_code: String,
     /// The notify URL.
     pub url: String,
-    /// Its failing IPNs, newest first.
-    pub items: Vec<FailingDelivery>,
-    /// How many of them the schedule gave up on.
-    pub exhausted: usize,
+    /// How many of its IPNs are failing.
+    pub failing: u64,
+    /// Of which the schedule gave up on.
+    pub exhausted: u64,
     /// The oldest failing IPN's queueing time.
     pub failing_since_ms: i64,
     /// The URL's last successful delivery, if any.
     pub last_delivered_ms: Option<i64>,
+}
+
+/// The failing IPNs of one partner to one notify URL, as the console shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryGroup {
+    /// The counts.
+    pub counts: FailingGroup,
+    /// Its newest failing IPNs (not necessarily all of them: see `counts`).
+    pub items: Vec<FailingDelivery>,
     /// Whether the URL has answered nothing but failures for longer than
-    /// [`DARK_AFTER_MS`]: nothing delivered since its oldest failing IPN was queued,
-    /// that long ago.
+    /// [`DARK_AFTER_MS`] ([`is_dark`]).
     pub dark: bool,
 }
 
 /// How long a URL may answer only failures before the console calls it down.
 pub const DARK_AFTER_MS: i64 = 60 * 60 * 1000;
 
-/// Groups failing IPNs by partner and URL (the order of first appearance, newest
-/// IPN first), with each URL's last delivery (`last_delivered(partner, url)`).
-pub fn group_failing(
-    rows: Vec<FailingDelivery>,
-    last_delivered: impl Fn(&str, &str) -> Option<i64>,
-    now_ms: i64,
-) -> Vec<DeliveryGroup> {
-    let mut groups: Vec<DeliveryGroup> = Vec::new();
-    for row in rows {
-        match groups.iter_mut().find(|g| g.partner_code == row.partner_code && g.url == row.url) {
-            Some(g) => {
-                g.failing_since_ms = g.failing_since_ms.min(row.created_at_ms);
-                g.exhausted += usize::from(row.status == DeliveryStatus::Failed);
-                g.items.push(row);
-            }
-            None => groups.push(DeliveryGroup {
-                partner_code: row.partner_code.clone(),
-                url: row.url.clone(),
-                exhausted: usize::from(row.status == DeliveryStatus::Failed),
-                failing_since_ms: row.created_at_ms,
-                last_delivered_ms: None,
-                dark: false,
-                items: vec![row],
-            }),
-        }
-    }
-    for g in &mut groups {
-        g.last_delivered_ms = last_delivered(&g.partner_code, &g.url);
-        let delivered_since = g.last_delivered_ms.is_some_and(|t| t >= g.failing_since_ms);
-        g.dark = !delivered_since && now_ms - g.failing_since_ms >= DARK_AFTER_MS;
-    }
-    groups
+/// Whether a URL with these failing IPNs counts as down at `now_ms`: nothing
+/// delivered since its oldest failing IPN was queued, [`DARK_AFTER_MS`] ago or more.
+pub fn is_dark(g: &FailingGroup, now_ms: i64) -> bool {
+    let delivered_since = g.last_delivered_ms.is_some_and(|t| t >= g.failing_since_ms);
+    g.failing > 0 && !delivered_since && now_ms - g.failing_since_ms >= DARK_AFTER_MS
 }
 
 /// One line of an order's timeline.
@@ -400,17 +381,120 @@ pub fn timeline(
 mod tests {
     use super::*;
 
-    fn failing(id: i64, partner: &str, url: &str, status: DeliveryStatus, created: i64) -> FailingDelivery {
-        FailingDelivery {
-            outbox_id: id,
-            trans_id: format!("T{id}"),
-            partner_code: partner.into(),
-            url: url.into(),
-            status,
-            attempts: 3,
-            created_at_ms: created,
-            last: None,
+    fn paid_order() -> Order {
+        use super::super::records::{ApiVersion, OrderKind};
+        use appotapay_protocol::{AppotapayTransId, ErrorCode, v11::Action};
+        Order {
+            trans_id: AppotapayTransId::from_number(42).expect("id"),
+            partner_code: "P".into(),
+            order_id: "o-1".into(),
+            kind: OrderKind::Bank,
+            payment_method: PaymentMethod::Atm,
+            bank_code: None,
+            amount: 50_000,
+            order_info: String::new(),
+            client_ip: String::new(),
+            notify_url: "http://m/ipn".into(),
+            redirect_url: String::new(),
+            extra_data: String::new(),
+            sub_account: None,
+            state: State::Success,
+            code: ErrorCode::SUCCESS,
+            card: None,
+            qr_payload: None,
+            created_at_ms: 1_000,
+            expires_at_ms: 901_000,
+            updated_at_ms: 5_000,
+            settled_at_ms: Some(5_000),
+            api: ApiVersion::V1_0,
+            action: Action::Pay,
+            token: None,
+            signature_reading: None,
         }
+    }
+
+    #[test]
+    fn a_timeline_reads_in_time_order() {
+        use super::super::records::Refund;
+        use appotapay_protocol::messages::RefundStatus;
+        let order = paid_order();
+        let events = vec![
+            OrderEvent { trans_id: "x".into(), at_ms: 2_000, what: "bank chosen: VCB".into() },
+            OrderEvent { trans_id: "x".into(), at_ms: 3_000, what: "OTP confirmed".into() },
+        ];
+        let attempt = |n: u32, at_ms: i64, http_status: Option<u16>, error: Option<&str>| AttemptRecord {
+            outbox_id: 7,
+            attempt: n,
+            at_ms,
+            http_status,
+            error: error.map(str::to_owned),
+            latency_ms: 12,
+            response_head: String::new(),
+        };
+        let deliveries = vec![Delivery {
+            id: 7,
+            url: "http://m/ipn".into(),
+            body: "{}".into(),
+            status: DeliveryStatus::Delivered,
+            attempts: vec![attempt(1, 5_100, Some(500), None), attempt(2, 6_000, Some(200), None)],
+        }];
+        let refunds = vec![Refund {
+            refund_id: "RF1".into(),
+            partner_code: "P".into(),
+            refund_original_id: "r-1".into(),
+            trans_id: order.trans_id.clone(),
+            amount: 10_000,
+            reason: String::new(),
+            status: RefundStatus::Pending,
+            created_at_ms: 5_500,
+            updated_at_ms: 5_500,
+            due_at_ms: None,
+        }];
+        let t = timeline(&order, &events, &deliveries, &refunds);
+        let kinds: Vec<&str> = t.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "checkout", "checkout", "settled", "ipn", "refund", "ipn"]);
+        assert!(t.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+        assert_eq!(t[4].what, "IPN #7 attempt 1: HTTP 500 in 12 ms");
+        assert!(t[3].what.contains("success"), "{}", t[3].what);
+        // An expired order ends with its expiry, at its last change.
+        let mut expired = paid_order();
+        expired.state = State::Expired;
+        expired.settled_at_ms = None;
+        let t = timeline(&expired, &[], &[], &[]);
+        assert_eq!((t[1].kind, t[1].at_ms), ("expired", 5_000));
+        // A pending one has nothing after its creation.
+        let mut pending = paid_order();
+        pending.state = State::Pending;
+        assert_eq!(timeline(&pending, &[], &[], &[]).len(), 1);
+    }
+
+    #[test]
+    fn order_filters_become_a_query_or_a_reason() {
+        let f = OrderFilters {
+            partner: Some(" SHOP ".into()),
+            state: Some("success".into()),
+            method: Some("cc".into()),
+            order_id: Some(String::new()),
+            from_ms: Some(1),
+            to_ms: Some(2),
+            ..OrderFilters::default()
+        };
+        let q = f.query().expect("valid");
+        assert_eq!(q.partner_code.as_deref(), Some("SHOP"));
+        assert_eq!(q.states, vec![State::Success]);
+        assert_eq!(q.payment_method, Some(PaymentMethod::Cc));
+        assert_eq!((q.order_id, q.limit, q.offset), (None, 50, 0));
+        for bad in [
+            OrderFilters { state: Some("paid".into()), ..OrderFilters::default() },
+            OrderFilters { method: Some("CASH".into()), ..OrderFilters::default() },
+            OrderFilters { limit: Some(0), ..OrderFilters::default() },
+            OrderFilters { limit: Some(MAX_PAGE + 1), ..OrderFilters::default() },
+            OrderFilters { from_ms: Some(3), to_ms: Some(2), ..OrderFilters::default() },
+        ] {
+            assert!(bad.query().is_err(), "{bad:?}");
+        }
+        assert!(valid_partner_code("SHOP_1") && !valid_partner_code("a b") && !valid_partner_code(""));
+        assert!(!valid_partner_code(&"x".repeat(33)));
     }
 
     #[test]
@@ -437,33 +521,24 @@ mod tests {
     }
 
     #[test]
-    fn failing_ipns_group_by_partner_and_url_and_long_failures_show() {
+    fn long_failing_urls_are_down() {
         let now = 10 * DARK_AFTER_MS;
-        let rows = vec![
-            failing(5, "A", "http://a/ipn", DeliveryStatus::Pending, now - 1000),
-            failing(4, "B", "http://b/ipn", DeliveryStatus::Failed, now - 2 * DARK_AFTER_MS),
-            failing(3, "A", "http://a/ipn", DeliveryStatus::Failed, now - 3 * DARK_AFTER_MS),
-            failing(2, "A", "http://a/other", DeliveryStatus::Failed, now - 2 * DARK_AFTER_MS),
-        ];
-        let last = |p: &str, u: &str| match (p, u) {
-            // A's main URL delivered something after its oldest failure: not down.
-            ("A", "http://a/ipn") => Some(now - 2 * DARK_AFTER_MS),
-            // A's other URL last delivered before its failures began: down.
-            ("A", "http://a/other") => Some(now - 5 * DARK_AFTER_MS),
-            _ => None,
+        let group = |since: i64, last: Option<i64>| FailingGroup {
+            partner_code: "A".into(),
+            url: "http://a/ipn".into(),
+            failing: 2,
+            exhausted: 1,
+            failing_since_ms: since,
+            last_delivered_ms: last,
         };
-        let g = group_failing(rows, last, now);
-        assert_eq!(g.len(), 3);
-        assert_eq!((g[0].partner_code.as_str(), g[0].url.as_str()), ("A", "http://a/ipn"));
-        assert_eq!(g[0].items.iter().map(|i| i.outbox_id).collect::<Vec<_>>(), vec![5, 3]);
-        assert_eq!(g[0].exhausted, 1);
-        assert_eq!(g[0].failing_since_ms, now - 3 * DARK_AFTER_MS);
-        assert!(!g[0].dark);
-        assert_eq!(g[1].partner_code, "B");
-        assert!(g[1].dark, "never delivered, failing for two hours");
-        assert!(g[2].dark, "nothing delivered since its failures began");
-        // A URL failing for less than the threshold is not down yet.
-        let fresh = group_failing(vec![failing(9, "C", "u", DeliveryStatus::Pending, now - 10)], |_, _| None, now);
-        assert!(!fresh[0].dark);
+        // Never delivered, failing for two hours: down.
+        assert!(is_dark(&group(now - 2 * DARK_AFTER_MS, None), now));
+        // Delivered before its failures began: down.
+        assert!(is_dark(&group(now - 2 * DARK_AFTER_MS, Some(now - 5 * DARK_AFTER_MS)), now));
+        // Delivered after its oldest failure: not down.
+        assert!(!is_dark(&group(now - 3 * DARK_AFTER_MS, Some(now - 2 * DARK_AFTER_MS)), now));
+        // Failing for less than the threshold: not yet; exactly the threshold: down.
+        assert!(!is_dark(&group(now - 10, None), now));
+        assert!(is_dark(&group(now - DARK_AFTER_MS, None), now));
     }
 }

@@ -5,7 +5,9 @@
 //! documentation states the part of the contract (see [`super`]) it keeps.
 
 use super::StoreResult;
-use crate::domain::console::{AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, NewAudit, OrderEvent};
+use crate::domain::console::{
+    AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, FailingGroup, NewAudit, OrderEvent,
+};
 use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
@@ -370,20 +372,23 @@ pub trait ConsoleStore: Send + Sync {
     async fn order_events(&self, trans_id: &str) -> StoreResult<Vec<OrderEvent>>;
     /// How many orders of any partner a search matches, and its page (newest first).
     async fn search_orders(&self, query: &ConsoleOrderQuery) -> StoreResult<(i64, Vec<Order>)>;
-    /// IPNs tried and not delivered (retrying or given up), of one partner when
-    /// given, newest first, each with its last finished attempt.
-    async fn failing_deliveries(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingDelivery>>;
-    /// One outbox row as [`ConsoleStore::failing_deliveries`] shows it, whatever its
+    /// The IPNs tried and not delivered (retrying or given up), by partner and URL,
+    /// counted (of one partner when given), the groups with the newest failures
+    /// first, `limit` of them.
+    async fn failing_groups(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingGroup>>;
+    /// The newest `limit` failing IPNs of a partner to a URL, each with its last
+    /// finished attempt.
+    async fn failing_of_url(&self, partner_code: &str, url: &str, limit: u32) -> StoreResult<Vec<FailingDelivery>>;
+    /// One outbox row as [`ConsoleStore::failing_of_url`] shows it, whatever its
     /// status.
     async fn outbox_row(&self, outbox_id: i64) -> StoreResult<Option<FailingDelivery>>;
-    /// When the partner's URL last had an IPN delivered.
-    async fn last_delivered(&self, partner_code: &str, url: &str) -> StoreResult<Option<i64>>;
     /// The outbox id of a transaction's latest IPN.
     async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>>;
-    /// Makes an outbox row due at `now_ms` whatever its status (a delivered IPN is
-    /// sent again, its attempts counting on); `false` if unknown or an attempt holds
-    /// its lease right now.
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Sends an IPN again at `now_ms`: a delivered one as a new outbox row (same
+    /// URL and body; the delivered row is never changed), an undelivered one by
+    /// making its row due (unless an attempt holds its lease right now). The id of
+    /// the row now due; `None` if unknown or in flight.
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>>;
     /// Makes due at `now_ms` every failing IPN of a partner (to one URL when given)
     /// that no attempt holds; how many.
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64>;

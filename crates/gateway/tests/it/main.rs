@@ -8,6 +8,7 @@
 mod harness;
 mod pg;
 
+mod admin_console;
 mod bad_input;
 mod bank_feeds;
 mod browser;
@@ -27,6 +28,7 @@ mod ipn;
 mod locked;
 mod multinode;
 mod nodes;
+mod openapi;
 mod ops;
 mod overview;
 mod public_sandbox;

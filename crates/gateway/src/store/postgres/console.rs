@@ -3,7 +3,9 @@
 //! details) follows the NUL rules of [`super`].
 
 use super::{PgStore, all, execute, first, impossible_key, storable, storable_value};
-use crate::domain::console::{AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, NewAudit, OrderEvent};
+use crate::domain::console::{
+    AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, FailingGroup, NewAudit, OrderEvent,
+};
 use crate::domain::records::{Order, SubAccount};
 use crate::store::StoreResult;
 use crate::store::ports::ConsoleStore;
@@ -85,24 +87,22 @@ impl ConsoleStore for PgStore {
         Ok((total.unwrap_or(0), rows))
     }
 
-    async fn failing_deliveries(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingDelivery>> {
+    async fn failing_groups(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingGroup>> {
         if partner_code.is_some_and(|p| impossible_key(&[p])) {
             return Ok(Vec::new());
         }
-        all(&self.pool, q::FAILING_DELIVERIES.postgres(), &args![partner_code, limit], q::failing_from_row).await
+        all(&self.pool, q::FAILING_GROUPS.postgres(), &args![partner_code, limit], q::group_from_row).await
+    }
+
+    async fn failing_of_url(&self, partner_code: &str, url: &str, limit: u32) -> StoreResult<Vec<FailingDelivery>> {
+        if impossible_key(&[partner_code, url]) {
+            return Ok(Vec::new());
+        }
+        all(&self.pool, q::FAILING_OF_URL.postgres(), &args![partner_code, url, limit], q::failing_from_row).await
     }
 
     async fn outbox_row(&self, outbox_id: i64) -> StoreResult<Option<FailingDelivery>> {
         first(&self.pool, q::OUTBOX_ROW.postgres(), &args![outbox_id], q::failing_from_row).await
-    }
-
-    async fn last_delivered(&self, partner_code: &str, url: &str) -> StoreResult<Option<i64>> {
-        if impossible_key(&[partner_code, url]) {
-            return Ok(None);
-        }
-        Ok(first(&self.pool, q::LAST_DELIVERED.postgres(), &args![partner_code, url], |r| r.int_opt(0))
-            .await?
-            .flatten())
     }
 
     async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>> {
@@ -112,8 +112,12 @@ impl ConsoleStore for PgStore {
         first(&self.pool, q::LATEST_OUTBOX_ROW.postgres(), &args![trans_id], |r| r.int(0)).await
     }
 
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool> {
-        Ok(execute(&self.pool, q::REQUEUE_ROW.postgres(), &args![outbox_id, now_ms]).await? == 1)
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>> {
+        let args = args![outbox_id, now_ms];
+        if let Some(copy) = first(&self.pool, q::COPY_DELIVERED_ROW.postgres(), &args, |r| r.int(0)).await? {
+            return Ok(Some(copy));
+        }
+        Ok((execute(&self.pool, q::REQUEUE_ROW.postgres(), &args).await? == 1).then_some(outbox_id))
     }
 
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64> {

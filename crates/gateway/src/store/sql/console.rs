@@ -5,7 +5,9 @@
 use super::orders::ORDER_COLUMNS;
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
-use crate::domain::console::{AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, NewAudit, OrderEvent, Role};
+use crate::domain::console::{
+    AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, FailingGroup, NewAudit, OrderEvent, Role,
+};
 use crate::store::{AttemptRecord, DeliveryStatus, StoreResult};
 
 /// Columns of [`admin_token_from_row`].
@@ -136,18 +138,51 @@ pub fn search_params(q: &ConsoleOrderQuery, page: bool) -> Vec<Value<'_>> {
     v
 }
 
-/// IPNs tried and not delivered, of the partner `$1` (any when NULL), newest first,
-/// `$2` of them, each with its last finished attempt.
-pub static FAILING_DELIVERIES: Sql = Sql::new(|| {
-    "SELECT o.id, o.trans_id, o.partner_code, o.url, o.status, o.attempts, o.created_at_ms, \
-     a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head \
-     FROM outbox o LEFT JOIN ipn_attempts a ON a.id = (SELECT MAX(id) FROM ipn_attempts WHERE outbox_id = o.id) \
-     WHERE (o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0)) AND ($1 IS NULL OR o.partner_code = $1) \
-     ORDER BY o.id DESC LIMIT $2"
-        .into()
+/// Which outbox rows count as failing: tried and not delivered. (`status <>
+/// 'delivered'` is spelled out so that both databases read the partial index
+/// `outbox_undelivered` rather than scan every delivered row.)
+const FAILING: &str = "o.status <> 'delivered' AND (o.status = 'failed' OR (o.status = 'pending' AND o.attempts > 0))";
+
+/// The failing IPNs by partner and URL, of the partner `$1` (any when NULL): how
+/// many, how many given up, the oldest's queueing time and the URL's last delivery;
+/// the groups with the newest failures first, `$2` of them. Counted by the database,
+/// however many rows fail.
+pub static FAILING_GROUPS: Sql = Sql::new(|| {
+    format!(
+        "SELECT o.partner_code, o.url, COUNT(*), SUM(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END), \
+         MIN(o.created_at_ms), (SELECT MAX(d.finished_at_ms) FROM outbox d \
+         WHERE d.partner_code = o.partner_code AND d.url = o.url AND d.status = 'delivered') \
+         FROM outbox o WHERE {FAILING} AND ($1 IS NULL OR o.partner_code = $1) \
+         GROUP BY o.partner_code, o.url ORDER BY MAX(o.created_at_ms) DESC, o.partner_code, o.url LIMIT $2"
+    )
 });
 
-/// A row of [`FAILING_DELIVERIES`].
+/// A row of [`FAILING_GROUPS`].
+pub fn group_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<FailingGroup> {
+    Ok(FailingGroup {
+        partner_code: r.text(0)?,
+        url: r.text(1)?,
+        failing: u64::try_from(r.int(2)?).map_err(|_| corrupt("failing count"))?,
+        exhausted: u64::try_from(r.int(3)?).map_err(|_| corrupt("exhausted count"))?,
+        failing_since_ms: r.int(4)?,
+        last_delivered_ms: r.int_opt(5)?,
+    })
+}
+
+/// The columns of a failing IPN with its last finished attempt ([`failing_from_row`]).
+const FAILING_COLUMNS: &str = "o.id, o.trans_id, o.partner_code, o.url, o.status, o.attempts, o.created_at_ms, \
+     a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head \
+     FROM outbox o LEFT JOIN ipn_attempts a ON a.id = (SELECT MAX(id) FROM ipn_attempts WHERE outbox_id = o.id)";
+
+/// The newest failing IPNs of the partner `$1` to the URL `$2`, `$3` of them.
+pub static FAILING_OF_URL: Sql = Sql::new(|| {
+    format!(
+        "SELECT {FAILING_COLUMNS} WHERE {FAILING} AND o.partner_code = $1 AND o.url = $2 \
+         ORDER BY o.created_at_ms DESC, o.id DESC LIMIT $3"
+    )
+});
+
+/// A row of [`FAILING_OF_URL`] or [`OUTBOX_ROW`].
 pub fn failing_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<FailingDelivery> {
     let outbox_id = r.int(0)?;
     let last = match r.int_opt(8)? {
@@ -174,30 +209,31 @@ pub fn failing_from_row<R: SqlRow + ?Sized>(r: &R) -> StoreResult<FailingDeliver
     })
 }
 
-/// When the partner `$1`'s URL `$2` last had an IPN delivered.
-pub static LAST_DELIVERED: Sql = Sql::new(|| {
-    "SELECT MAX(finished_at_ms) FROM outbox WHERE partner_code = $1 AND url = $2 AND status = 'delivered'".into()
-});
-
 /// The outbox id of a transaction's (`$1`) latest IPN.
 pub static LATEST_OUTBOX_ROW: Sql =
     Sql::new(|| "SELECT id FROM outbox WHERE trans_id = $1 ORDER BY id DESC LIMIT 1".into());
 
-/// A failing IPN by outbox id `$1` (the columns of [`FAILING_DELIVERIES`]).
-pub static OUTBOX_ROW: Sql = Sql::new(|| {
-    "SELECT o.id, o.trans_id, o.partner_code, o.url, o.status, o.attempts, o.created_at_ms, \
-     a.attempt, a.at_ms, a.http_status, a.error, a.latency_ms, a.response_head \
-     FROM outbox o LEFT JOIN ipn_attempts a ON a.id = (SELECT MAX(id) FROM ipn_attempts WHERE outbox_id = o.id) \
-     WHERE o.id = $1"
+/// An outbox row by id `$1`, as a failing IPN is shown ([`failing_from_row`]).
+pub static OUTBOX_ROW: Sql = Sql::new(|| format!("SELECT {FAILING_COLUMNS} WHERE o.id = $1"));
+
+/// Sends a delivered IPN (outbox row `$1`) again: a new row with the same
+/// transaction, partner, URL and body, due at `$2`, with the whole retry schedule
+/// before it; the delivered row stays as it was. Its id; no row unless `$1` is
+/// delivered.
+pub static COPY_DELIVERED_ROW: Sql = Sql::new(|| {
+    "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, locked_until_ms, \
+     created_at_ms, lose_attempts) \
+     SELECT trans_id, partner_code, url, body, 'pending', 0, $2, 0, $2, 0 FROM outbox \
+     WHERE id = $1 AND status = 'delivered' RETURNING id"
         .into()
 });
 
-/// Makes the outbox row `$1` due at `$2`, whatever its status, unless an attempt
-/// holds its lease right now: a delivered or given-up IPN is sent once more (its
-/// next attempt counts on), a retrying one is sent now.
+/// Makes the undelivered outbox row `$1` due at `$2` unless an attempt holds its
+/// lease right now: a given-up IPN is sent once more (its next attempt counts on), a
+/// retrying one is sent now.
 pub static REQUEUE_ROW: Sql = Sql::new(|| {
     "UPDATE outbox SET status = 'pending', next_attempt_at_ms = $2, finished_at_ms = NULL, locked_until_ms = 0 \
-     WHERE id = $1 AND (status <> 'pending' OR locked_until_ms <= $2)"
+     WHERE id = $1 AND status <> 'delivered' AND (status <> 'pending' OR locked_until_ms <= $2)"
         .into()
 });
 
@@ -205,7 +241,7 @@ pub static REQUEUE_ROW: Sql = Sql::new(|| {
 /// partner `$2`, to the URL `$3` when not NULL.
 pub static REDRIVE: Sql = Sql::new(|| {
     "UPDATE outbox SET status = 'pending', next_attempt_at_ms = $1, finished_at_ms = NULL, locked_until_ms = 0 \
-     WHERE partner_code = $2 AND ($3 IS NULL OR url = $3) \
+     WHERE partner_code = $2 AND ($3 IS NULL OR url = $3) AND status <> 'delivered' \
      AND (status = 'failed' OR (status = 'pending' AND attempts > 0 AND locked_until_ms <= $1))"
         .into()
 });

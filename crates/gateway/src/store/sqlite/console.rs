@@ -3,7 +3,9 @@
 //! of the writer.
 
 use super::{SqliteStore, all, execute, first};
-use crate::domain::console::{AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, NewAudit, OrderEvent};
+use crate::domain::console::{
+    AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, FailingGroup, NewAudit, OrderEvent,
+};
 use crate::domain::records::{Order, SubAccount};
 use crate::store::StoreResult;
 use crate::store::ports::ConsoleStore;
@@ -78,9 +80,14 @@ impl ConsoleStore for SqliteStore {
         .await
     }
 
-    async fn failing_deliveries(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingDelivery>> {
+    async fn failing_groups(&self, partner_code: Option<&str>, limit: u32) -> StoreResult<Vec<FailingGroup>> {
         let args = owned(values![partner_code, limit]);
-        self.read(move |c| all(&mut *prepared(c, &q::FAILING_DELIVERIES)?, &args, q::failing_from_row)).await
+        self.read(move |c| all(&mut *prepared(c, &q::FAILING_GROUPS)?, &args, q::group_from_row)).await
+    }
+
+    async fn failing_of_url(&self, partner_code: &str, url: &str, limit: u32) -> StoreResult<Vec<FailingDelivery>> {
+        let args = owned(values![partner_code, url, limit]);
+        self.read(move |c| all(&mut *prepared(c, &q::FAILING_OF_URL)?, &args, q::failing_from_row)).await
     }
 
     async fn outbox_row(&self, outbox_id: i64) -> StoreResult<Option<FailingDelivery>> {
@@ -88,19 +95,20 @@ impl ConsoleStore for SqliteStore {
         self.read(move |c| first(&mut *prepared(c, &q::OUTBOX_ROW)?, &args, q::failing_from_row)).await
     }
 
-    async fn last_delivered(&self, partner_code: &str, url: &str) -> StoreResult<Option<i64>> {
-        let args = owned(values![partner_code, url]);
-        self.read(move |c| Ok(first(&mut *prepared(c, &q::LAST_DELIVERED)?, &args, |r| r.int_opt(0))?.flatten())).await
-    }
-
     async fn latest_outbox_row(&self, trans_id: &str) -> StoreResult<Option<i64>> {
         let args = owned(values![trans_id]);
         self.read(move |c| first(&mut *prepared(c, &q::LATEST_OUTBOX_ROW)?, &args, |r| r.int(0))).await
     }
 
-    async fn requeue_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<bool> {
+    async fn resend_outbox_row(&self, outbox_id: i64, now_ms: i64) -> StoreResult<Option<i64>> {
         let args = owned(values![outbox_id, now_ms]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &q::REQUEUE_ROW)?, &args)? == 1)).await
+        self.write(move |c| {
+            if let Some(copy) = first(&mut *prepared(c, &q::COPY_DELIVERED_ROW)?, &args, |r| r.int(0))? {
+                return Ok(Some(copy));
+            }
+            Ok((execute(&mut *prepared(c, &q::REQUEUE_ROW)?, &args)? == 1).then_some(outbox_id))
+        })
+        .await
     }
 
     async fn redrive(&self, partner_code: &str, url: Option<&str>, now_ms: i64) -> StoreResult<u64> {
