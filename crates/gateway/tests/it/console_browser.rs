@@ -525,11 +525,11 @@ async fn every_page_at_desktop_and_phone_width() {
     settled_order(&t, &shop, "cb-shot-5", 15_000, 0, &failing.url).await;
     t.create_qr(&p, "cb-shot-6", 79_000, &ok.url).await;
     wait_delivered(&t, &paid, 1).await;
-    let refunded = t.gw().operator_refund(&Admin::local(), &paid, 20_000, "một phần").await.expect("refund");
+    let refunded = t.gw().operator_refund(&Admin::local(), &paid, 20_000, "một phần", None).await.expect("refund");
     assert!(refunded.is_ok(), "{refunded:?}");
     // The failing merchant's IPNs in the deliveries' list.
     let start = std::time::Instant::now();
-    while t.gw().delivery_groups(None, 100).await.expect("groups").is_empty() {
+    while t.gw().delivery_groups(None, 100, 50).await.expect("groups").is_empty() {
         assert!(start.elapsed() < crate::webdriver::WAIT, "a failing group");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
