@@ -254,8 +254,8 @@ pub fn validate_card(
 
 /// The current month in Vietnam (UTC+7) at `now_ms`.
 pub fn vn_month(now_ms: i64) -> MonthYear {
-    let (y, m, _) = civil_from_days((now_ms / 1000 + VN_OFFSET_SECS).div_euclid(86_400));
-    MonthYear { year: y, month: m }
+    let (y, m, _) = crate::domain::calendar::vn_date(now_ms);
+    MonthYear { year: i32::try_from(y).unwrap_or(i32::MAX), month: m }
 }
 
 /// Vietnam's offset from UTC (no daylight saving).
@@ -271,21 +271,6 @@ pub fn vn_clock(ms: i64) -> String {
 pub fn countdown(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     format!("{}:{:02}", s / 60, s % 60)
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (y as i32, m as u32, d as u32)
 }
 
 #[cfg(test)]
@@ -318,9 +303,6 @@ mod tests {
 
     #[test]
     fn dates_and_clock() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
         // 2024-12-31T17:00:00Z is already January in Vietnam.
         assert_eq!(vn_month(1_735_664_400_000), MonthYear { year: 2025, month: 1 });
         assert_eq!(vn_month(1_735_664_399_000), MonthYear { year: 2024, month: 12 });

@@ -27,6 +27,7 @@
 //! assert!(svg.starts_with("<svg") && svg.contains("No data in this window"));
 //! ```
 
+use crate::domain::calendar::VN_OFFSET_MS;
 use crate::domain::refund::RefundStatus;
 use crate::domain::stats::{AttemptOutcome, OrderResult, Overview, Span};
 use std::fmt::Write;
@@ -40,8 +41,6 @@ const RIGHT: f64 = 10.0;
 const TOP: f64 = 30.0;
 const PLOT_HEIGHT: f64 = 160.0;
 const LEGEND_ROW: f64 = 18.0;
-/// Vietnam time: UTC+7, no daylight saving.
-pub const VIETNAM_OFFSET_MS: i64 = 7 * 3_600_000;
 /// At most this many time labels under a chart.
 const MAX_TIME_LABELS: i64 = 6;
 
@@ -179,7 +178,7 @@ pub fn escape(s: &str) -> String {
 
 /// `HH:MM` in Vietnam time of a Unix time in ms.
 pub fn vietnam_hhmm(t_ms: i64) -> String {
-    let minutes = (t_ms + VIETNAM_OFFSET_MS).div_euclid(60_000).rem_euclid(24 * 60);
+    let minutes = (t_ms + VN_OFFSET_MS).div_euclid(60_000).rem_euclid(24 * 60);
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
@@ -492,7 +491,7 @@ impl Canvas {
         let every = label_step_ms(span);
         for i in 0..span.buckets {
             let t = span.start_ms(i);
-            if (t + VIETNAM_OFFSET_MS).rem_euclid(every) != 0 {
+            if (t + VN_OFFSET_MS).rem_euclid(every) != 0 {
                 continue;
             }
             let x = num(LEFT + i as f64 * slot);

@@ -6,6 +6,7 @@
 //! live here once, so they can be property-tested without a database or HTTP:
 //! - [`order`]: the order state machine ([`order::decide`]);
 //! - [`refund`]: the refund state machine, the ledger and the admission rule;
+//! - [`calendar`]: Vietnam's calendar and clock (UTC+7);
 //! - [`card`]: card brands, Luhn, the card month, masking;
 //! - [`conformance`]: the IPN conformance runner's cases and verdicts;
 //! - [`credit`]: bank accounts, bank feeds, and when a reported transfer pays a QR
@@ -22,6 +23,7 @@
 //!   failing IPNs grouped by partner and URL.
 //! - [`stats`]: the operator's overview: windows, buckets, latency percentiles.
 
+pub mod calendar;
 pub mod card;
 pub mod checkout;
 pub mod conformance;

@@ -205,24 +205,7 @@ fn without_url(e: reqwest::Error) -> reqwest::Error {
 /// `YYYY-MM-DD` of a Unix time in milliseconds, in Vietnam's time zone (UTC+7, no
 /// daylight saving), where the providers' dates are.
 pub fn date_utc7(ms: i64) -> String {
-    let days = (ms + 7 * 3600 * 1000).div_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
-/// algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    crate::domain::calendar::vn_date_text(ms)
 }
 
 #[cfg(test)]
