@@ -11,10 +11,10 @@
 //! order, delivery or partner), 409 (refused in the order's state: the refund's or
 //! settlement's errorCode is given as `errorCode`).
 
+use super::admin_json::*;
 use crate::core::Gateway;
 use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS, Refused};
-use crate::domain::console::{self, Admin, AdminToken, AuditEntry, DeliveryGroup, FailingDelivery, OrderFilters, Role};
-use crate::domain::records::{AttemptRecord, Delivery, Order, PartnerRecord, SubAccount};
+use crate::domain::console::{self, Admin, OrderFilters, Role};
 use appotapay_protocol::ErrorCode;
 use axum::Json;
 use axum::body::Bytes;
@@ -79,124 +79,6 @@ pub fn refused(r: &Refused) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// An order as the admin API shows it: every field.
-pub fn order_json(o: &Order) -> Value {
-    json!({
-        "appotapayTransId": o.trans_id.as_str(),
-        "partnerCode": o.partner_code,
-        "orderId": o.order_id,
-        "kind": o.kind.as_str(),
-        "apiVersion": o.api.as_str(),
-        "action": o.action.as_str(),
-        "signatureReading": o.signature_reading,
-        "paymentMethod": o.payment_method.as_str(),
-        "bankCode": o.bank_code.map(|b| b.as_str().to_owned()),
-        "amount": o.amount,
-        "orderInfo": o.order_info,
-        "clientIp": o.client_ip,
-        "notifyUrl": o.notify_url,
-        "redirectUrl": o.redirect_url,
-        "extraData": o.extra_data,
-        "subAccount": o.sub_account,
-        "state": o.state.as_str(),
-        "errorCode": o.code.0,
-        "card": o.card.as_ref().map(|c| json!({"numberMasked": c.number_masked, "date": c.date, "name": c.name, "country": c.country})),
-        "qrPayload": o.qr_payload,
-        "token": o.token,
-        "createdAtMs": o.created_at_ms,
-        "expiresAtMs": o.expires_at_ms,
-        "updatedAtMs": o.updated_at_ms,
-        "settledAtMs": o.settled_at_ms,
-    })
-}
-
-/// An IPN attempt.
-pub fn attempt_json(a: &AttemptRecord) -> Value {
-    json!({
-        "attempt": a.attempt,
-        "atMs": a.at_ms,
-        "httpStatus": a.http_status,
-        "error": a.error,
-        "latencyMs": a.latency_ms,
-        "responseHead": a.response_head,
-        "delivered": console::attempt_delivered(a),
-    })
-}
-
-/// An IPN with its attempts.
-pub fn delivery_json(d: &Delivery) -> Value {
-    json!({
-        "outboxId": d.id,
-        "url": d.url,
-        "body": d.body,
-        "status": d.status.as_str(),
-        "attempts": d.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
-    })
-}
-
-fn failing_json(f: &FailingDelivery) -> Value {
-    json!({
-        "outboxId": f.outbox_id,
-        "appotapayTransId": f.trans_id,
-        "partnerCode": f.partner_code,
-        "url": f.url,
-        "status": f.status.as_str(),
-        "attempts": f.attempts,
-        "createdAtMs": f.created_at_ms,
-        "lastAttempt": f.last.as_ref().map(attempt_json),
-    })
-}
-
-fn group_json(g: &DeliveryGroup) -> Value {
-    json!({
-        "partnerCode": g.counts.partner_code,
-        "url": g.counts.url,
-        "failing": g.counts.failing,
-        "exhausted": g.counts.exhausted,
-        "failingSinceMs": g.counts.failing_since_ms,
-        "lastDeliveredMs": g.counts.last_delivered_ms,
-        "down": g.dark,
-        "items": g.items.iter().map(failing_json).collect::<Vec<_>>(),
-    })
-}
-
-/// A partner (never its secret).
-pub fn partner_json(p: &PartnerRecord) -> Value {
-    json!({
-        "partnerCode": p.code,
-        "name": p.name,
-        "apiKey": p.api_key,
-        "locked": p.locked,
-        "notifyFailures": p.notify_failures,
-        "amountMin": p.amount_min,
-        "amountMax": p.amount_max,
-        "createdAtMs": p.created_at_ms,
-        "previousKeyUntilMs": p.previous.as_ref().map(|k| k.until_ms),
-        "allowedMethods": p.allowed.methods,
-        "allowedBanks": p.allowed.banks,
-    })
-}
-
-fn sub_json(s: &SubAccount) -> Value {
-    json!({ "id": s.id, "partnerCode": s.partner_code, "owner": s.owner, "createdAtMs": s.created_at_ms })
-}
-
-/// An admin token (never the token, nor its hash).
-pub fn token_json(t: &AdminToken) -> Value {
-    json!({ "id": t.id, "name": t.name, "role": t.role.as_str(), "createdAtMs": t.created_at_ms, "revokedAtMs": t.revoked_at_ms })
-}
-
-fn audit_json(a: &AuditEntry) -> Value {
-    json!({
-        "id": a.id,
-        "atMs": a.entry.at_ms,
-        "actor": a.entry.actor,
-        "action": a.entry.action,
-        "target": a.entry.target,
-        "detail": serde_json::from_str::<Value>(&a.entry.detail).unwrap_or(Value::Null),
-    })
-}
-
 /// `GET /admin/api/v1/orders?partner&state&method&orderId&appotapayTransId&fromMs&toMs&offset&limit`.
 #[utoipa::path(
     get,
@@ -213,9 +95,7 @@ pub async fn list_orders(
     headers: HeaderMap,
     q: Result<Query<OrderFilters>, QueryRejection>,
 ) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
+    or_answer!(admin(&gw, &headers).await);
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
     let query = match q.query() {
         Ok(query) => query,
@@ -250,9 +130,7 @@ pub async fn get_order(
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
+    or_answer!(admin(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.order_story(&id).await {
         Ok(Some(s)) => Json(json!({
@@ -286,10 +164,7 @@ pub async fn resend_ipn(
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.resend_ipn(&who, &id).await {
         Ok(Ok(outbox_id)) => {
@@ -301,7 +176,7 @@ pub async fn resend_ipn(
 }
 
 /// A JSON object body, or the 400 to answer.
-fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, &'static str> {
+pub(crate) fn object(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, &'static str> {
     let Ok(body) = body else { return Err("unreadable body") };
     if body.is_empty() {
         return Ok(serde_json::Map::new());
@@ -332,15 +207,9 @@ pub async fn refund(
     id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
+    let body = or_answer!(object(body).map_err(|why| error(StatusCode::BAD_REQUEST, why)));
     let Some(amount) = body.get("amount").and_then(Value::as_i64).filter(|a| *a > 0) else {
         return error(StatusCode::BAD_REQUEST, "amount: a positive integer of VND");
     };
@@ -380,15 +249,9 @@ pub async fn settle(
     id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
+    let body = or_answer!(object(body).map_err(|why| error(StatusCode::BAD_REQUEST, why)));
     let Some(code) = body.get("errorCode").and_then(Value::as_u64).and_then(|c| u32::try_from(c).ok()) else {
         return error(StatusCode::BAD_REQUEST, "errorCode: 0, 38, 77 or a decline code");
     };
@@ -425,9 +288,7 @@ pub async fn deliveries(
     headers: HeaderMap,
     q: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
+    or_answer!(admin(&gw, &headers).await);
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
     let partner = console::filled(&q.partner);
     match gw.delivery_groups(partner.as_deref(), DELIVERY_GROUPS, GROUP_ITEMS).await {
@@ -452,10 +313,7 @@ pub async fn redrive_one(
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "outboxId: an integer") };
     match gw.redrive_one(&who, id).await {
         Ok(Ok(row)) => {
@@ -483,14 +341,8 @@ pub async fn redrive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
+    let body = or_answer!(object(body).map_err(|why| error(StatusCode::BAD_REQUEST, why)));
     let Some(partner) = body.get("partnerCode").and_then(Value::as_str).filter(|p| !p.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "partnerCode: required");
     };
@@ -501,178 +353,6 @@ pub async fn redrive(
     };
     match gw.redrive(&who, partner, url).await {
         Ok(Ok(n)) => (StatusCode::ACCEPTED, Json(json!({ "queued": n }))).into_response(),
-        Ok(Err(r)) => refused(&r),
-        Err(e) => internal(e),
-    }
-}
-
-/// `GET /admin/api/v1/partners`.
-#[utoipa::path(
-    get,
-    path = "/admin/api/v1/partners",
-    operation_id = "adminPartners",
-    tag = "admin",
-    summary = "Every partner",
-    responses((status = 200, description = "By code", body = crate::api::openapi::schemas::AdminPartners), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
-    security(("adminBearer" = [])),
-)]
-pub async fn partners(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
-    match gw.partners().await {
-        Ok(list) => Json(json!({ "partners": list.iter().map(partner_json).collect::<Vec<_>>() })).into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-/// `GET /admin/api/v1/partners/{code}`: with its sub-accounts.
-#[utoipa::path(
-    get,
-    path = "/admin/api/v1/partners/{code}",
-    operation_id = "adminPartner",
-    tag = "admin",
-    summary = "A partner with its sub-accounts",
-    params(("code" = String, Path, description = "The partner code")),
-    responses((status = 200, description = "The partner", body = crate::api::openapi::schemas::AdminPartner), (status = 400, description = "A bad path", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such partner", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
-    security(("adminBearer" = [])),
-)]
-pub async fn partner(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    code: Result<Path<String>, PathRejection>,
-) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
-    let Ok(Path(code)) = code else { return error(StatusCode::BAD_REQUEST, "bad path") };
-    let list = match gw.partners().await {
-        Ok(l) => l,
-        Err(e) => return internal(e),
-    };
-    let Some(p) = list.iter().find(|p| p.code == code) else { return error(StatusCode::NOT_FOUND, "no such partner") };
-    match gw.sub_accounts(&code).await {
-        Ok(subs) => {
-            let mut v = partner_json(p);
-            v["subAccounts"] = json!(subs.iter().map(sub_json).collect::<Vec<_>>());
-            Json(v).into_response()
-        }
-        Err(e) => internal(e),
-    }
-}
-
-/// `POST /admin/api/v1/partners` `{"partnerCode", "name", "notifyFailures"?}`: the
-/// new partner's API key and secret, shown once.
-#[utoipa::path(
-    post,
-    path = "/admin/api/v1/partners",
-    operation_id = "adminCreatePartner",
-    tag = "admin",
-    summary = "Create a partner (its secret shown once)",
-    request_body = crate::api::openapi::schemas::NewPartnerRequest,
-    responses((status = 201, description = "Its credentials", body = crate::api::openapi::schemas::PartnerCredentials), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "The code exists", body = crate::api::openapi::schemas::AdminError), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
-    security(("adminBearer" = [])),
-)]
-pub async fn create_partner(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
-    let code = body.get("partnerCode").and_then(Value::as_str).unwrap_or_default();
-    if !console::valid_partner_code(code) {
-        return error(StatusCode::BAD_REQUEST, &format!("partnerCode: {}", console::PARTNER_CODE_RULE));
-    }
-    let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 200 {
-        return error(StatusCode::BAD_REQUEST, "name: 1 to 200 characters");
-    }
-    let notify_failures = match body.get("notifyFailures") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        _ => return error(StatusCode::BAD_REQUEST, "notifyFailures: true or false"),
-    };
-    match gw.operator_create_partner(&who, code, name, notify_failures).await {
-        Ok(Ok((api_key, secret))) => (
-            StatusCode::CREATED,
-            Json(json!({ "partnerCode": code, "name": name, "apiKey": api_key, "secretKey": secret })),
-        )
-            .into_response(),
-        Ok(Err(Refused::Code(_, why))) => error(StatusCode::CONFLICT, &why),
-        Ok(Err(r)) => refused(&r),
-        Err(e) => internal(e),
-    }
-}
-
-/// `POST /admin/api/v1/partners/{code}/{action}`: `lock`, `unlock`,
-/// `notify-failures` (`{"on": bool}`), `sub-accounts` (`{"owner": bool}`), `rotate`
-/// (`{"graceSeconds": N}`; the new keys shown once).
-#[utoipa::path(
-    post,
-    path = "/admin/api/v1/partners/{code}/{action}",
-    operation_id = "adminPartnerAction",
-    tag = "admin",
-    summary = "Lock, unlock, notify-failures, add a sub-account, rotate keys",
-    params(("code" = String, Path, description = "The partner code"), ("action" = String, Path, description = "lock, unlock, notify-failures, sub-accounts or rotate")),
-    request_body = crate::api::openapi::schemas::PartnerActionRequest,
-    responses((status = 200, description = "What it did", body = crate::api::openapi::schemas::PartnerActionAnswer), (status = 400, description = "A bad body", body = crate::api::openapi::schemas::AdminError), (status = 401, description = "No valid admin token", body = crate::api::openapi::schemas::AdminError), (status = 403, description = "A viewer's token: acting needs an operator's", body = crate::api::openapi::schemas::AdminError), (status = 404, description = "No such partner or action", body = crate::api::openapi::schemas::AdminError), (status = 409, description = "Refused", body = crate::api::openapi::schemas::AdminConflict), (status = 503, description = "The database failed", body = crate::api::openapi::schemas::AdminError)),
-    security(("adminBearer" = [])),
-)]
-pub async fn partner_action(
-    State(gw): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let Ok(Path((code, action))) = path else { return error(StatusCode::BAD_REQUEST, "bad path") };
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
-    let flag = |name: &str| match body.get(name) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        _ => Err(format!("{name}: true or false")),
-    };
-    let done = match action.as_str() {
-        "lock" | "unlock" => gw.operator_lock(&who, &code, action == "lock").await.map(|r| r.map(|()| json!({}))),
-        "notify-failures" => match flag("on") {
-            Ok(on) => gw.operator_notify_failures(&who, &code, on).await.map(|r| r.map(|()| json!({ "on": on }))),
-            Err(why) => return error(StatusCode::BAD_REQUEST, &why),
-        },
-        "sub-accounts" => match flag("owner") {
-            Ok(owner) => gw.operator_sub_account(&who, &code, owner).await.map(|r| r.map(|s| sub_json(&s))),
-            Err(why) => return error(StatusCode::BAD_REQUEST, &why),
-        },
-        "rotate" => {
-            let grace = match body.get("graceSeconds") {
-                None | Some(Value::Null) => 0,
-                Some(v) => match v.as_u64().filter(|s| *s <= 30 * 86_400) {
-                    Some(s) => s,
-                    None => return error(StatusCode::BAD_REQUEST, "graceSeconds: 0 to 2592000"),
-                },
-            };
-            gw.operator_rotate(&who, &code, std::time::Duration::from_secs(grace)).await.map(|r| {
-                r.map(
-                    |(api_key, secret, until)| json!({ "apiKey": api_key, "secretKey": secret, "graceUntilMs": until }),
-                )
-            })
-        }
-        _ => return error(StatusCode::NOT_FOUND, "no such action"),
-    };
-    match done {
-        Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(r)) => refused(&r),
         Err(e) => internal(e),
     }
@@ -706,9 +386,7 @@ pub async fn audit(
     headers: HeaderMap,
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(r) = admin(&gw, &headers).await {
-        return r;
-    }
+    or_answer!(admin(&gw, &headers).await);
     let Ok(Query(q)) = q else { return error(StatusCode::BAD_REQUEST, "bad query") };
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -731,9 +409,7 @@ pub async fn audit(
     security(("adminBearer" = [])),
 )]
 pub async fn tokens(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    if let Err(r) = operator(&gw, &headers).await {
-        return r;
-    }
+    or_answer!(operator(&gw, &headers).await);
     match gw.admin_tokens().await {
         Ok(list) => Json(json!({ "tokens": list.iter().map(token_json).collect::<Vec<_>>() })).into_response(),
         Err(e) => internal(e),
@@ -756,10 +432,7 @@ pub async fn revoke_token(
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let who = match operator(&gw, &headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+    let who = or_answer!(operator(&gw, &headers).await);
     let Ok(Path(id)) = id else { return error(StatusCode::BAD_REQUEST, "bad path") };
     match gw.revoke_admin_token(&who, &id).await {
         Ok(Ok(())) => Json(json!({ "revoked": id })).into_response(),

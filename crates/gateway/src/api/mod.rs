@@ -6,7 +6,19 @@
 //! its documented errorCode rather than to a generic deserialisation error.
 
 pub mod admin;
+/// The value of a `Result<T, Response>`, or the handler answers with its error.
+macro_rules! or_answer {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
 pub mod admin_console;
+pub mod admin_json;
+pub mod admin_partners;
 pub mod auth;
 pub mod bank_feeds;
 pub mod debugger;
@@ -117,9 +129,9 @@ fn feed_and_admin_routes() -> Router<Arc<Gateway>> {
         .route("/admin/api/v1/deliveries", get(admin_console::deliveries))
         .route("/admin/api/v1/deliveries/redrive", post(admin_console::redrive))
         .route("/admin/api/v1/deliveries/{outbox_id}/redrive", post(admin_console::redrive_one))
-        .route("/admin/api/v1/partners", get(admin_console::partners).post(admin_console::create_partner))
-        .route("/admin/api/v1/partners/{code}", get(admin_console::partner))
-        .route("/admin/api/v1/partners/{code}/{action}", post(admin_console::partner_action))
+        .route("/admin/api/v1/partners", get(admin_partners::partners).post(admin_partners::create_partner))
+        .route("/admin/api/v1/partners/{code}", get(admin_partners::partner))
+        .route("/admin/api/v1/partners/{code}/{action}", post(admin_partners::partner_action))
         .route("/admin/api/v1/audit", get(admin_console::audit))
         .route("/admin/api/v1/tokens", get(admin_console::tokens))
         .route("/admin/api/v1/tokens/{id}/revoke", post(admin_console::revoke_token))

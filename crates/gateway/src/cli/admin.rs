@@ -78,7 +78,7 @@ pub async fn admin(gw: &Gateway, cmd: AdminCommand) -> Result<(), String> {
         }
         TokenCommand::List => {
             for t in gw.admin_tokens().await.map_err(|e| e.to_string())? {
-                println!("{}", crate::api::admin_console::token_json(&t));
+                println!("{}", crate::api::admin_json::token_json(&t));
             }
         }
         TokenCommand::Revoke { id } => {

@@ -34,7 +34,7 @@
 mod errors;
 pub(in crate::api) mod schemas;
 
-use super::{admin, admin_console, bank_feeds, ops, payments, refunds, sandbox, v2, v2_refunds, v11};
+use super::{admin, admin_console, admin_partners, bank_feeds, ops, payments, refunds, sandbox, v2, v2_refunds, v11};
 use crate::core::Gateway;
 use appotapay_protocol::{ERROR_CODES, ErrorCode, headers};
 use axum::extract::State;
@@ -109,10 +109,10 @@ pub const METRICS_BEARER: &str = "metricsBearer";
         admin_console::deliveries,
         admin_console::redrive_one,
         admin_console::redrive,
-        admin_console::partners,
-        admin_console::partner,
-        admin_console::create_partner,
-        admin_console::partner_action,
+        admin_partners::partners,
+        admin_partners::partner,
+        admin_partners::create_partner,
+        admin_partners::partner_action,
         admin_console::audit,
         admin_console::tokens,
         admin_console::revoke_token,
