@@ -7,7 +7,7 @@ use super::views::*;
 use super::{html, message, see_other};
 use crate::core::console::{DELIVERY_GROUPS, GROUP_ITEMS};
 use crate::core::{CoreError, Gateway};
-use crate::domain::console::{Admin, OrderFilters, attempt_delivered};
+use crate::domain::console::{Admin, OrderFilters, attempt_delivered, attempt_result};
 use crate::domain::order::State as OrderState;
 use crate::domain::records::PartnerRecord;
 use appotapay_protocol::{ErrorCode, Lang};
@@ -262,18 +262,6 @@ pub async fn orders(
     )
 }
 
-/// An IPN attempt's result in a few words: the HTTP status, and the error when it
-/// says more than the status (an HTTP error's error is the status itself).
-fn attempt_result(http_status: Option<u16>, error: Option<&str>) -> String {
-    match (http_status, error) {
-        (Some(s), Some(e)) if e == format!("HTTP {s}") => e.to_owned(),
-        (Some(s), Some(e)) => format!("HTTP {s}: {e}"),
-        (None, Some(e)) => e.to_owned(),
-        (Some(s), None) => format!("HTTP {s}"),
-        (None, None) => "—".into(),
-    }
-}
-
 fn opt(v: Option<String>) -> String {
     v.unwrap_or_default()
 }
@@ -350,7 +338,7 @@ pub async fn order(
                 .map(|a| AttemptView {
                     attempt: a.attempt,
                     time: vn_time(a.at_ms),
-                    result: attempt_result(a.http_status, a.error.as_deref()),
+                    result: attempt_result(a),
                     latency_ms: a.latency_ms,
                     head: a.response_head.clone(),
                     delivered: attempt_delivered(a),
@@ -437,10 +425,7 @@ pub async fn deliveries(
                     exhausted: i.status == crate::domain::delivery::DeliveryStatus::Failed,
                     attempts: i.attempts,
                     created: vn_time(i.created_at_ms),
-                    last_result: i
-                        .last
-                        .as_ref()
-                        .map_or_else(|| "—".to_owned(), |a| attempt_result(a.http_status, a.error.as_deref())),
+                    last_result: i.last.as_ref().map_or_else(|| "—".to_owned(), attempt_result),
                     last_time: i.last.as_ref().map(|a| vn_time(a.at_ms)).unwrap_or_default(),
                 })
                 .collect(),

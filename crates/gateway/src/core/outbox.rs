@@ -24,11 +24,7 @@ impl Gateway {
     ) -> Result<(), CoreError> {
         self.store.finish_attempt(attempt, next).await?;
         if self.live.receiver_count() > 0 {
-            let result = match (attempt.http_status, &attempt.error) {
-                (_, Some(e)) => e.clone(),
-                (Some(s), None) => format!("HTTP {s}"),
-                (None, None) => "no answer".into(),
-            };
+            let result = crate::domain::console::attempt_result(attempt);
             let _ = self.live.send(super::console::LiveEvent {
                 kind: "ipn",
                 trans_id: item.trans_id.as_str().to_owned(),

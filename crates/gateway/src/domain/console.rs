@@ -243,6 +243,19 @@ pub fn attempt_delivered(a: &AttemptRecord) -> bool {
     a.error.is_none() && a.http_status == Some(200)
 }
 
+/// An IPN attempt's result in a few words: the HTTP status, and the error when it
+/// says more than the status (an HTTP error's error is the status itself); `no
+/// answer` when neither is known.
+pub fn attempt_result(a: &AttemptRecord) -> String {
+    match (a.http_status, a.error.as_deref()) {
+        (Some(s), Some(e)) if e == format!("HTTP {s}") => e.to_owned(),
+        (Some(s), Some(e)) => format!("HTTP {s}: {e}"),
+        (None, Some(e)) => e.to_owned(),
+        (Some(s), None) => format!("HTTP {s}"),
+        (None, None) => "no answer".into(),
+    }
+}
+
 /// One step of an order's checkout, recorded when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderEvent {
@@ -354,11 +367,7 @@ pub fn timeline(
     }
     for d in deliveries {
         for a in &d.attempts {
-            let result = match (a.http_status, &a.error) {
-                (_, Some(e)) => e.clone(),
-                (Some(s), None) => format!("HTTP {s}"),
-                (None, None) => "no answer".into(),
-            };
+            let result = attempt_result(a);
             out.push(TimelineEntry {
                 at_ms: a.at_ms,
                 kind: "ipn",
@@ -518,6 +527,30 @@ mod tests {
             revoked_at_ms: None,
         };
         assert!(!format!("{t:?}").contains("deadbeef"));
+    }
+
+    #[test]
+    fn an_attempt_says_its_status_and_what_more_its_error_says() {
+        let a = |http_status: Option<u16>, error: Option<&str>| AttemptRecord {
+            outbox_id: 1,
+            attempt: 1,
+            at_ms: 0,
+            http_status,
+            error: error.map(str::to_owned),
+            latency_ms: 0,
+            response_head: String::new(),
+        };
+        assert_eq!(attempt_result(&a(Some(200), None)), "HTTP 200");
+        assert_eq!(attempt_result(&a(Some(500), Some("HTTP 500"))), "HTTP 500");
+        assert_eq!(
+            attempt_result(&a(Some(200), Some("the answer is not {\"status\":\"ok\"}"))),
+            "HTTP 200: the answer is not {\"status\":\"ok\"}"
+        );
+        assert_eq!(attempt_result(&a(None, Some("timeout"))), "timeout");
+        assert_eq!(attempt_result(&a(None, None)), "no answer");
+        assert!(attempt_delivered(&a(Some(200), None)));
+        assert!(!attempt_delivered(&a(Some(200), Some("the answer is not ok"))));
+        assert!(!attempt_delivered(&a(Some(500), None)));
     }
 
     #[test]
