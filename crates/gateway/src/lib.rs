@@ -35,6 +35,17 @@
 //!
 //! `scripts/test` checks these rules on every run (`scripts/check-layers`).
 
+/// The value of a `Result<T, E>`, or the handler returns the error as its answer
+/// (for entry points whose errors are answers already).
+macro_rules! or_answer {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
 pub mod acquirer;
 pub mod api;
 pub mod checkout;

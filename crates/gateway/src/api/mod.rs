@@ -6,16 +6,6 @@
 //! its documented errorCode rather than to a generic deserialisation error.
 
 pub mod admin;
-/// The value of a `Result<T, Response>`, or the handler answers with its error.
-macro_rules! or_answer {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return r,
-        }
-    };
-}
-
 pub mod admin_console;
 pub mod admin_json;
 pub mod admin_partners;

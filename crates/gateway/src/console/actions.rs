@@ -71,10 +71,7 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
-    let v = match session::visitor(&gw, &headers).await {
-        Ok(v) => v,
-        Err(e) => return internal(e),
-    };
+    let v = or_answer!(session::visitor(&gw, &headers).await.map_err(internal));
     let fields = form.map(|Form(f)| f).unwrap_or_default();
     if !session::same_origin(&gw, &headers) || !session::login_csrf_ok(&gw, field(&fields, "csrf")) {
         let c = chrome(&gw, &v, "login", "/console/login", None);
@@ -111,9 +108,7 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
-    if let Err(r) = acting(&gw, &headers, &form, "/console").await {
-        return r;
-    }
+    or_answer!(acting(&gw, &headers, &form, "/console").await);
     let mut resp = see_other("/console/login");
     if let Ok(v) = HeaderValue::from_str(&session::logout_cookie(&gw)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -153,10 +148,7 @@ pub async fn order_action(
 ) -> Response {
     let Ok(Path((id, action))) = path else { return see_other("/console/orders") };
     let back = format!("/console/orders/{}", enc(&id));
-    let (v, who, f) = match acting(&gw, &headers, &form, &back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, f) = or_answer!(acting(&gw, &headers, &form, &back).await);
     let done = match action.as_str() {
         "resend" => gw.resend_ipn(&who, &id).await.map(|r| r.map(|_| "resent")),
         "refund" => {
@@ -196,10 +188,7 @@ pub async fn redrive_one(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     let back = "/console/deliveries";
-    let (v, who, _) = match acting(&gw, &headers, &form, back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, _) = or_answer!(acting(&gw, &headers, &form, back).await);
     let Ok(Path(id)) = id else { return bad(&gw, &v, "outbox id: an integer", back) };
     match gw.redrive_one(&who, id).await {
         Ok(Ok(_)) => see_other("/console/deliveries?flash=redriven"),
@@ -215,10 +204,7 @@ pub async fn redrive(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     let back = "/console/deliveries";
-    let (v, who, f) = match acting(&gw, &headers, &form, back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, f) = or_answer!(acting(&gw, &headers, &form, back).await);
     let partner = field(&f, "partner");
     let url = Some(field(&f, "url")).filter(|u| !u.is_empty());
     match gw.redrive(&who, partner, url).await {
@@ -236,10 +222,7 @@ pub async fn create_partner(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     let back = "/console/partners";
-    let (v, who, f) = match acting(&gw, &headers, &form, back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, f) = or_answer!(acting(&gw, &headers, &form, back).await);
     let code = field(&f, "code").trim();
     let name = field(&f, "name").trim();
     if !console::valid_partner_code(code) {
@@ -276,10 +259,7 @@ pub async fn partner_action(
 ) -> Response {
     let Ok(Path((code, action))) = path else { return see_other("/console/partners") };
     let back = format!("/console/partners/{}", enc(&code));
-    let (v, who, f) = match acting(&gw, &headers, &form, &back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, f) = or_answer!(acting(&gw, &headers, &form, &back).await);
     let done = match action.as_str() {
         "lock" => gw.operator_lock(&who, &code, true).await.map(|r| r.map(|()| "locked")),
         "unlock" => gw.operator_lock(&who, &code, false).await.map(|r| r.map(|()| "unlocked")),
@@ -331,10 +311,7 @@ pub async fn revoke_token(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     let back = "/console/audit";
-    let (v, who, _) = match acting(&gw, &headers, &form, back).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who, _) = or_answer!(acting(&gw, &headers, &form, back).await);
     let Ok(Path(id)) = id else { return see_other(back) };
     match gw.revoke_admin_token(&who, &id).await {
         Ok(Ok(())) => see_other("/console/audit?flash=revoked"),

@@ -107,10 +107,7 @@ pub struct FlashQuery {
 
 /// `GET /console/login`.
 pub async fn login(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    let v = match session::visitor(&gw, &headers).await {
-        Ok(v) => v,
-        Err(e) => return internal(e),
-    };
+    let v = or_answer!(session::visitor(&gw, &headers).await.map_err(internal));
     if v.admin.is_some() {
         return see_other("/console");
     }
@@ -125,10 +122,7 @@ pub async fn overview(
     uri: OriginalUri,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let here = path_of(&uri);
     let c = chrome(&gw, &v, "overview", &here, flash_text(&v, q.flash.as_deref()));
@@ -157,10 +151,7 @@ pub async fn orders(
     uri: OriginalUri,
     q: Result<Query<OrderForm>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let here = path_of(&uri);
     let Ok(Query(f)) = q else { return bad_request(&gw, &v, "orders", "/console/orders") };
     let c = chrome(&gw, &v, "orders", &here, flash_text(&v, f.flash.as_deref()));
@@ -274,10 +265,7 @@ pub async fn order(
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let here = path_of(&uri);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "orders", &here, flash_text(&v, q.flash.as_deref()));
@@ -396,10 +384,7 @@ pub async fn deliveries(
     uri: OriginalUri,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "deliveries", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
     let groups = match gw.delivery_groups(None, DELIVERY_GROUPS, GROUP_ITEMS).await {
@@ -453,10 +438,7 @@ pub async fn partners(
     uri: OriginalUri,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "partners", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
     render_partners(&gw, c, None).await
@@ -481,10 +463,7 @@ pub async fn partner(
     code: Result<Path<String>, PathRejection>,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "partners", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
     let Ok(Path(code)) = code else { return bad_request(&gw, &v, "partners", "/console/partners") };
@@ -524,10 +503,7 @@ pub async fn audit(
     uri: OriginalUri,
     q: Result<Query<FlashQuery>, QueryRejection>,
 ) -> Response {
-    let (v, who) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, who) = or_answer!(signed_in(&gw, &headers).await);
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = chrome(&gw, &v, "audit", &path_of(&uri), flash_text(&v, q.flash.as_deref()));
     let entries = match gw.audit_log(q.before, None, PAGE_SIZE).await {
@@ -588,10 +564,7 @@ pub(super) fn enc(s: &str) -> String {
 
 /// `GET /console/live`.
 pub async fn live(State(gw): State<Arc<Gateway>>, headers: HeaderMap, uri: OriginalUri) -> Response {
-    let (v, _) = match signed_in(&gw, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (v, _) = or_answer!(signed_in(&gw, &headers).await);
     let c = chrome(&gw, &v, "live", &path_of(&uri), None);
     html(StatusCode::OK, &LivePage { c })
 }
