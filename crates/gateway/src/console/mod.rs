@@ -28,6 +28,7 @@ pub mod format;
 mod front;
 pub mod i18n;
 mod live;
+mod order_page;
 mod pages;
 pub mod session;
 pub mod views;
@@ -56,7 +57,7 @@ pub fn routes() -> Router<Arc<Gateway>> {
         .route("/console/logout", post(actions::logout))
         .route("/console/lang/{lang}", get(actions::set_lang))
         .route("/console/orders", get(pages::orders))
-        .route("/console/orders/{trans_id}", get(pages::order))
+        .route("/console/orders/{trans_id}", get(order_page::order))
         .route("/console/orders/{trans_id}/{action}", post(actions::order_action))
         .route("/console/deliveries", get(pages::deliveries))
         .route("/console/deliveries/redrive", post(actions::redrive))
