@@ -972,3 +972,36 @@ async fn overview_is_aggregated_by_bucket(db: Db) {
     assert_eq!(o.outbox_depth.last(), Some(&1));
     assert_eq!(o.refunds.iter().flat_map(|s| &s.values).map(|t| t.amount).sum::<i64>(), 100_000);
 }
+
+/// PostgreSQL takes IPN leases on a connection of its own (committing without
+/// waiting for the WAL flush). Ended under the worker (a server restart, a proxy's
+/// idle timeout), it is opened again by the next claim, which loses nothing.
+#[tokio::test]
+async fn a_lost_lease_connection_is_opened_again() {
+    use sqlx::Connection;
+    let db = Db::postgres().await;
+    let s = &db.store;
+    let due = T0 + 1_000;
+    let id = queued(s.as_ref(), 1, due).await;
+    assert!(s.claim_outbox(due - 1, due + 10_000, 10).await.expect("claim").is_empty(), "opens the lease connection");
+
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let lease_pids = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                      AND pid <> pg_backend_pid() AND query LIKE 'UPDATE outbox SET locked_until_ms%'";
+    let pids: Vec<i32> = sqlx::query_scalar(lease_pids).fetch_all(&mut admin).await.expect("lease backend");
+    assert_eq!(pids.len(), 1, "one backend ran the claim: the lease connection");
+    sqlx::query("SELECT pg_terminate_backend($1)").bind(pids[0]).execute(&mut admin).await.expect("terminate");
+    for _ in 0..100 {
+        let left: Vec<i32> = sqlx::query_scalar(lease_pids).fetch_all(&mut admin).await.expect("backends");
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let items = s.claim_outbox(due, due + 10_000, 10).await.expect("the claim opens a new connection");
+    assert_eq!(items.iter().map(|i| (i.trans_id.as_str(), i.attempt)).collect::<Vec<_>>(), [(id.as_str(), 1)]);
+    let pids_after: Vec<i32> = sqlx::query_scalar(lease_pids).fetch_all(&mut admin).await.expect("backends");
+    assert_eq!(pids_after.len(), 1, "a new lease connection");
+    assert_ne!(pids_after[0], pids[0]);
+}

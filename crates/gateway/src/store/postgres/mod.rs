@@ -27,7 +27,8 @@
 //!
 //! The URL is a libpq-style `postgres://user:password@host:port/database?sslmode=…`;
 //! the gateway's own `max_connections=N` parameter sizes the pool of this node
-//! (default [`DEFAULT_MAX_CONNECTIONS`]).
+//! (default [`DEFAULT_MAX_CONNECTIONS`]); the IPN leases take one more connection,
+//! outside the pool (`Lease`).
 //!
 //! PostgreSQL text cannot hold NUL: a lookup by a key holding one finds nothing
 //! (`impossible_key`), and text from outside is stored with NUL replaced
@@ -108,6 +109,56 @@ pub struct PgStore {
     orders: batch::OrderWriter,
     signal: Arc<Notify>,
     listener: tokio::task::JoinHandle<()>,
+    /// The connection IPN leases are taken on (see [`Lease`]).
+    lease: Lease,
+}
+
+/// A connection of its own for the IPN worker's leases, outside the pool, whose
+/// session commits without waiting for the WAL flush.
+///
+/// Why: a lease need not survive a database crash (lost, its rows are claimed again
+/// once it would have run out, and delivered again: IPNs are at least once), so its
+/// commit need not wait for the flush. Taken from the pool, that took a health
+/// check, `BEGIN`, `SET LOCAL synchronous_commit = off`, the claim and `COMMIT`:
+/// five round trips, each waiting its turn among the requests of a busy node, on
+/// every IPN's path. Here it is the claim alone, one statement in autocommit. The
+/// connection is opened on first use and again after any error (see [`Lease::all`]).
+pub(super) struct Lease {
+    options: PgConnectOptions,
+    conn: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+}
+
+impl Lease {
+    /// Runs `sql` on the lease connection; its rows, decoded.
+    pub(super) async fn all<T>(
+        &self,
+        sql: &str,
+        args: &[Value<'_>],
+        decode: impl Fn(&PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut slot = self.conn.lock().await;
+        let mut failed = None;
+        // A connection ended while idle (a server restart, a proxy's idle timeout)
+        // fails the first statement: it is opened again and the claim retried once.
+        for _ in 0..2 {
+            let conn = match &mut *slot {
+                Some(conn) => conn,
+                none => {
+                    let mut conn = sqlx::PgConnection::connect_with(&self.options).await?;
+                    execute(&mut conn, "SET synchronous_commit = off", &[]).await?;
+                    none.insert(conn)
+                }
+            };
+            match all(&mut *conn, sql, args, &decode).await {
+                Ok(rows) => return Ok(rows),
+                Err(e) => {
+                    *slot = None;
+                    failed = Some(e);
+                }
+            }
+        }
+        Err(failed.unwrap_or_else(|| StoreError::Database("the lease connection failed".into())))
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -195,14 +246,15 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(10))
             .idle_timeout(Duration::from_secs(300))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let signal = Arc::new(Notify::new());
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(OUTBOX_CHANNEL).await?;
         let listener = tokio::spawn(listen::listen(listener, signal.clone()));
         let orders = batch::OrderWriter::start(pool.clone());
-        Ok(PgStore { pool, orders, signal, listener })
+        let lease = Lease { options, conn: tokio::sync::Mutex::new(None) };
+        Ok(PgStore { pool, orders, signal, listener, lease })
     }
 }
 

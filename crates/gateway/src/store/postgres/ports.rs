@@ -220,15 +220,10 @@ impl OrderStore for PgStore {
 impl OutboxStore for PgStore {
     async fn claim_outbox(&self, now_ms: i64, lease_until_ms: i64, limit: u32) -> StoreResult<Vec<OutboxItem>> {
         let args = args![lease_until_ms, now_ms, limit];
-        // A lease need not survive a database crash: lost, its rows are claimed again
-        // once it would have run out, and delivered again (IPNs are at least once).
-        // So its commit does not wait for the WAL flush, which on a busy disk was
-        // most of an IPN's latency. Everything that must last (the order's state, the
-        // outbox row, the attempt's outcome) commits with synchronous_commit on.
-        let mut tx = self.pool.begin().await?;
-        execute(&mut *tx, "SET LOCAL synchronous_commit = off", &[]).await?;
-        let mut items = all(&mut *tx, CLAIM_OUTBOX.postgres(), &args, outbox::claimed_from_row).await?;
-        tx.commit().await?;
+        // The lease commits without waiting for the WAL flush; everything that must
+        // last (the order's state, the outbox row, the attempt's outcome) commits
+        // with synchronous_commit on (see `Lease`).
+        let mut items = self.lease.all(CLAIM_OUTBOX.postgres(), &args, outbox::claimed_from_row).await?;
         items.sort_by_key(|i| i.id);
         Ok(items)
     }

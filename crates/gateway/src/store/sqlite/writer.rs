@@ -69,12 +69,7 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
                 Err(_) => break,
             }
         }
-        while pending.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => pending.push_back(j),
-                Err(_) => break,
-            }
-        }
+        drain(&rx, &mut pending);
         run_batch(&conn, &mut pending);
         // With no write running, this checkpoint copies what the background pass
         // left and completes, so the next transaction starts the WAL over.
@@ -82,6 +77,16 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
             if let Err(e) = checkpoint::checkpoint(&conn, "writer") {
                 tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
             }
+        }
+    }
+}
+
+/// Moves what waits on `rx` into `pending`, up to [`MAX_BATCH`].
+fn drain(rx: &mpsc::Receiver<Job>, pending: &mut VecDeque<Job>) {
+    while pending.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => pending.push_back(j),
+            Err(_) => break,
         }
     }
 }
@@ -97,7 +102,8 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
 /// (nothing of theirs was kept), and those not yet run stay in `pending`, for the
 /// next batch.
 fn run_batch(conn: &Connection, pending: &mut VecDeque<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    // `BEGIN` and `COMMIT` prepared once per connection, as the savepoints are.
+    if let Err(e) = conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])) {
         let msg = e.to_string();
         for job in pending.drain(..) {
             job.abort(msg.clone());
@@ -113,8 +119,11 @@ fn run_batch(conn: &Connection, pending: &mut VecDeque<Job>) {
             break;
         }
     }
-    let commit =
-        if ended { Err(ROLLED_BACK.to_owned()) } else { conn.execute_batch("COMMIT").map_err(|e| e.to_string()) };
+    let commit = if ended {
+        Err(ROLLED_BACK.to_owned())
+    } else {
+        conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| e.to_string())
+    };
     if commit.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
