@@ -37,6 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use std::sync::Arc;
 use std::time::Instant;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -91,12 +92,16 @@ pub fn routes(gw: &Arc<Gateway>) -> Router<Arc<Gateway>> {
             .route("/api/v1/sandbox/clock", get(sandbox::clock))
             .route("/api/v1/sandbox/clock/advance", post(sandbox::advance_clock));
     }
-    api = api.route_layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer));
-    if gw.simulator().is_some() {
-        api = api.route_layer(middleware::from_fn_with_state(gw.clone(), debugger::layer));
-    }
-    // Outermost: v2's error shape covers the answers of the layers above too.
-    api = api.route_layer(middleware::from_fn(v2_shape::layer));
+    // As one layer (see `http_stack`), outside in: v2's error shape (so that it
+    // covers the answers of the layers below too), the sandbox's signature
+    // debugger, idempotency.
+    let debugger = gw.simulator().is_some().then(|| middleware::from_fn_with_state(gw.clone(), debugger::layer));
+    api = api.route_layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn(v2_shape::layer))
+            .option_layer(debugger)
+            .layer(middleware::from_fn_with_state(gw.clone(), idempotency::layer)),
+    );
     api.merge(feed_and_admin_routes())
 }
 
@@ -138,18 +143,25 @@ pub fn http_stack<S>(routes: Router<S>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    routes
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(record_latency))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let id = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            // The path only: query strings can carry payment-link signatures.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
-        .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static(appotapay_protocol::headers::AUTH)]))
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
-        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+    // One layer made of all of them: `Router::layer` boxes each layer around every
+    // route, and every request clones the boxes of its route (an allocation and a
+    // dynamic call each, 6,000 instructions a request for this stack in a callgrind
+    // profile of the ceiling); built as one `ServiceBuilder`, it is one box. The
+    // first layer added is the outermost.
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+            .layer(SetSensitiveRequestHeadersLayer::new([HeaderName::from_static(appotapay_protocol::headers::AUTH)]))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                // The path only: query strings can carry payment-link signatures.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+            .layer(middleware::from_fn(record_latency))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+    )
 }
 
 /// The answer to an unknown path.
