@@ -118,7 +118,7 @@ const GATHER_ROUNDS: usize = 16;
 /// 4, 28 µs in batches of 16). Without it, 32 concurrent clients made batches of 4
 /// orders; with it, 7 to 8 (BENCHMARKS.md). Under light load the first round brings
 /// nothing and the lone order goes at once.
-async fn gather(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
+async fn gather<J>(rx: &mut mpsc::Receiver<J>, jobs: &mut Vec<J>) {
     for _ in 0..GATHER_ROUNDS {
         if jobs.len() >= MAX_BATCH {
             return;
@@ -303,5 +303,37 @@ mod tests {
         assert!(matches!(&columns[2], Column::Text(v) if v == &[None, Some("c".to_owned())]));
         let mixed = vec![vec![Value::from("a")], vec![Value::Int(Some(1))]];
         assert!(columns_of(&mixed).is_err());
+    }
+
+    /// Requests that become ready while the writer yields join its batch, one round
+    /// after another; one that is still waiting on something else does not hold it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_gathers_the_requests_under_way() {
+        let (tx, mut rx) = mpsc::channel::<u32>(QUEUE);
+        let mut jobs = vec![0];
+        gather(&mut rx, &mut jobs).await;
+        assert_eq!(jobs, [0], "nothing under way: the lone job goes at once");
+
+        for (job, yields) in [(1, 0), (2, 1), (3, 2)] {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                for _ in 0..yields {
+                    tokio::task::yield_now().await;
+                }
+                tx.send(job).await.expect("send");
+            });
+        }
+        let late = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            late.send(99).await.expect("send");
+        });
+        gather(&mut rx, &mut jobs).await;
+        assert_eq!(jobs, [0, 1, 2, 3]);
+
+        let mut full: Vec<u32> = (0..MAX_BATCH as u32).collect();
+        tx.send(7).await.expect("send");
+        gather(&mut rx, &mut full).await;
+        assert_eq!(full.len(), MAX_BATCH, "a full batch takes nothing more");
     }
 }

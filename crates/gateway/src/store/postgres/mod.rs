@@ -137,27 +137,33 @@ impl Lease {
         decode: impl Fn(&PgRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let mut slot = self.conn.lock().await;
-        let mut failed = None;
         // A connection ended while idle (a server restart, a proxy's idle timeout)
         // fails the first statement: it is opened again and the claim retried once.
-        for _ in 0..2 {
-            let conn = match &mut *slot {
-                Some(conn) => conn,
-                none => {
-                    let mut conn = sqlx::PgConnection::connect_with(&self.options).await?;
-                    execute(&mut conn, "SET synchronous_commit = off", &[]).await?;
-                    none.insert(conn)
-                }
-            };
-            match all(&mut *conn, sql, args, &decode).await {
-                Ok(rows) => return Ok(rows),
-                Err(e) => {
-                    *slot = None;
-                    failed = Some(e);
-                }
-            }
+        match self.once(&mut slot, sql, args, &decode).await {
+            Ok(rows) => Ok(rows),
+            Err(_) => self.once(&mut slot, sql, args, &decode).await,
         }
-        Err(failed.unwrap_or_else(|| StoreError::Database("the lease connection failed".into())))
+    }
+
+    /// One try: opens the connection when there is none, and drops it on failure.
+    async fn once<T>(
+        &self,
+        slot: &mut Option<sqlx::PgConnection>,
+        sql: &str,
+        args: &[Value<'_>],
+        decode: impl Fn(&PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        if slot.is_none() {
+            let mut conn = sqlx::PgConnection::connect_with(&self.options).await?;
+            execute(&mut conn, "SET synchronous_commit = off", &[]).await?;
+            *slot = Some(conn);
+        }
+        let Some(conn) = slot.as_mut() else { return Err(StoreError::Database("no lease connection".into())) };
+        let rows = all(&mut *conn, sql, args, decode).await;
+        if rows.is_err() {
+            *slot = None;
+        }
+        rows
     }
 }
 

@@ -69,7 +69,12 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
                 Err(_) => break,
             }
         }
-        drain(&rx, &mut pending);
+        while pending.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => pending.push_back(j),
+                Err(_) => break,
+            }
+        }
         run_batch(&conn, &mut pending);
         // With no write running, this checkpoint copies what the background pass
         // left and completes, so the next transaction starts the WAL over.
@@ -77,16 +82,6 @@ pub(super) fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, catch_up: A
             if let Err(e) = checkpoint::checkpoint(&conn, "writer") {
                 tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
             }
-        }
-    }
-}
-
-/// Moves what waits on `rx` into `pending`, up to [`MAX_BATCH`].
-fn drain(rx: &mpsc::Receiver<Job>, pending: &mut VecDeque<Job>) {
-    while pending.len() < MAX_BATCH {
-        match rx.try_recv() {
-            Ok(j) => pending.push_back(j),
-            Err(_) => break,
         }
     }
 }
