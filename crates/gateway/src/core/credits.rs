@@ -174,7 +174,7 @@ impl Gateway {
         if amount != order.amount {
             return Ok(CreditOutcome::AmountMismatch);
         }
-        match self.settle(&order.trans_id, Event::Succeed, SettleDetails::default()).await? {
+        match self.settle_order(order, Event::Succeed, SettleDetails::default()).await? {
             Some(s) => Ok(CreditOutcome::Applied(Box::new(s))),
             None => Ok(CreditOutcome::UnknownMemo),
         }

@@ -139,7 +139,8 @@ impl Gateway {
             let used = self.store.add_wrong_otp(&checkout.trans_id, now_ms()).await?;
             self.note_step(order, format!("wrong OTP ({used} of {MAX_OTP_ATTEMPTS})")).await;
             if used >= MAX_OTP_ATTEMPTS {
-                let settled = self.settle(&order.trans_id, Event::Fail(ErrorCode::TOO_MANY_WRONG_OTP), details).await?;
+                let settled =
+                    self.settle_order(order.clone(), Event::Fail(ErrorCode::TOO_MANY_WRONG_OTP), details).await?;
                 return Ok(OtpOutcome::Settled(settled.map(Box::new)));
             }
             return Ok(OtpOutcome::Wrong { used });
@@ -160,7 +161,7 @@ impl Gateway {
             }
             code => Event::Fail(code),
         };
-        Ok(OtpOutcome::Settled(self.settle(&order.trans_id, event, details).await?.map(Box::new)))
+        Ok(OtpOutcome::Settled(self.settle_order(order.clone(), event, details).await?.map(Box::new)))
     }
 
     /// Undoes the customer's last step: the card awaiting its OTP, then the bank,
@@ -186,7 +187,7 @@ impl Gateway {
             Some(co) if co.card.is_some() => card_details(order, co),
             _ => SettleDetails::default(),
         };
-        self.settle(&order.trans_id, Event::Cancel, details).await
+        self.settle_order(order.clone(), Event::Cancel, details).await
     }
 
     /// Settles the payments an issuer left undecided whose time has come, as the
@@ -204,7 +205,7 @@ impl Gateway {
                 ErrorCode::SUCCESS => Event::Succeed,
                 code => Event::Fail(code),
             };
-            if let Some(Settlement::Changed(_)) = self.settle(&co.trans_id, event, details).await? {
+            if let Some(Settlement::Changed(_)) = self.settle_order(order, event, details).await? {
                 n += 1;
             }
         }

@@ -47,9 +47,30 @@ impl Gateway {
         event: Event,
         details: SettleDetails,
     ) -> Result<Option<Settlement>, CoreError> {
+        let Some(order) = self.store.get_order(trans_id).await? else {
+            return Ok(None);
+        };
+        self.settle_order(order, event, details).await
+    }
+
+    /// [`settle`](Self::settle) from the order as the caller has just read it, which
+    /// saves reading it again. The row may have moved on since: the compare-and-set
+    /// then matches nothing and the decision is taken again from the row as it is.
+    pub async fn settle_order(
+        &self,
+        order: Order,
+        event: Event,
+        details: SettleDetails,
+    ) -> Result<Option<Settlement>, CoreError> {
+        let trans_id = order.trans_id.clone();
+        let mut read = Some(order);
         loop {
-            let Some(order) = self.store.get_order(trans_id).await? else {
-                return Ok(None);
+            let order = match read.take() {
+                Some(o) => o,
+                None => match self.store.get_order(&trans_id).await? {
+                    Some(o) => o,
+                    None => return Ok(None),
+                },
             };
             let now = now_ms();
             let current = Current { state: order.state, code: order.code, expires_at_ms: order.expires_at_ms };
@@ -93,10 +114,14 @@ impl Gateway {
             if change.credit_id.is_some() {
                 // The credit may be what moved on (judged by another node meanwhile):
                 // then the order is as it was, and this credit must not pay it.
-                if let Some(now) = self.store.get_order(trans_id).await? {
-                    if now.state == order.state {
+                match self.store.get_order(&trans_id).await? {
+                    Some(now) if now.state == order.state => {
                         return Ok(Some(Settlement::Rejected(ErrorCode::INVALID_PARAMS, now)));
                     }
+                    now => read = now,
+                }
+                if read.is_none() {
+                    return Ok(None);
                 }
             }
             // Lost a race: decide again from the row as it is now.
@@ -133,9 +158,7 @@ impl Gateway {
         let overdue = self.store.overdue_orders(now_ms(), 500).await?;
         let mut n = 0;
         for o in overdue {
-            if let Some(Settlement::Changed(_)) =
-                self.settle(&o.trans_id, Event::Expire, SettleDetails::default()).await?
-            {
+            if let Some(Settlement::Changed(_)) = self.settle_order(o, Event::Expire, SettleDetails::default()).await? {
                 n += 1;
             }
         }
@@ -148,7 +171,7 @@ impl Gateway {
     pub async fn current_order(&self, trans_id: &str) -> Result<Option<Order>, CoreError> {
         let Some(mut order) = self.store.get_order(trans_id).await? else { return Ok(None) };
         if order.state == State::Pending && now_ms() >= order.expires_at_ms {
-            if let Some(s) = self.settle(trans_id, Event::Expire, SettleDetails::default()).await? {
+            if let Some(s) = self.settle_order(order.clone(), Event::Expire, SettleDetails::default()).await? {
                 order = s.order().clone();
             }
             if order.state == State::Pending {

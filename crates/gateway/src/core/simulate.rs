@@ -48,7 +48,7 @@ impl Gateway {
         };
         let Some(event) = event_for(code) else { return Ok(Completion::UnsupportedCode) };
         let details = if event == Event::Succeed { sim.success_details(&order) } else { SettleDetails::default() };
-        Ok(match self.settle(&order.trans_id, event, details).await? {
+        Ok(match self.settle_order(order, event, details).await? {
             Some(s) => Completion::Attempted(Box::new(s)),
             None => Completion::UnknownTransaction,
         })

@@ -2,6 +2,7 @@
 //! into the real server with a real merchant endpoint, on both backends.
 
 use crate::harness::{Answer, Backend, Merchant, TestGateway, on_both};
+use appotapay_gateway::domain::records::DeliveryStatus;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -54,7 +55,15 @@ async fn delivery_faults_deliver_what_was_scripted(backend: Backend) {
     assert_eq!(got.len(), 2, "delivered twice");
     assert_eq!(got[0].body, got[1].body, "the same notification");
     assert!(got[0].at.duration_since(settled_at) >= Duration::from_secs(2), "late by the delay");
-    let deliveries = t.gw().deliveries(&a_id).await.expect("deliveries");
+    // The merchant has both; the gateway records each attempt after its answer.
+    let mut deliveries = Vec::new();
+    for _ in 0..200 {
+        deliveries = t.gw().deliveries(&a_id).await.expect("deliveries");
+        if deliveries.len() == 2 && deliveries.iter().all(|d| d.status == DeliveryStatus::Delivered) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(deliveries.len(), 2);
     let first = &deliveries[0].attempts;
     assert!(first[0].error.as_deref().is_some_and(|e| e.contains("lost")), "{first:?}");

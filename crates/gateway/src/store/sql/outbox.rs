@@ -9,11 +9,20 @@ use super::{Sql, Value, values};
 use crate::store::{AttemptRecord, Delivery, DeliveryStatus, NewOutbox, NextStep, OutboxItem, StoreResult};
 
 /// Queues an IPN ([`outbox_params`]).
-pub static INSERT_OUTBOX: Sql = Sql::new(|| {
-    "INSERT INTO outbox (trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, \
-     locked_until_ms, created_at_ms, lose_attempts) VALUES ($1, $2, $3, $4, 'pending', 0, $5, 0, $6, $7)"
-        .into()
-});
+pub static INSERT_OUTBOX: Sql =
+    Sql::new(|| format!("INSERT INTO outbox ({QUEUED_COLUMNS}) VALUES ({})", queued_values(1)));
+
+/// The columns an IPN is queued with, valued by [`queued_values`].
+pub const QUEUED_COLUMNS: &str = "trans_id, partner_code, url, body, status, attempts, next_attempt_at_ms, \
+     locked_until_ms, created_at_ms, lose_attempts";
+
+/// The values of [`QUEUED_COLUMNS`], the seven of [`outbox_params`] numbered from
+/// `$first`: a statement that queues an IPN after other parameters of its own (a
+/// settlement's, in one statement on PostgreSQL) numbers them on.
+pub fn queued_values(first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!("{}, {}, {}, {}, 'pending', 0, {}, 0, {}, {}", p(0), p(1), p(2), p(3), p(4), p(5), p(6))
+}
 
 /// What a claim returns of each row, in [`claimed_from_row`]'s order.
 pub const CLAIMED_COLUMNS: &str = "id, trans_id, partner_code, url, body, attempts, lose_attempts";
