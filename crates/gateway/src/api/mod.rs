@@ -176,9 +176,10 @@ pub async fn method_not_allowed() -> ApiError {
 }
 
 async fn record_latency(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let start = Instant::now();
     let resp = next.run(req).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     crate::metrics::request(route, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
 }
