@@ -1005,3 +1005,33 @@ async fn a_lost_lease_connection_is_opened_again() {
     assert_eq!(pids_after.len(), 1, "a new lease connection");
     assert_ne!(pids_after[0], pids[0]);
 }
+
+/// The pool checks a connection before handing it out only when it has been idle for
+/// a while (a check is a round trip): connections the server ended while they sat
+/// idle are replaced, not handed to a request that would fail on them.
+#[tokio::test]
+async fn pooled_connections_ended_while_idle_are_replaced() {
+    use sqlx::Connection;
+    let db = Db::postgres().await;
+    let s = &db.store;
+    assert!(s.insert_partner(&partner("P1")).await.expect("insert"));
+    // Several reads at once: more than one connection in the pool.
+    let reads = (0..4).map(|_| s.get_partner("P1"));
+    for r in futures_util::future::join_all(reads).await {
+        assert!(r.expect("read").is_some());
+    }
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let pool_pids = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                     AND pid <> pg_backend_pid() AND application_name = 'appotapay-gateway' \
+                     AND query NOT LIKE 'LISTEN%'";
+    let pids: Vec<i32> = sqlx::query_scalar(pool_pids).fetch_all(&mut admin).await.expect("backends");
+    assert!(!pids.is_empty(), "the pool's connections");
+    for pid in &pids {
+        sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&mut admin).await.expect("terminate");
+    }
+    // Idle for longer than the pool's threshold, then every read still succeeds.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..pids.len() + 2 {
+        assert!(s.get_partner("P1").await.expect("a read after the connections were ended").is_some());
+    }
+}
