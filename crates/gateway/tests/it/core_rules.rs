@@ -7,9 +7,9 @@ use crate::pg::MASTER_KEY;
 use appotapay_gateway::config::Mode;
 use appotapay_gateway::core::pay::{CardOutcome, OtpOutcome};
 use appotapay_gateway::core::simulate::Completion;
-use appotapay_gateway::core::{Gateway, NewOrder, Settlement};
+use appotapay_gateway::core::{Gateway, NewOrder, SettleDetails, Settlement};
 use appotapay_gateway::domain::card::{CardData, CardKind, MonthYear};
-use appotapay_gateway::domain::order::State;
+use appotapay_gateway::domain::order::{Event, State};
 use appotapay_gateway::domain::records::{Order, OrderKind};
 use appotapay_protocol::{BankCode, ErrorCode, PaymentMethod};
 
@@ -104,6 +104,29 @@ async fn a_simulated_success_records_what_a_customer_would_have_used(backend: Ba
         gw.simulate_completion(&p, &fresh.trans_id, ErrorCode::PENDING).await.expect("x"),
         Completion::UnsupportedCode
     ));
+    t.shutdown().await;
+}
+
+on_both!(a_settlement_from_a_stale_copy_decides_again_from_the_row);
+async fn a_settlement_from_a_stale_copy_decides_again_from_the_row(backend: Backend) {
+    let t = TestGateway::start_on(backend, |_| {}).await;
+    let gw = t.gw();
+    let p = gw.partner(&t.sandbox().code).await.expect("lookup").expect("sandbox partner");
+    let stale = order(gw, &p.code, "stale-copy", "ATM", "").await;
+    assert_eq!(stale.state, State::Pending);
+    // Paid since the copy was read.
+    gw.simulate_completion(&p, &stale.trans_id, ErrorCode::SUCCESS).await.expect("complete");
+    // A cancel decided from the copy matches nothing, is decided again from the paid
+    // row, and is refused as for any paid order; the one IPN stays the only one.
+    let got = gw.settle_order(stale.clone(), Event::Cancel, SettleDetails::default()).await.expect("settle");
+    match got {
+        Some(Settlement::Rejected(code, o)) => {
+            assert_eq!(code, ErrorCode::ALREADY_SUCCEEDED);
+            assert_eq!(o.state, State::Success);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(gw.deliveries(&stale.trans_id).await.expect("deliveries").len(), 1, "one IPN");
     t.shutdown().await;
 }
 
