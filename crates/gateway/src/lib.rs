@@ -30,8 +30,9 @@
 //! - Nothing imports an entry point, except [`cli`] → [`server`] → the others to
 //!   run them.
 //! - Adapters import only the domain and their own port (plus [`metrics`]).
-//! - [`config`] (typed settings), [`crypto`] (keys), [`metrics`], [`notify`] (the
-//!   POST of a notification) and [`now_ms`] are leaves any layer may use.
+//! - [`config`] (typed settings), [`crypto`] (keys), [`logging`], [`metrics`],
+//!   [`notify`] (the POST of a notification) and [`now_ms`] are leaves any layer
+//!   may use.
 //!
 //! `scripts/test` checks these rules on every run (`scripts/check-layers`).
 
@@ -56,6 +57,7 @@ pub mod core;
 pub mod crypto;
 pub mod domain;
 pub mod jobs;
+pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod server;
@@ -66,17 +68,4 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
-/// Installs the log subscriber (once; later calls are ignored). `RUST_LOG` filters,
-/// default `info`. Colours only on a terminal: in a log file they are noise, and
-/// styling every request span's fields was most of what the span cost (a tenth of
-/// a static request's instructions in a callgrind profile of the ceiling).
-pub fn init_tracing(json: bool) {
-    use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
-}
+pub use logging::init_tracing;

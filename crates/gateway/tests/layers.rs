@@ -84,7 +84,7 @@ fn layer(rel: &str) -> &'static str {
         "store" | "acquirer" => "adapter",
         "core" => "core",
         "api" | "checkout" | "console" | "jobs" => "entry",
-        "config" | "crypto" | "metrics" | "notify" => "leaf",
+        "config" | "crypto" | "logging" | "metrics" | "notify" => "leaf",
         _ => "top",
     }
 }
