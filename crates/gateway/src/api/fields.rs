@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 /// that is not a JSON object, or has a key twice in one object, answers 400; all
 /// with errorCode 1.
 ///
-/// One pass ([`ValueOnce`]) both builds the value and finds a repeated key: parsing
+/// One pass (`ValueOnce`) both builds the value and finds a repeated key: parsing
 /// the body twice (once for the value, once for the keys) was a tenth of an order's
 /// instructions. A body with a repeated key is refused by the two passes, as before,
 /// so that it gets the same answer (a body that is also broken further on, or not an
@@ -307,7 +307,7 @@ pub fn client_ip(f: &Fields<'_>, ip: &str) -> Result<(), ApiError> {
 /// A merchant sends the same `notifyUrl` (and most often the same `redirectUrl`)
 /// with every order, and parsing a URL (its host through IDNA) was the largest part
 /// of checking an order's fields that is not a signature: two URLs, 12,000
-/// instructions. So each thread remembers the last [`URL_MEMO`] URLs that passed,
+/// instructions. So each thread remembers the last `URL_MEMO` (16) URLs that passed,
 /// by their exact text: the rule is a pure function of the text, and a URL that
 /// fails is checked again every time (it is never remembered).
 pub fn http_url(f: &Fields<'_>, key: &'static str, value: &str) -> Result<url::Url, ApiError> {
