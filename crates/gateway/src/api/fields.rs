@@ -13,54 +13,35 @@ use serde_json::{Map, Value};
 /// that is not a JSON object, or has a key twice in one object, answers 400; all
 /// with errorCode 1.
 ///
-/// One pass (`ValueOnce`) both builds the value and finds a repeated key: parsing
+/// One pass (`ValueOnce`) both builds the value and notes a repeated key: parsing
 /// the body twice (once for the value, once for the keys) was a tenth of an order's
-/// instructions. A body with a repeated key is refused by the two passes, as before,
-/// so that it gets the same answer (a body that is also broken further on, or not an
-/// object, is answered for that first).
+/// instructions. The answers come in the order the two passes gave them: a body
+/// that is not JSON, then one that is not an object, then a repeated key, whose
+/// detail (the key and where it is) the walk over the keys writes, on that error
+/// path only.
 pub fn json_object(body: Result<Bytes, BytesRejection>, lang: Lang) -> Result<Value, ApiError> {
     let body = bytes(body, lang)?;
+    let bad = || ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang);
     let repeated = std::cell::Cell::new(false);
-    let once = {
+    let parsed = {
         use serde::de::DeserializeSeed;
         let mut de = serde_json::Deserializer::from_slice(&body);
         ValueOnce { repeated: &repeated }.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
     };
-    let v = match once {
-        Ok(v) => v,
-        Err(_) if repeated.get() => return Err(two_passes(&body, lang)),
-        Err(e) => return Err(not_json(e, lang)),
-    };
+    let v = parsed.map_err(|e| bad().detail(format!("body is not JSON: {e}")))?;
     if !v.is_object() {
-        return Err(not_an_object(lang));
+        return Err(bad().detail("body is not a JSON object"));
+    }
+    if repeated.get() {
+        let detail = unique_keys(&body).err().unwrap_or_else(|| "a key appears twice in one object".into());
+        return Err(bad().detail(detail));
     }
     Ok(v)
 }
 
-fn not_json(e: serde_json::Error, lang: Lang) -> ApiError {
-    ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(format!("body is not JSON: {e}"))
-}
-
-fn not_an_object(lang: Lang) -> ApiError {
-    ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail("body is not a JSON object")
-}
-
-/// The answer to a body with a repeated key, from a whole parse and then the walk
-/// over its keys, in that order.
-fn two_passes(body: &[u8], lang: Lang) -> ApiError {
-    match serde_json::from_slice::<Value>(body) {
-        Err(e) => not_json(e, lang),
-        Ok(v) if !v.is_object() => not_an_object(lang),
-        Ok(_) => match unique_keys(body) {
-            Err(e) => ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail(e),
-            // Not reached: the one pass found a repeated key.
-            Ok(()) => ApiError::bad(ErrorCode::INVALID_PARAMS).lang(lang).detail("a key appears twice in one object"),
-        },
-    }
-}
-
-/// Builds a JSON value as `serde_json::Value` does, and fails on the first repeated
-/// key of an object, at any depth, noting it in `repeated`.
+/// Builds a JSON value as `serde_json::Value` does (of a repeated key, the last
+/// value stays), and notes in `repeated` whether any object, at any depth, had a key
+/// twice.
 #[derive(Clone, Copy)]
 struct ValueOnce<'r> {
     repeated: &'r std::cell::Cell<bool>,
@@ -131,7 +112,6 @@ impl<'de> serde::de::Visitor<'de> for ValueOnce<'_> {
             let value = map.next_value_seed(self)?;
             if obj.insert(key, value).is_some() {
                 self.repeated.set(true);
-                return Err(serde::de::Error::custom("a key appears twice in one object"));
             }
         }
         Ok(Value::Object(obj))
