@@ -73,7 +73,9 @@ pub trait PartnerStore: Send + Sync {
 }
 
 /// Orders and their state. `(partner_code, order_id)` is unique: a duplicate is
-/// reported ([`CreateOutcome::DuplicateOrderId`]), not an error.
+/// reported ([`CreateOutcome::DuplicateOrderId`]), not an error. Inserting an order
+/// already stored under the same trans id and order id answers
+/// [`CreateOutcome::Created`] (a retry of an insert whose answer was lost).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Inserts an order.

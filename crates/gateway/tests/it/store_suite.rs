@@ -302,6 +302,9 @@ async fn order_uniqueness(db: Db) {
         s.create_order(&order("AP100000000001", "P1", "o-2")).await.expect("collision"),
         CreateOutcome::TransIdTaken
     );
+    // The very same order again (an earlier try committed, its answer was lost): it
+    // was created, and nothing changes.
+    assert_eq!(s.create_order(&order("AP100000000001", "P1", "o-1")).await.expect("again"), CreateOutcome::Created);
     assert_eq!(
         s.create_order(&order("AP100000000003", "P2", "o-1")).await.expect("other partner"),
         CreateOutcome::Created,
@@ -1004,6 +1007,52 @@ async fn a_lost_lease_connection_is_opened_again() {
     let pids_after: Vec<i32> = sqlx::query_scalar(lease_pids).fetch_all(&mut admin).await.expect("backends");
     assert_eq!(pids_after.len(), 1, "a new lease connection");
     assert_ne!(pids_after[0], pids[0]);
+}
+
+/// PostgreSQL's order writers insert on connections of their own. Ended under them (a
+/// server restart, a proxy's idle timeout), the batch that meets the dead connection
+/// is retried on a new one: every creation is answered as created, and stored.
+#[tokio::test]
+async fn lost_order_writer_connections_are_opened_again() {
+    use sqlx::Connection;
+    let db = Db::postgres().await;
+    let s = &db.store;
+    let tid = |i: u64| format!("AP{:012}", 400_000_000_000u64 + i);
+    // One at a time: the writers take the queue in turn, so each opens its connection.
+    for i in 0..6 {
+        assert_eq!(
+            s.create_order(&order(&tid(i), "P1", &format!("w-{i}"))).await.expect("create"),
+            CreateOutcome::Created
+        );
+    }
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let writers = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                   AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO orders%'";
+    let pids: Vec<i32> = sqlx::query_scalar(writers).fetch_all(&mut admin).await.expect("writer backends");
+    assert_eq!(pids.len(), 3, "three writers, a connection each");
+    for pid in &pids {
+        sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&mut admin).await.expect("terminate");
+    }
+    for _ in 0..100 {
+        let left: Vec<i32> = sqlx::query_scalar(writers).fetch_all(&mut admin).await.expect("backends");
+        if left.iter().all(|p| !pids.contains(p)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Each writer meets its dead connection once.
+    for i in 6..12 {
+        let outcome = s.create_order(&order(&tid(i), "P1", &format!("w-{i}"))).await;
+        assert_eq!(outcome.expect("created on a new connection"), CreateOutcome::Created);
+    }
+    for i in 0..12 {
+        let found = s.find_order("P1", &format!("w-{i}")).await.expect("find").expect("stored");
+        assert_eq!(found.trans_id.as_str(), tid(i));
+    }
+    let after: Vec<i32> = sqlx::query_scalar(writers).fetch_all(&mut admin).await.expect("backends");
+    assert_eq!(after.len(), 3, "three new writer connections");
+    assert!(after.iter().all(|p| !pids.contains(p)));
 }
 
 /// The pool checks a connection before handing it out only when it has been idle for

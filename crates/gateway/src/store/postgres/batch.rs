@@ -21,17 +21,30 @@
 //!   change here.
 //!
 //! A batch that fails as a whole (a value PostgreSQL refuses, a lost connection) is
-//! retried order by order with the single insert, so one bad order fails alone.
-//! While a batch runs, the next one gathers (up to [`WRITERS`] batches in flight),
-//! and a writer that takes a batch first lets the requests under way join it
-//! ([`gather`]); under light load a batch is one order and costs what the single
-//! insert did.
+//! retried order by order with the single insert, so one bad order fails alone; an
+//! order found already inserted under its own trans id by the failed try (its
+//! commit went through, its answer was lost with the connection) is answered as
+//! created, not as a duplicate. While a batch runs, the next one gathers (up to
+//! [`WRITERS`] batches in flight), and a writer that takes a batch first lets the
+//! requests under way join it ([`gather`]); under light load a batch is one order
+//! and costs what the single insert did.
+//!
+//! The writers run on a thread of their own (one current-thread runtime), each on a
+//! connection of its own outside the pool ([`Dedicated`]). Why: on the request
+//! runtime, every step of a batch (the statement sent, its answer read, the callers
+//! answered) waited its turn behind the HTTP requests queued on the two workers, and
+//! a batch spent most of its time so (about 2.8 ms from gathering to answers, of
+//! which PostgreSQL executed 0.3 ms; BENCHMARKS.md). On their own thread the
+//! operating system's scheduler runs them as soon as PostgreSQL answers. A pooled
+//! connection also cost a round trip more per batch (the check sqlx makes as a
+//! connection is given back, which cannot be turned off). The node holds
+//! [`WRITERS`] connections more than its pool.
 
-use super::{execute, exists};
+use super::Dedicated;
 use crate::domain::records::{CreateOutcome, Order};
 use crate::store::sql::{Value, args, orders};
 use crate::store::{StoreError, StoreResult};
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Postgres, Row};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -45,7 +58,7 @@ pub const MAX_BATCH: usize = 256;
 /// while a batch waits for its WAL flush, the next is already inserted and its
 /// commit joins the next flush, so an order never waits for a whole earlier batch
 /// (with one writer, throughput was bounded by connections ÷ two flush times).
-const WRITERS: usize = 3;
+pub const WRITERS: usize = 3;
 
 /// Orders waiting for the writer, at most; a creation beyond waits for room.
 const QUEUE: usize = 4096;
@@ -54,28 +67,41 @@ const QUEUE: usize = 4096;
 type Job = (Order, oneshot::Sender<StoreResult<CreateOutcome>>);
 
 /// The sending end: [`OrderWriter::create`] queues an order and waits for the commit
-/// of its batch.
+/// of its batch. Dropped, it stops the writers' thread (a batch under way is
+/// abandoned, as a request cancelled mid-statement would be).
 #[derive(Debug)]
 pub struct OrderWriter {
     tx: mpsc::Sender<Job>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for OrderWriter {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
+    /// Dropped with the writer, which ends the writers' runtime.
+    _stop: oneshot::Sender<()>,
 }
 
 impl OrderWriter {
-    /// Starts the writer tasks on `pool`.
-    pub fn start(pool: PgPool) -> OrderWriter {
+    /// Starts the writers' thread; each writer connects with `options` on first use.
+    pub fn start(options: PgConnectOptions) -> StoreResult<OrderWriter> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let rx = Arc::new(Mutex::new(rx));
-        let tasks = (0..WRITERS).map(|_| tokio::spawn(run(pool.clone(), rx.clone()))).collect();
-        OrderWriter { tx, tasks }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Database(format!("order writers' runtime: {e}")))?;
+        std::thread::Builder::new()
+            .name("pg-order-writer".into())
+            .spawn(move || {
+                let rx = Arc::new(Mutex::new(rx));
+                runtime.block_on(async move {
+                    let mut writers = tokio::task::JoinSet::new();
+                    for _ in 0..WRITERS {
+                        writers.spawn(run(Dedicated::new(options.clone(), None), rx.clone()));
+                    }
+                    tokio::select! {
+                        _ = stopped => {}
+                        _ = async { while writers.join_next().await.is_some() {} } => {}
+                    }
+                });
+            })
+            .map_err(|e| StoreError::Database(format!("order writers' thread: {e}")))?;
+        Ok(OrderWriter { tx, _stop: stop })
     }
 
     /// Inserts an order with whatever else is waiting; answers once committed.
@@ -88,7 +114,7 @@ impl OrderWriter {
 
 /// One writer: takes what is waiting (the others wait their turn for the queue,
 /// not for this batch's commit), inserts it, answers.
-async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(mut conn: Dedicated, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -99,7 +125,7 @@ async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
             gather(&mut rx, &mut jobs).await;
         }
         let orders: Vec<&Order> = jobs.iter().map(|(o, _)| o).collect();
-        let outcomes = create_batch(&pool, &orders).await;
+        let outcomes = create_batch(&mut conn, &orders).await;
         for ((_, reply), outcome) in jobs.drain(..).zip(outcomes) {
             let _ = reply.send(outcome);
         }
@@ -138,8 +164,8 @@ async fn gather<J>(rx: &mut mpsc::Receiver<J>, jobs: &mut Vec<J>) {
 }
 
 /// The outcome of each order, in order.
-async fn create_batch(pool: &PgPool, batch: &[&Order]) -> Vec<StoreResult<CreateOutcome>> {
-    let inserted = match insert_all(pool, batch).await {
+async fn create_batch(conn: &mut Dedicated, batch: &[&Order]) -> Vec<StoreResult<CreateOutcome>> {
+    let inserted = match insert_all(conn, batch).await {
         Ok(inserted) => inserted,
         Err(e) => {
             if batch.len() > 1 {
@@ -147,7 +173,7 @@ async fn create_batch(pool: &PgPool, batch: &[&Order]) -> Vec<StoreResult<Create
             }
             let mut outcomes = Vec::with_capacity(batch.len());
             for o in batch {
-                outcomes.push(create_one(pool, o).await);
+                outcomes.push(create_one(conn, o).await);
             }
             return outcomes;
         }
@@ -157,38 +183,41 @@ async fn create_batch(pool: &PgPool, batch: &[&Order]) -> Vec<StoreResult<Create
         outcomes.push(if inserted.contains(o.trans_id.as_str()) {
             Ok(CreateOutcome::Created)
         } else {
-            not_inserted(pool, o).await
+            not_inserted(conn, o).await
         });
     }
     outcomes
 }
 
 /// One order with the single insert (the fallback of a failed batch).
-pub async fn create_one(pool: &PgPool, o: &Order) -> StoreResult<CreateOutcome> {
-    if execute(pool, orders::INSERT_ORDER.postgres(), &orders::order_params(o)).await? == 1 {
+async fn create_one(conn: &mut Dedicated, o: &Order) -> StoreResult<CreateOutcome> {
+    if conn.execute(orders::INSERT_ORDER.postgres(), &orders::order_params(o)).await? == 1 {
         return Ok(CreateOutcome::Created);
     }
-    not_inserted(pool, o).await
+    not_inserted(conn, o).await
 }
 
-/// Why an order's row was not inserted: a new statement sees the row that won
-/// (READ COMMITTED).
-async fn not_inserted(pool: &PgPool, o: &Order) -> StoreResult<CreateOutcome> {
+/// Why an order's row was not inserted ([`orders::not_inserted`]): a new statement
+/// sees the row that won (READ COMMITTED).
+async fn not_inserted(conn: &mut Dedicated, o: &Order) -> StoreResult<CreateOutcome> {
     let key = args![&o.partner_code, &o.order_id];
-    Ok(if exists(pool, &orders::ORDER_ID_TAKEN, &key).await? {
-        CreateOutcome::DuplicateOrderId
-    } else {
-        CreateOutcome::TransIdTaken
-    })
+    let holder = conn.first(orders::ORDER_ID_TAKEN.postgres(), &key, |r| Ok(r.try_get::<String, _>(0)?)).await?;
+    Ok(orders::not_inserted(holder.as_deref(), o.trans_id.as_str()))
 }
 
 /// Inserts the batch with one statement; the trans ids inserted.
-async fn insert_all(pool: &PgPool, batch: &[&Order]) -> StoreResult<HashSet<String>> {
+async fn insert_all(conn: &mut Dedicated, batch: &[&Order]) -> StoreResult<HashSet<String>> {
     let rows: Vec<Vec<Value<'_>>> = batch.iter().map(|o| orders::order_params(o)).collect();
     let suffix = "ON CONFLICT DO NOTHING RETURNING trans_id";
     let (sql, columns) = unnest_insert("orders", orders::ORDER_COLUMNS, &rows, suffix)?;
-    let rows = bind_columns(sqlx::query::<Postgres>(&sql), columns).fetch_all(pool).await?;
-    rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect()
+    let c: &mut PgConnection = conn.get().await?;
+    match bind_columns(sqlx::query::<Postgres>(&sql), columns).fetch_all(&mut *c).await {
+        Ok(rows) => rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect(),
+        Err(e) => {
+            conn.after(&e);
+            Err(e.into())
+        }
+    }
 }
 
 /// One `INSERT INTO table (columns) SELECT * FROM UNNEST($1::…[], …) suffix` for

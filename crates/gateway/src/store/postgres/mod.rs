@@ -23,12 +23,13 @@
 //! advisory lock while it runs, so nodes starting at once apply them exactly once.
 //!
 //! New orders are inserted in batches, one statement and one commit for all the
-//! orders waiting at once (group commit; see `batch`).
+//! orders waiting at once (group commit), by writers on a thread of their own
+//! (see `batch`).
 //!
 //! The URL is a libpq-style `postgres://user:password@host:port/database?sslmode=…`;
 //! the gateway's own `max_connections=N` parameter sizes the pool of this node
-//! (default [`DEFAULT_MAX_CONNECTIONS`]); the IPN leases take one more connection,
-//! outside the pool (`Lease`).
+//! (default [`DEFAULT_MAX_CONNECTIONS`]); outside the pool, the IPN leases take one
+//! more connection (`Lease`) and the order writers one each (`batch`).
 //!
 //! PostgreSQL text cannot hold NUL: a lookup by a key holding one finds nothing
 //! (`impossible_key`), and text from outside is stored with NUL replaced
@@ -121,14 +122,16 @@ pub struct PgStore {
 /// commit need not wait for the flush. Taken from the pool, that took a health
 /// check, `BEGIN`, `SET LOCAL synchronous_commit = off`, the claim and `COMMIT`:
 /// five round trips, each waiting its turn among the requests of a busy node, on
-/// every IPN's path. Here it is the claim alone, one statement in autocommit. The
-/// connection is opened on first use and again after any error (see [`Lease::all`]).
+/// every IPN's path. Here it is the claim alone, one statement in autocommit.
 pub(super) struct Lease {
-    options: PgConnectOptions,
-    conn: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+    conn: tokio::sync::Mutex<Dedicated>,
 }
 
 impl Lease {
+    fn new(options: PgConnectOptions) -> Lease {
+        Lease { conn: tokio::sync::Mutex::new(Dedicated::new(options, Some("SET synchronous_commit = off"))) }
+    }
+
     /// Runs `sql` on the lease connection; its rows, decoded.
     pub(super) async fn all<T>(
         &self,
@@ -136,34 +139,103 @@ impl Lease {
         args: &[Value<'_>],
         decode: impl Fn(&PgRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let mut slot = self.conn.lock().await;
+        let mut conn = self.conn.lock().await;
         // A connection ended while idle (a server restart, a proxy's idle timeout)
         // fails the first statement: it is opened again and the claim retried once.
-        match self.once(&mut slot, sql, args, &decode).await {
+        match conn.all(sql, args, &decode).await {
             Ok(rows) => Ok(rows),
-            Err(_) => self.once(&mut slot, sql, args, &decode).await,
+            Err(_) => conn.all(sql, args, &decode).await,
+        }
+    }
+}
+
+/// A connection outside the pool, for one task's hot path: opened on first use,
+/// and again after an error that may have ended it.
+///
+/// Why not the pool: sqlx checks every connection as it is given back (a round trip
+/// that cannot be turned off), and on a busy node every acquire and release waits
+/// its turn among the requests.
+pub(super) struct Dedicated {
+    options: PgConnectOptions,
+    /// Run once on each new connection (a session setting).
+    setup: Option<&'static str>,
+    conn: Option<sqlx::PgConnection>,
+}
+
+impl Dedicated {
+    pub(super) fn new(options: PgConnectOptions, setup: Option<&'static str>) -> Dedicated {
+        Dedicated { options, setup, conn: None }
+    }
+
+    /// The connection, opened when there is none.
+    pub(super) async fn get(&mut self) -> StoreResult<&mut sqlx::PgConnection> {
+        if self.conn.is_none() {
+            let mut conn = sqlx::PgConnection::connect_with(&self.options).await?;
+            if let Some(setup) = self.setup {
+                execute(&mut conn, setup, &[]).await?;
+            }
+            self.conn = Some(conn);
+        }
+        self.conn.as_mut().ok_or_else(|| StoreError::Database("no dedicated connection".into()))
+    }
+
+    /// After `e`: drops the connection unless the server refused the statement alone
+    /// (severity `ERROR`: the session is still sound). A terminated backend answers
+    /// `FATAL` before it closes; anything else (I/O, TLS, protocol) may have ended it.
+    pub(super) fn after(&mut self, e: &sqlx::Error) {
+        let statement_only = e
+            .as_database_error()
+            .and_then(|d| d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+            .is_some_and(|d| d.severity() == sqlx::postgres::PgSeverity::Error);
+        if !statement_only {
+            self.conn = None;
         }
     }
 
-    /// One try: opens the connection when there is none, and drops it on failure.
-    async fn once<T>(
-        &self,
-        slot: &mut Option<sqlx::PgConnection>,
+    /// Runs `sql`; its rows, decoded.
+    async fn all<T>(
+        &mut self,
         sql: &str,
         args: &[Value<'_>],
         decode: impl Fn(&PgRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        if slot.is_none() {
-            let mut conn = sqlx::PgConnection::connect_with(&self.options).await?;
-            execute(&mut conn, "SET synchronous_commit = off", &[]).await?;
-            *slot = Some(conn);
+        let conn = self.get().await?;
+        match bind_all(sqlx::query(sql), args).fetch_all(&mut *conn).await {
+            Ok(rows) => rows.iter().map(decode).collect(),
+            Err(e) => {
+                self.after(&e);
+                Err(e.into())
+            }
         }
-        let Some(conn) = slot.as_mut() else { return Err(StoreError::Database("no lease connection".into())) };
-        let rows = all(&mut *conn, sql, args, decode).await;
-        if rows.is_err() {
-            *slot = None;
+    }
+
+    /// The first row of `sql`, decoded.
+    pub(super) async fn first<T>(
+        &mut self,
+        sql: &str,
+        args: &[Value<'_>],
+        decode: impl FnOnce(&PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let conn = self.get().await?;
+        match bind_all(sqlx::query(sql), args).fetch_optional(&mut *conn).await {
+            Ok(row) => row.as_ref().map(decode).transpose(),
+            Err(e) => {
+                self.after(&e);
+                Err(e.into())
+            }
         }
-        rows
+    }
+
+    /// Runs `sql`; the number of rows changed.
+    pub(super) async fn execute(&mut self, sql: &str, args: &[Value<'_>]) -> StoreResult<u64> {
+        let conn = self.get().await?;
+        match bind_all(sqlx::query(sql), args).execute(&mut *conn).await {
+            Ok(done) => Ok(done.rows_affected()),
+            Err(e) => {
+                self.after(&e);
+                Err(e.into())
+            }
+        }
     }
 }
 
@@ -281,8 +353,8 @@ impl PgStore {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(OUTBOX_CHANNEL).await?;
         let listener = tokio::spawn(listen::listen(listener, signal.clone()));
-        let orders = batch::OrderWriter::start(pool.clone());
-        let lease = Lease { options, conn: tokio::sync::Mutex::new(None) };
+        let orders = batch::OrderWriter::start(options.clone())?;
+        let lease = Lease::new(options);
         Ok(PgStore { pool, orders, signal, listener, lease })
     }
 }

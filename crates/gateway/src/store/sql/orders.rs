@@ -3,7 +3,9 @@
 use super::rows::{SqlRow, corrupt};
 use super::{Sql, Value, values};
 use crate::domain::order::State;
-use crate::store::{ApiVersion, CardRecord, CardToken, Order, OrderKind, OrderQuery, StateChange, StoreResult};
+use crate::store::{
+    ApiVersion, CardRecord, CardToken, CreateOutcome, Order, OrderKind, OrderQuery, StateChange, StoreResult,
+};
 use appotapay_protocol::v11::Action;
 use appotapay_protocol::{BankCode, ErrorCode};
 
@@ -24,9 +26,23 @@ pub static INSERT_ORDER: Sql = Sql::new(|| {
     )
 });
 
-/// A row if the partner `$1` has an order `$2`: tells a duplicate order id from a
-/// trans id taken, once [`INSERT_ORDER`] inserted nothing.
-pub static ORDER_ID_TAKEN: Sql = Sql::new(|| "SELECT 1 FROM orders WHERE partner_code = $1 AND order_id = $2".into());
+/// The trans id of the partner `$1`'s order `$2`, if it has one: tells a duplicate
+/// order id from a trans id taken, once [`INSERT_ORDER`] inserted nothing (and, on
+/// PostgreSQL, an order inserted by an earlier try whose answer was lost).
+pub static ORDER_ID_TAKEN: Sql =
+    Sql::new(|| "SELECT trans_id FROM orders WHERE partner_code = $1 AND order_id = $2".into());
+
+/// Why [`INSERT_ORDER`] inserted nothing, from the trans id holding the partner's
+/// order id ([`ORDER_ID_TAKEN`]): another order has it (a duplicate), none does (the
+/// trans id was taken), or this very order does (an earlier try of it committed and
+/// its answer was lost: it was created, and inserting it again changes nothing).
+pub fn not_inserted(holder: Option<&str>, trans_id: &str) -> CreateOutcome {
+    match holder {
+        Some(t) if t == trans_id => CreateOutcome::Created,
+        Some(_) => CreateOutcome::DuplicateOrderId,
+        None => CreateOutcome::TransIdTaken,
+    }
+}
 
 /// An order by trans id (`$1`).
 pub static GET_ORDER: Sql = Sql::new(|| format!("SELECT {ORDER_COLUMNS} FROM orders WHERE trans_id = $1"));

@@ -89,15 +89,13 @@ impl OrderStore for SqliteStore {
     async fn create_order(&self, o: &Order) -> StoreResult<CreateOutcome> {
         let args = owned(orders::order_params(o));
         let key = owned(values![&o.partner_code, &o.order_id]);
+        let o_trans_id = o.trans_id.clone();
         self.write(move |c| {
             if execute(&mut *prepared(c, &orders::INSERT_ORDER)?, &args)? == 1 {
                 return Ok(CreateOutcome::Created);
             }
-            Ok(if exists(&mut *prepared(c, &orders::ORDER_ID_TAKEN)?, &key)? {
-                CreateOutcome::DuplicateOrderId
-            } else {
-                CreateOutcome::TransIdTaken
-            })
+            let holder = first(&mut *prepared(c, &orders::ORDER_ID_TAKEN)?, &key, |r| Ok(r.get::<_, String>(0)?))?;
+            Ok(orders::not_inserted(holder.as_deref(), o_trans_id.as_str()))
         })
         .await
     }
