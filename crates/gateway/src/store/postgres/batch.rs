@@ -29,16 +29,21 @@
 //! requests under way join it ([`gather`]); under light load a batch is one order
 //! and costs what the single insert did.
 //!
-//! The writers run on a thread of their own (one current-thread runtime), each on a
-//! connection of its own outside the pool ([`Dedicated`]). Why: on the request
-//! runtime, every step of a batch (the statement sent, its answer read, the callers
-//! answered) waited its turn behind the HTTP requests queued on the two workers, and
-//! a batch spent most of its time so (about 2.8 ms from gathering to answers, of
-//! which PostgreSQL executed 0.3 ms; BENCHMARKS.md). On their own thread the
-//! operating system's scheduler runs them as soon as PostgreSQL answers. A pooled
-//! connection also cost a round trip more per batch (the check sqlx makes as a
-//! connection is given back, which cannot be turned off). The node holds
-//! [`WRITERS`] connections more than its pool.
+//! The writers insert on connections of their own, outside the pool ([`Dedicated`]),
+//! and run on a thread of their own (one current-thread runtime). Why:
+//! - a pooled connection cost each batch an acquire and, as it was given back, the
+//!   check sqlx makes then (a round trip that cannot be turned off), each waiting
+//!   its turn among the requests: on their own connections one node created about
+//!   15 % more orders a second (8,970 → 10,320 on average over same-run rounds), for
+//!   less CPU per order on both sides (BENCHMARKS.md);
+//! - on the request runtime every step of a batch (the statement sent, its answer
+//!   read, the callers answered) waited behind the HTTP requests queued on the
+//!   workers, and now and then a batch waited long: at half of saturation the p99
+//!   was 4.4–5.2 ms in four rounds of seven and 7.6–91 ms in the others. On their own
+//!   thread, the operating system runs them when PostgreSQL answers: 4.3–5.3 ms in
+//!   seven of seven, for the same throughput.
+//!
+//! The node holds [`WRITERS`] connections more than its pool.
 
 use super::Dedicated;
 use crate::domain::records::{CreateOutcome, Order};
@@ -58,7 +63,11 @@ pub const MAX_BATCH: usize = 256;
 /// while a batch waits for its WAL flush, the next is already inserted and its
 /// commit joins the next flush, so an order never waits for a whole earlier batch
 /// (with one writer, throughput was bounded by connections ÷ two flush times).
-pub const WRITERS: usize = 3;
+/// Two rather than three since the writers have a thread of their own: there, a
+/// writer's [`gather`] yields only to the other writers, so with three the batches
+/// were smaller (7.0–8.2 orders against 9.1–9.3 with two) and the throughput no
+/// better (BENCHMARKS.md).
+pub const WRITERS: usize = 2;
 
 /// Orders waiting for the writer, at most; a creation beyond waits for room.
 const QUEUE: usize = 4096;
@@ -135,15 +144,17 @@ async fn run(mut conn: Dedicated, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
 /// Most rounds of [`gather`].
 const GATHER_ROUNDS: usize = 16;
 
-/// Lets the requests already under way join the batch: yields to them (tokio runs
-/// every other ready task and polls the sockets first) and takes what they queued,
-/// for as long as each round brings more (at most [`GATHER_ROUNDS`]).
+/// Lets the orders being queued right now join the batch: yields (to the other
+/// writer, and to the sockets of this runtime) and takes what the request threads
+/// queued meanwhile, for as long as each round brings more (at most
+/// [`GATHER_ROUNDS`]).
 ///
 /// Why: PostgreSQL's cost per statement and commit is large beside its cost per row
 /// (on this machine about 150 µs of CPU against 20 µs: 61 µs per row in batches of
-/// 4, 28 µs in batches of 16). Without it, 32 concurrent clients made batches of 4
-/// orders; with it, 7 to 8 (BENCHMARKS.md). Under light load the first round brings
-/// nothing and the lone order goes at once.
+/// 4, 28 µs in batches of 16). When the writers ran on the request runtime, where a
+/// yield let the requests under way run first, 32 concurrent clients made batches
+/// of 4 orders without it and 7 to 8 with it (BENCHMARKS.md). Under light load the
+/// first round brings nothing and the lone order goes at once.
 async fn gather<J>(rx: &mut mpsc::Receiver<J>, jobs: &mut Vec<J>) {
     for _ in 0..GATHER_ROUNDS {
         if jobs.len() >= MAX_BATCH {
