@@ -328,8 +328,9 @@ pub trait TestKitStore: Send + Sync {
 pub trait RequestLogStore: Send + Sync {
     /// Records entries (in their order, in one transaction), then forgets what
     /// `keep` no longer covers: every entry older than `keep.since_ms`, and each
-    /// recorded partner's beyond its newest `keep.max`. One trim per partner and
-    /// batch: under load the trim's cost is shared by the whole batch.
+    /// recorded partner's beyond its newest `keep.max`, exactly, however many nodes
+    /// write at once. The bound costs what it deletes, not what it keeps: each
+    /// partner's count is kept beside the log ([`crate::store::sql::request_log`]).
     async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()>;
     /// Entries with an id above `after_id`, of one partner when given, oldest first.
     async fn requests_after(

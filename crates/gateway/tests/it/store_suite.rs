@@ -1084,3 +1084,93 @@ async fn pooled_connections_ended_while_idle_are_replaced() {
         assert!(s.get_partner("P1").await.expect("a read after the connections were ended").is_some());
     }
 }
+
+fn log_entry(code: &str, at_ms: i64, n: usize) -> appotapay_gateway::domain::request_log::RequestEntry {
+    appotapay_gateway::domain::request_log::RequestEntry {
+        id: 0,
+        partner_code: code.into(),
+        at_ms,
+        method: "POST".into(),
+        path: "/api/v1/orders/payment/bank".into(),
+        query: None,
+        status: 200,
+        error_code: Some(0),
+        latency_us: 120,
+        request_body: "{}".into(),
+        response_body: "{}".into(),
+        signature_data: None,
+        request_id: Some(format!("{code}-{n}")),
+    }
+}
+
+/// A partner's logged request ids, newest first.
+async fn logged(s: &dyn Store, code: &str) -> Vec<String> {
+    let entries = s.requests_before(Some(code), i64::MAX, 1_000).await.expect("read the log");
+    entries.into_iter().map(|e| e.request_id.unwrap_or_default()).collect()
+}
+
+store_test!(request_log_keeps_each_partners_newest);
+/// The request log keeps exactly each partner's newest `max` entries and none older
+/// than the age limit, batch after batch: entries of several partners in one batch,
+/// a batch longer than the bound, the bound lowered between batches, entries
+/// forgotten by age (which must not count against the partner afterwards), and two
+/// nodes writing one partner's log at once.
+async fn request_log_keeps_each_partners_newest(db: Db) {
+    use appotapay_gateway::domain::request_log::Retention;
+    let s = &db.store;
+    let keep = |max: u32| Retention { since_ms: T0 - 1, max };
+    let ids = |code: &str, range: std::ops::Range<usize>| -> Vec<String> {
+        range.rev().map(|n| format!("{code}-{n}")).collect()
+    };
+    let batch =
+        |code: &str, range: std::ops::Range<usize>| -> Vec<_> { range.map(|n| log_entry(code, T0, n)).collect() };
+
+    s.insert_requests(&batch("A", 0..2), keep(3)).await.expect("insert");
+    let mut mixed = batch("A", 2..4);
+    mixed.extend(batch("B", 0..1));
+    s.insert_requests(&mixed, keep(3)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "A").await, ids("A", 1..4));
+    assert_eq!(logged(s.as_ref(), "B").await, ids("B", 0..1));
+    // More in one batch than the bound.
+    s.insert_requests(&batch("A", 4..9), keep(3)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "A").await, ids("A", 6..9));
+    // The bound lowered: a partner above it is cut to the new bound at its next
+    // batch, whatever that batch's length.
+    s.insert_requests(&batch("A", 9..10), keep(1)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "A").await, ids("A", 9..10));
+    s.insert_requests(&batch("B", 1..2), keep(1)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "B").await, ids("B", 1..2));
+    // Raised again: nothing more is deleted until the partner reaches it.
+    s.insert_requests(&batch("A", 10..12), keep(3)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "A").await, ids("A", 9..12));
+
+    // Forgotten by age, by another partner's batch: C's old entries no longer count,
+    // so C's next three are all kept under a bound of three.
+    let old: Vec<_> = (0..2).map(|n| log_entry("C", T0 - 10_000, n)).collect();
+    s.insert_requests(&old, Retention { since_ms: T0 - 20_000, max: 3 }).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "C").await, ids("C", 0..2));
+    s.insert_requests(&batch("D", 0..1), keep(3)).await.expect("insert");
+    assert!(logged(s.as_ref(), "C").await.is_empty(), "older than the age limit");
+    assert_eq!(logged(s.as_ref(), "A").await, ids("A", 9..12), "within it");
+    s.insert_requests(&batch("C", 2..5), keep(3)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "C").await, ids("C", 2..5));
+
+    // Two nodes, one partner, batches at once: the bound holds exactly and what is
+    // kept is the newest.
+    let other = db.another().await;
+    let write = |store: Arc<dyn Store>, node: usize| async move {
+        for b in 0..20 {
+            let entries: Vec<_> = (0..3).map(|n| log_entry("E", T0, node * 1_000 + b * 10 + n)).collect();
+            store.insert_requests(&entries, keep(7)).await.expect("insert");
+        }
+    };
+    tokio::join!(write(s.clone(), 1), write(other, 2));
+    let all = s.requests_before(Some("E"), i64::MAX, 1_000).await.expect("read");
+    assert_eq!(all.len(), 7, "{all:?}");
+    assert_eq!(logged(s.as_ref(), "E").await.len(), 7);
+    s.insert_requests(&batch("E", 5_000..5_001), keep(7)).await.expect("insert");
+    let after = s.requests_before(Some("E"), i64::MAX, 1_000).await.expect("read");
+    assert_eq!(after.len(), 7, "the count still matches the log: {after:?}");
+    assert_eq!(after[0].request_id.as_deref(), Some("E-5000"));
+    assert_eq!(after[1..], all[..6], "the six newest before it stay");
+}

@@ -71,6 +71,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "api_versions", include_str!("../../../migrations/postgres/0011_api_versions.sql")),
     (12, "console", include_str!("../../../migrations/postgres/0012_console.sql")),
     (13, "console_stats", include_str!("../../../migrations/postgres/0013_console_stats.sql")),
+    (14, "request_log_counts", include_str!("../../../migrations/postgres/0014_request_log_counts.sql")),
 ];
 
 /// Pool size of a node unless the URL says `max_connections=N`.

@@ -674,21 +674,18 @@ impl TestKitStore for PgStore {
     }
 }
 
-/// Takes a partner's (`$1`) request-log lock until the transaction ends. The
+/// Takes the request log's lock until the transaction ends: the log's writes (one
+/// batch of a node at a time) take turns across the nodes, so that a partner's
+/// count read by a batch is not changed by another until it commits (the bound
+/// holds exactly) and two batches' trims never wait on each other's rows. The
 /// two-key form, whose keys never meet the one-key locks of the migrator.
-static LOCK_PARTNER_LOG: Sql = Sql::new(|| "SELECT pg_advisory_xact_lock(2009, hashtext($1))".into());
+static LOCK_REQUEST_LOG: Sql = Sql::new(|| "SELECT pg_advisory_xact_lock(2009, 0)".into());
 
 #[async_trait]
 impl RequestLogStore for PgStore {
     async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()> {
-        let partners = request_log::partners_of(entries);
         let mut tx = self.pool.begin().await?;
-        // Each partner's inserts take turns, so that no trim misses a concurrent
-        // insert it cannot see yet and the count bound holds exactly. The locks are
-        // taken in one order (sorted) by every batch, so two never wait on each other.
-        for code in &partners {
-            execute(&mut *tx, LOCK_PARTNER_LOG.postgres(), &args![storable(code).as_ref()]).await?;
-        }
+        execute(&mut *tx, LOCK_REQUEST_LOG.postgres(), &[]).await?;
         // Every entry with one statement. Bodies are outside text and may hold NUL,
         // which PostgreSQL text cannot.
         let rows: Vec<Vec<_>> =
@@ -696,9 +693,13 @@ impl RequestLogStore for PgStore {
         let (sql, arrays) = super::batch::unnest_insert("request_log", request_log::INSERT_COLUMNS, &rows, "")?;
         super::batch::bind_columns(sqlx::query(&sql), arrays).execute(&mut *tx).await?;
         execute(&mut *tx, request_log::TRIM_OLD_REQUESTS.postgres(), &args![keep.since_ms]).await?;
-        for code in &partners {
-            let code = storable(code);
-            execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &request_log::trim_params(&code, keep)).await?;
+        for code in request_log::partners_of(entries) {
+            let code = storable(&code);
+            let code = code.as_ref();
+            let count = first(&mut *tx, request_log::REQUEST_COUNT.postgres(), &args![code], |r| r.int(0)).await?;
+            if let Some(excess) = count.and_then(|n| request_log::excess(n, keep.max)) {
+                execute(&mut *tx, request_log::TRIM_REQUESTS.postgres(), &args![code, excess]).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../../migrations/sqlite/0011_api_versions.sql")),
     (12, include_str!("../../../migrations/sqlite/0012_console.sql")),
     (13, include_str!("../../../migrations/sqlite/0013_console_stats.sql")),
+    (14, include_str!("../../../migrations/sqlite/0014_request_log_counts.sql")),
 ];
 const READERS: usize = 4;
 /// How long a statement waits for a lock another connection holds.

@@ -558,8 +558,7 @@ impl TestKitStore for SqliteStore {
 impl RequestLogStore for SqliteStore {
     async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()> {
         let inserts: Vec<_> = entries.iter().map(|e| owned(request_log::insert_params(e))).collect();
-        let trims: Vec<_> =
-            request_log::partners_of(entries).iter().map(|code| owned(request_log::trim_params(code, keep))).collect();
+        let partners = request_log::partners_of(entries);
         // One writer job: the inserts and the trims commit together.
         self.write(move |c| {
             let mut insert = prepared(c, &request_log::INSERT_REQUEST)?;
@@ -567,9 +566,12 @@ impl RequestLogStore for SqliteStore {
                 first(&mut insert, args, |r| r.int(0))?;
             }
             execute(&mut *prepared(c, &request_log::TRIM_OLD_REQUESTS)?, &args![keep.since_ms])?;
-            let mut trim = prepared(c, &request_log::TRIM_REQUESTS)?;
-            for args in &trims {
-                execute(&mut trim, args)?;
+            for code in &partners {
+                let count =
+                    first(&mut *prepared(c, &request_log::REQUEST_COUNT)?, &args![code.as_str()], |r| r.int(0))?;
+                if let Some(excess) = count.and_then(|n| request_log::excess(n, keep.max)) {
+                    execute(&mut *prepared(c, &request_log::TRIM_REQUESTS)?, &args![code.as_str(), excess])?;
+                }
             }
             Ok(())
         })
