@@ -5,9 +5,9 @@
 //!
 //! Why entries go through a queue: recording must never slow a request, and one
 //! write per call (an insert, the trims and their commit) cost more than the order
-//! it recorded. So a call only queues its entry; one task
-//! per gateway takes whatever is queued (up to [`BATCH`]) and writes it as one
-//! store call, trimming once per partner. A developer's single calls are written at
+//! it recorded. So a call only queues its entry; one task per gateway takes
+//! whatever is queued (up to [`BATCH`]) and writes it as one store call, trimming
+//! once per partner. A developer's single calls are written at
 //! once, each alone; under load the batches grow and the trims are shared. The queue
 //! is bounded ([`QUEUE`]): beyond it an entry is dropped with a warning, and a
 //! failed or slow write is logged and forgotten.

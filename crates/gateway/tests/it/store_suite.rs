@@ -47,6 +47,23 @@ impl Db {
     async fn another(&self) -> Arc<dyn Store> {
         store::open(&self.url).await.expect("open again")
     }
+
+    /// Runs one statement on the database outside the store, as an operator would.
+    async fn execute_by_hand(&self, sql: &str) {
+        match self.kind {
+            Kind::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                sqlx::query(sql).execute(&mut conn).await.expect("a statement by hand");
+            }
+            Kind::Sqlite => {
+                let path = self.url.strip_prefix("sqlite://").expect("a sqlite URL");
+                let conn = rusqlite::Connection::open(path).expect("open the file");
+                conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+                conn.execute(sql, []).expect("a statement by hand");
+            }
+        }
+    }
 }
 
 macro_rules! store_test {
@@ -1113,8 +1130,8 @@ store_test!(request_log_keeps_each_partners_newest);
 /// The request log keeps exactly each partner's newest `max` entries and none older
 /// than the age limit, batch after batch: entries of several partners in one batch,
 /// a batch longer than the bound, the bound lowered between batches, entries
-/// forgotten by age (which must not count against the partner afterwards), and two
-/// nodes writing one partner's log at once.
+/// forgotten by age (which must not count against the partner afterwards), two
+/// nodes writing one partner's log at once, and an entry deleted by hand.
 async fn request_log_keeps_each_partners_newest(db: Db) {
     use appotapay_gateway::domain::request_log::Retention;
     let s = &db.store;
@@ -1167,10 +1184,16 @@ async fn request_log_keeps_each_partners_newest(db: Db) {
     tokio::join!(write(s.clone(), 1), write(other, 2));
     let all = s.requests_before(Some("E"), i64::MAX, 1_000).await.expect("read");
     assert_eq!(all.len(), 7, "{all:?}");
-    assert_eq!(logged(s.as_ref(), "E").await.len(), 7);
     s.insert_requests(&batch("E", 5_000..5_001), keep(7)).await.expect("insert");
     let after = s.requests_before(Some("E"), i64::MAX, 1_000).await.expect("read");
     assert_eq!(after.len(), 7, "the count still matches the log: {after:?}");
     assert_eq!(after[0].request_id.as_deref(), Some("E-5000"));
     assert_eq!(after[1..], all[..6], "the six newest before it stay");
+
+    // An entry deleted by hand, outside the store: the count follows it, so the
+    // next batch finds A within the bound and keeps all three.
+    db.execute_by_hand("DELETE FROM request_log WHERE request_id = 'A-10'").await;
+    assert_eq!(logged(s.as_ref(), "A").await, ["A-11", "A-9"]);
+    s.insert_requests(&batch("A", 12..13), keep(3)).await.expect("insert");
+    assert_eq!(logged(s.as_ref(), "A").await, ["A-12", "A-11", "A-9"]);
 }

@@ -4,8 +4,8 @@
 //! it, [`TRIM_OLD_REQUESTS`] forgets every partner's entries past the age limit,
 //! and for each partner of the batch [`REQUEST_COUNT`] reads how many entries it
 //! has; where that passes the bound, [`TRIM_REQUESTS`] deletes the partner's oldest
-//! entries beyond it ([`excess`]). Readers page by id, which only
-//! increases: a follower asks for the entries after the last id it printed.
+//! entries beyond it ([`excess`]). Readers page by id, which only increases: a
+//! follower asks for the entries after the last id it printed.
 //!
 //! Why a count: finding where a partner's newest `max` entries end meant walking
 //! all of them, at every batch (on PostgreSQL a thousand index entries and their
