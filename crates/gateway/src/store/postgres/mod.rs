@@ -33,13 +33,17 @@
 //!
 //! PostgreSQL text cannot hold NUL: a lookup by a key holding one finds nothing
 //! (`impossible_key`), and text from outside is stored with NUL replaced
-//! (`storable`). The statements are those of [`crate::store::sql`]; `ports`
-//! runs them, adding the clauses only PostgreSQL has.
+//! (`storable`). The statements are those of [`crate::store::sql`]; `ports` runs
+//! them, adding the clauses only PostgreSQL has (the bank feeds' credits in
+//! `credits`, the sandbox's test kit and request log in `sandbox`, the console's in
+//! `console` and `stats`).
 
 mod batch;
 mod console;
+mod credits;
 mod listen;
 mod ports;
+mod sandbox;
 mod stats;
 
 pub use listen::OUTBOX_CHANNEL;

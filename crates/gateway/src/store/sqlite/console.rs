@@ -2,7 +2,7 @@
 //! [`crate::store::sql::console`], read on a reader connection, written as one job
 //! of the writer.
 
-use super::{SqliteStore, all, execute, first};
+use super::{SqliteStore, all, execute, first, prepared};
 use crate::domain::console::{
     AdminToken, AuditEntry, ConsoleOrderQuery, FailingDelivery, FailingGroup, NewAudit, OrderEvent,
 };
@@ -10,13 +10,8 @@ use crate::domain::records::{Order, SubAccount};
 use crate::store::StoreResult;
 use crate::store::ports::ConsoleStore;
 use crate::store::sql::params::owned;
-use crate::store::sql::{Sql, SqlRow, console as q, orders, partners, values};
+use crate::store::sql::{SqlRow, console as q, orders, partners, values};
 use async_trait::async_trait;
-use rusqlite::Connection;
-
-fn prepared<'c>(c: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-    c.prepare_cached(sql.sqlite())
-}
 
 #[async_trait]
 impl ConsoleStore for SqliteStore {

@@ -10,8 +10,10 @@
 //! the WAL (`checkpoint`).
 //!
 //! The statements are those of [`crate::store::sql`], with SQLite's placeholders;
-//! `ports` runs them. Every write is one writer job, so a port method's statements
-//! are one atomic step of the single writer.
+//! `ports` runs them (the bank feeds' credits in `credits`, the sandbox's test kit
+//! and request log in `sandbox`, the console's in `console` and `stats`), each
+//! statement prepared once per connection (`prepared`). Every write is one writer
+//! job, so a port method's statements are one atomic step of the single writer.
 //!
 //! Opening: the switch to WAL takes an exclusive lock without waiting for it (SQLite
 //! does not call the busy handler there), so several handles opening a new file at
@@ -22,12 +24,14 @@
 
 mod checkpoint;
 mod console;
+mod credits;
 mod files;
 mod ports;
+mod sandbox;
 mod stats;
 mod writer;
 
-use crate::store::sql::{SqlRow, Value};
+use crate::store::sql::{Sql, SqlRow, Value};
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Statement, params, params_from_iter};
 use std::path::Path;
@@ -249,6 +253,11 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Database(e.to_string()))?
     }
+}
+
+/// The statement's SQLite text, prepared (cached on the connection).
+fn prepared<'c>(c: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    c.prepare_cached(sql.sqlite())
 }
 
 /// Runs a statement; returns the number of rows changed.

@@ -2,27 +2,22 @@
 //! [`crate::store::sql`], reads on a reader connection, writes as one job of the
 //! writer (so the statements of one write are one atomic step).
 
-use super::{SqliteStore, all, execute, exists, first};
-use crate::domain::credit::{BankAccount, Credit, CreditStatus, FeedRecord, NewCredit};
+use super::{SqliteStore, all, execute, exists, first, prepared};
 use crate::domain::idempotency::{Claim, KeyRecord, StoredAnswer};
 use crate::domain::records::*;
-use crate::domain::request_log::{RequestEntry, Retention};
-use crate::domain::test_kit::{DeliveryFault, NewFault};
 use crate::store::StoreResult;
 use crate::store::ports::*;
 use crate::store::sql::SqlRow;
 use crate::store::sql::params::owned;
 use crate::store::sql::{
-    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, request_log,
-    test_kit, values,
+    self, Sql, args, checkout, credits, idempotency, jwt_ids, meta, orders, outbox, partners, refunds, test_kit, values,
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
 
-/// The statement's SQLite text, prepared (cached on the connection).
-fn prepared<'c>(c: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-    c.prepare_cached(sql.sqlite())
-}
+/// Whether the credit `$1` is still `received`.
+static CREDIT_STILL_RECEIVED: Sql =
+    Sql::new(|| "SELECT 1 FROM bank_credits WHERE id = $1 AND status = 'received'".into());
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -390,213 +385,5 @@ impl IdempotencyStore for SqliteStore {
     async fn purge_keys(&self, now_ms: i64) -> StoreResult<u64> {
         let args = args![now_ms];
         self.write(move |c| Ok(execute(&mut *prepared(c, &idempotency::PURGE_KEYS)?, &args)? as u64)).await
-    }
-}
-
-/// Whether the credit `$1` is still `received`.
-static CREDIT_STILL_RECEIVED: Sql =
-    Sql::new(|| "SELECT 1 FROM bank_credits WHERE id = $1 AND status = 'received'".into());
-
-#[async_trait]
-impl CreditStore for SqliteStore {
-    async fn set_partner_account(&self, partner_code: &str, account: &BankAccount, now_ms: i64) -> StoreResult<bool> {
-        let args = owned(credits::account_params(partner_code, account, now_ms));
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::SET_ACCOUNT)?, &args)? == 1)).await
-    }
-
-    async fn clear_partner_account(&self, partner_code: &str) -> StoreResult<bool> {
-        let args = owned(values![partner_code]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::CLEAR_ACCOUNT)?, &args)? == 1)).await
-    }
-
-    async fn partner_account(&self, partner_code: &str) -> StoreResult<Option<BankAccount>> {
-        let args = owned(values![partner_code]);
-        self.read(move |c| first(&mut *prepared(c, &credits::GET_ACCOUNT)?, &args, credits::account_from_row)).await
-    }
-
-    async fn insert_feed(&self, feed: &FeedRecord) -> StoreResult<bool> {
-        let args = owned(credits::feed_params(feed));
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::INSERT_FEED)?, &args)? == 1)).await
-    }
-
-    async fn partner_feeds(&self, partner_code: &str) -> StoreResult<Vec<FeedRecord>> {
-        let args = owned(values![partner_code]);
-        self.read(move |c| all(&mut *prepared(c, &credits::PARTNER_FEEDS)?, &args, credits::feed_from_row)).await
-    }
-
-    async fn remove_feed(&self, partner_code: &str, feed_id: &str) -> StoreResult<bool> {
-        let args = owned(values![partner_code, feed_id]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::REMOVE_FEED)?, &args)? == 1)).await
-    }
-
-    async fn due_feeds(&self, now_ms: i64, limit: u32) -> StoreResult<Vec<FeedRecord>> {
-        let args = args![now_ms, limit];
-        self.read(move |c| all(&mut *prepared(c, &credits::DUE_FEEDS)?, &args, credits::feed_from_row)).await
-    }
-
-    async fn take_reconciliation(&self, feed_id: &str, due_ms: i64, next_ms: i64) -> StoreResult<bool> {
-        let args = owned(values![feed_id, due_ms, next_ms]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::TAKE_RECONCILIATION)?, &args)? == 1)).await
-    }
-
-    async fn insert_credit(&self, credit: &NewCredit) -> StoreResult<Option<i64>> {
-        let args = owned(credits::credit_params(credit));
-        self.write(move |c| first(&mut *prepared(c, &credits::INSERT_CREDIT)?, &args, |r| r.int(0))).await
-    }
-
-    async fn get_credit(&self, id: i64) -> StoreResult<Option<Credit>> {
-        let args = args![id];
-        self.read(move |c| first(&mut *prepared(c, &credits::GET_CREDIT)?, &args, credits::credit_from_row)).await
-    }
-
-    async fn find_credit(
-        &self,
-        partner_code: &str,
-        provider: &str,
-        provider_tx_id: &str,
-    ) -> StoreResult<Option<Credit>> {
-        let args = owned(values![partner_code, provider, provider_tx_id]);
-        self.read(move |c| first(&mut *prepared(c, &credits::FIND_CREDIT)?, &args, credits::credit_from_row)).await
-    }
-
-    async fn same_transfer(&self, id: i64, credit: &NewCredit) -> StoreResult<Option<Credit>> {
-        let args = owned(credits::same_transfer_params(id, credit));
-        self.read(move |c| first(&mut *prepared(c, &credits::SAME_TRANSFER)?, &args, credits::credit_from_row)).await
-    }
-
-    async fn decide_credit(
-        &self,
-        id: i64,
-        status: CreditStatus,
-        reason: Option<&str>,
-        trans_id: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<bool> {
-        let args = owned(values![id, status.as_str(), reason, trans_id, now_ms]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::DECIDE_CREDIT)?, &args)? == 1)).await
-    }
-
-    async fn resolve_credit(&self, id: i64, note: &str, now_ms: i64) -> StoreResult<bool> {
-        let args = owned(values![id, note, now_ms]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &credits::RESOLVE_CREDIT)?, &args)? == 1)).await
-    }
-
-    async fn list_credits(
-        &self,
-        partner_code: Option<&str>,
-        status: Option<CreditStatus>,
-        offset: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<Credit>> {
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let args = owned(values![partner_code, status.map(CreditStatus::as_str), limit, offset]);
-        self.read(move |c| all(&mut *prepared(c, &credits::LIST_CREDITS)?, &args, credits::credit_from_row)).await
-    }
-
-    async fn stale_credits(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<Credit>> {
-        let args = args![before_ms, limit];
-        self.read(move |c| all(&mut *prepared(c, &credits::STALE_CREDITS)?, &args, credits::credit_from_row)).await
-    }
-}
-
-#[async_trait]
-impl TestKitStore for SqliteStore {
-    async fn insert_fault(&self, fault: &NewFault) -> StoreResult<i64> {
-        let args = owned(test_kit::fault_params(fault));
-        self.write(move |c| {
-            first(&mut *prepared(c, &test_kit::INSERT_FAULT)?, &args, |r| r.int(0))?
-                .ok_or_else(|| crate::store::StoreError::Database("no id returned".into()))
-        })
-        .await
-    }
-
-    async fn partner_faults(&self, partner_code: &str) -> StoreResult<Vec<DeliveryFault>> {
-        let args = owned(values![partner_code]);
-        self.read(move |c| all(&mut *prepared(c, &test_kit::PARTNER_FAULTS)?, &args, test_kit::fault_from_row)).await
-    }
-
-    async fn clear_faults(&self, partner_code: &str) -> StoreResult<u64> {
-        let args = owned(values![partner_code]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &test_kit::CLEAR_FAULTS)?, &args)? as u64)).await
-    }
-
-    async fn fault_for(
-        &self,
-        partner_code: &str,
-        trans_id: &str,
-        created_at_ms: i64,
-    ) -> StoreResult<Option<DeliveryFault>> {
-        let args = owned(values![partner_code, trans_id, created_at_ms]);
-        self.read(move |c| first(&mut *prepared(c, &test_kit::FAULT_FOR)?, &args, test_kit::fault_from_row)).await
-    }
-
-    async fn clear_order_faults(&self, partner_code: &str, trans_id: &str) -> StoreResult<u64> {
-        let args = owned(values![partner_code, trans_id]);
-        self.write(move |c| Ok(execute(&mut *prepared(c, &test_kit::CLEAR_ORDER_FAULTS)?, &args)? as u64)).await
-    }
-
-    async fn clock_offset(&self, partner_code: &str) -> StoreResult<i64> {
-        let args = owned(values![partner_code]);
-        self.read(move |c| Ok(first(&mut *prepared(c, &test_kit::CLOCK_OFFSET)?, &args, |r| r.int(0))?.unwrap_or(0)))
-            .await
-    }
-
-    async fn advance_clock(&self, partner_code: &str, by_ms: i64) -> StoreResult<i64> {
-        let args = owned(values![partner_code, by_ms]);
-        self.write(move |c| {
-            for st in &test_kit::ADVANCE_STATEMENTS {
-                execute(&mut *prepared(c, st)?, &args)?;
-            }
-            first(&mut *prepared(c, &test_kit::ADVANCE_CLOCK)?, &args, |r| r.int(0))?
-                .ok_or_else(|| crate::store::StoreError::Database("no offset returned".into()))
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl RequestLogStore for SqliteStore {
-    async fn insert_requests(&self, entries: &[RequestEntry], keep: Retention) -> StoreResult<()> {
-        let inserts: Vec<_> = entries.iter().map(|e| owned(request_log::insert_params(e))).collect();
-        let partners = request_log::partners_of(entries);
-        // One writer job: the inserts and the trims commit together.
-        self.write(move |c| {
-            let mut insert = prepared(c, &request_log::INSERT_REQUEST)?;
-            for args in &inserts {
-                first(&mut insert, args, |r| r.int(0))?;
-            }
-            execute(&mut *prepared(c, &request_log::TRIM_OLD_REQUESTS)?, &args![keep.since_ms])?;
-            for code in &partners {
-                let count =
-                    first(&mut *prepared(c, &request_log::REQUEST_COUNT)?, &args![code.as_str()], |r| r.int(0))?;
-                if let Some(excess) = count.and_then(|n| request_log::excess(n, keep.max)) {
-                    execute(&mut *prepared(c, &request_log::TRIM_REQUESTS)?, &args![code.as_str(), excess])?;
-                }
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn requests_after(
-        &self,
-        partner_code: Option<&str>,
-        after_id: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<RequestEntry>> {
-        let args = owned(values![partner_code, after_id, limit]);
-        self.read(move |c| all(&mut *prepared(c, &request_log::REQUESTS_AFTER)?, &args, request_log::entry_from_row))
-            .await
-    }
-
-    async fn requests_before(
-        &self,
-        partner_code: Option<&str>,
-        before_id: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<RequestEntry>> {
-        let args = owned(values![partner_code, before_id, limit]);
-        self.read(move |c| all(&mut *prepared(c, &request_log::REQUESTS_BEFORE)?, &args, request_log::entry_from_row))
-            .await
     }
 }
