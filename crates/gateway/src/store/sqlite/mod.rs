@@ -226,8 +226,29 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.send(f, true).await
+    }
+
+    /// [`Self::write`] for a job that changes the database by one statement at most
+    /// (and may read): it runs without a savepoint of its own. A statement that fails
+    /// is rolled back by SQLite alone (its statement journal), and one whose failure
+    /// ends the whole transaction is caught by the batch as for any job; the
+    /// savepoint, two more statements each time, would add nothing.
+    async fn write_one<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.send(f, false).await
+    }
+
+    async fn send<T, F>(&self, f: F, savepoint: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(Closure { f, reply });
+        let job: Job = Box::new(Closure { f, reply, savepoint });
         self.writer.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }

@@ -85,7 +85,8 @@ impl OrderStore for SqliteStore {
         let args = owned(orders::order_params(o));
         let key = owned(values![&o.partner_code, &o.order_id]);
         let o_trans_id = o.trans_id.clone();
-        self.write(move |c| {
+        // One insert, then a read: no savepoint needed.
+        self.write_one(move |c| {
             if execute(&mut *prepared(c, &orders::INSERT_ORDER)?, &args)? == 1 {
                 return Ok(CreateOutcome::Created);
             }

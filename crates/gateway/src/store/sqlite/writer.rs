@@ -33,6 +33,12 @@ pub(super) type Job = Box<dyn WriteJob>;
 pub(super) struct Closure<T, F> {
     pub(super) f: F,
     pub(super) reply: oneshot::Sender<StoreResult<T>>,
+    /// Whether `f` runs inside a savepoint of its own. Only a job that makes at most
+    /// one change may go without ([`SqliteStore::write_one`]): a statement that
+    /// fails is undone by SQLite itself, and the batch around it stays.
+    ///
+    /// [`SqliteStore::write_one`]: super::SqliteStore::write_one
+    pub(super) savepoint: bool,
 }
 
 impl<T, F> WriteJob for Closure<T, F>
@@ -41,8 +47,8 @@ where
     F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &Connection) -> Completion {
-        let Closure { f, reply } = *self;
-        let result = run_in_savepoint(conn, f);
+        let Closure { f, reply, savepoint } = *self;
+        let result = if savepoint { run_in_savepoint(conn, f) } else { f(conn) };
         Box::new(move |commit: Result<(), String>| {
             let outcome = match commit {
                 Ok(()) => result,
@@ -157,9 +163,64 @@ mod tests {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        send_as(store, f, true)
+    }
+
+    fn send_as<T, F>(store: &SqliteStore, f: F, savepoint: bool) -> oneshot::Receiver<StoreResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
-        store.writer.send(Box::new(Closure { f, reply })).expect("writer runs");
+        store.writer.send(Box::new(Closure { f, reply, savepoint })).expect("writer runs");
         rx
+    }
+
+    fn stored_keys(c: &Connection) -> StoreResult<Vec<String>> {
+        let mut st = c.prepare("SELECT key FROM gateway_meta WHERE value = 'v' ORDER BY key")?;
+        let keys = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(keys)
+    }
+
+    /// Holds the writer until the returned sender is used, so that the jobs sent
+    /// meanwhile are taken as one batch.
+    async fn hold(store: &SqliteStore) -> (std::sync::mpsc::Sender<()>, oneshot::Receiver<StoreResult<()>>) {
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let (running, started) = std::sync::mpsc::channel::<()>();
+        let held = send(store, move |_| {
+            let _ = running.send(());
+            wait.recv().map_err(|e| StoreError::Database(e.to_string()))?;
+            Ok(())
+        });
+        started.recv().expect("the writer runs the holding job");
+        (go, held)
+    }
+
+    /// A job without a savepoint whose one statement fails midway (its second row
+    /// breaks `NOT NULL`) leaves nothing of that statement, and the jobs of its batch
+    /// before and after it are committed: SQLite undoes the statement alone.
+    #[tokio::test]
+    async fn a_failed_statement_without_a_savepoint_fails_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("w.db"), Access::Exclusive).await.expect("open");
+        let (go, held) = hold(&store).await;
+        let before = send(&store, |c| insert(c, "before"));
+        let fails = send_as(
+            &store,
+            |c| {
+                c.execute("INSERT INTO gateway_meta (key, value) VALUES ('half-1', 'v'), ('half-2', NULL)", [])?;
+                Ok(())
+            },
+            false,
+        );
+        let after = send_as(&store, |c| insert(c, "after"), false);
+        go.send(()).expect("release the writer");
+        held.await.expect("answer").expect("the first batch commits");
+        fails.await.expect("answer").expect_err("NOT NULL");
+        before.await.expect("answer").expect("committed");
+        after.await.expect("answer").expect("committed");
+        let keys = store.read(stored_keys).await.expect("read");
+        assert_eq!(keys, vec!["after".to_owned(), "before".to_owned()], "nothing of the failed statement");
     }
 
     fn insert(c: &Connection, key: &str) -> StoreResult<()> {
@@ -176,14 +237,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("w.db"), Access::Exclusive).await.expect("open");
         // Hold the writer so that the next jobs are queued and taken as one batch.
-        let (go, wait) = std::sync::mpsc::channel::<()>();
-        let (running, started) = std::sync::mpsc::channel::<()>();
-        let held = send(&store, move |_| {
-            let _ = running.send(());
-            wait.recv().map_err(|e| StoreError::Database(e.to_string()))?;
-            Ok(())
-        });
-        started.recv().expect("the writer runs the holding job");
+        let (go, held) = hold(&store).await;
         let before = send(&store, |c| insert(c, "before"));
         let rolls_back = send(&store, |c| {
             insert(c, "rolled-back")?;
@@ -197,14 +251,7 @@ mod tests {
         let e = rolls_back.await.expect("answer").expect_err("its transaction ended");
         assert!(e.to_string().contains("rolled the transaction back"), "{e}");
         after.await.expect("answer").expect("the next job runs and commits in a new batch");
-        let keys = store
-            .read(|c| {
-                let mut st = c.prepare("SELECT key FROM gateway_meta WHERE value = 'v' ORDER BY key")?;
-                let keys = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-                Ok(keys)
-            })
-            .await
-            .expect("read");
+        let keys = store.read(stored_keys).await.expect("read");
         assert_eq!(keys, vec!["after".to_owned()], "only what was acknowledged is stored");
     }
 }
