@@ -155,16 +155,21 @@ enum Check {
 /// was entered, so the watchdog is still on time for it. A busy or fresh connection
 /// costs one timer every few seconds, not one per request.
 fn check(phase: Phase, now: Instant, limits: HttpLimits) -> Check {
-    let deadline = match phase {
-        Phase::Idle(since) => Some(since + limits.keep_alive),
-        Phase::Head(since) => Some(since + limits.header_read),
-        Phase::Busy(_) => None,
-    };
     let horizon = now + limits.header_read.min(limits.keep_alive);
-    match deadline {
+    match deadline(phase, limits) {
         Some(d) if d <= now => Check::Expired,
         Some(d) => Check::Again(d.min(horizon)),
         None => Check::Again(horizon),
+    }
+}
+
+/// When a connection in `phase` is to be closed: idle too long, or too long in a
+/// request's head; never while busy.
+fn deadline(phase: Phase, limits: HttpLimits) -> Option<Instant> {
+    match phase {
+        Phase::Idle(since) => Some(since + limits.keep_alive),
+        Phase::Head(since) => Some(since + limits.header_read),
+        Phase::Busy(_) => None,
     }
 }
 
@@ -325,14 +330,6 @@ mod tests {
         }
     }
 
-    fn deadline(phase: Phase, l: HttpLimits) -> Option<Instant> {
-        match phase {
-            Phase::Idle(t) => Some(t + l.keep_alive),
-            Phase::Head(t) => Some(t + l.header_read),
-            Phase::Busy(_) => None,
-        }
-    }
-
     #[test]
     fn phases_survive_their_packing() {
         let w = Watch::new();
@@ -411,11 +408,11 @@ mod tests {
         );
     }
 
-    fn phase_at(kind: u8, at: Instant, n: usize) -> Phase {
+    fn phase_at(kind: u8, at: Instant) -> Phase {
         match kind % 3 {
             0 => Phase::Idle(at),
             1 => Phase::Head(at),
-            _ => Phase::Busy(n),
+            _ => Phase::Busy(1),
         }
     }
 
@@ -435,7 +432,7 @@ mod tests {
             let l = limits(header_read, keep_alive);
             let base = Instant::now();
             let now = base + Duration::from_secs(1_000);
-            let phase = phase_at(kind, now - Duration::from_millis(started_ago), 1);
+            let phase = phase_at(kind, now - Duration::from_millis(started_ago));
             match check(phase, now, l) {
                 Check::Expired => {
                     let d = deadline(phase, l);
@@ -448,7 +445,7 @@ mod tests {
                     }
                     // A phase entered at any time between now and the wake-up.
                     let t = now + (at - now).mul_f64(entered);
-                    if let Some(d) = deadline(phase_at(next_kind, t, 1), l) {
+                    if let Some(d) = deadline(phase_at(next_kind, t), l) {
                         prop_assert!(at <= d, "on time for a phase entered while asleep");
                     }
                 }

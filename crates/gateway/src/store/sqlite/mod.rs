@@ -242,6 +242,7 @@ impl SqliteStore {
         self.send(f, false).await
     }
 
+    /// Queues `f` for the writer, inside a savepoint of its own or not.
     async fn send<T, F>(&self, f: F, savepoint: bool) -> StoreResult<T>
     where
         T: Send + 'static,

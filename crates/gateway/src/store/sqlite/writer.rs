@@ -1,5 +1,6 @@
 //! The writer thread: it owns the one write connection, takes every job waiting in
-//! its queue (up to [`MAX_BATCH`]), runs each inside its own savepoint, commits them
+//! its queue (up to [`MAX_BATCH`]), runs each inside its own savepoint (or, for a
+//! job of one change, inside SQLite's own statement rollback), commits them
 //! together, and only then answers each caller. A job that fails rolls back to its
 //! savepoint and fails alone; a commit that fails fails every job of the batch, and
 //! so does a transaction SQLite rolls back on its own (see [`run_batch`]).
@@ -157,16 +158,9 @@ mod tests {
     use super::super::{Access, SqliteStore};
     use super::*;
 
-    /// Sends `f` to the writer at once, and returns where its answer will come.
-    fn send<T, F>(store: &SqliteStore, f: F) -> oneshot::Receiver<StoreResult<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
-        send_as(store, f, true)
-    }
-
-    fn send_as<T, F>(store: &SqliteStore, f: F, savepoint: bool) -> oneshot::Receiver<StoreResult<T>>
+    /// Sends `f` to the writer at once (inside a savepoint of its own or not), and
+    /// returns where its answer will come.
+    fn send<T, F>(store: &SqliteStore, f: F, savepoint: bool) -> oneshot::Receiver<StoreResult<T>>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
@@ -187,11 +181,15 @@ mod tests {
     async fn hold(store: &SqliteStore) -> (std::sync::mpsc::Sender<()>, oneshot::Receiver<StoreResult<()>>) {
         let (go, wait) = std::sync::mpsc::channel::<()>();
         let (running, started) = std::sync::mpsc::channel::<()>();
-        let held = send(store, move |_| {
-            let _ = running.send(());
-            wait.recv().map_err(|e| StoreError::Database(e.to_string()))?;
-            Ok(())
-        });
+        let held = send(
+            store,
+            move |_| {
+                let _ = running.send(());
+                wait.recv().map_err(|e| StoreError::Database(e.to_string()))?;
+                Ok(())
+            },
+            true,
+        );
         started.recv().expect("the writer runs the holding job");
         (go, held)
     }
@@ -204,8 +202,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("w.db"), Access::Exclusive).await.expect("open");
         let (go, held) = hold(&store).await;
-        let before = send(&store, |c| insert(c, "before"));
-        let fails = send_as(
+        let before = send(&store, |c| insert(c, "before"), true);
+        let fails = send(
             &store,
             |c| {
                 c.execute("INSERT INTO gateway_meta (key, value) VALUES ('half-1', 'v'), ('half-2', NULL)", [])?;
@@ -213,7 +211,7 @@ mod tests {
             },
             false,
         );
-        let after = send_as(&store, |c| insert(c, "after"), false);
+        let after = send(&store, |c| insert(c, "after"), false);
         go.send(()).expect("release the writer");
         held.await.expect("answer").expect("the first batch commits");
         fails.await.expect("answer").expect_err("NOT NULL");
@@ -238,13 +236,17 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("w.db"), Access::Exclusive).await.expect("open");
         // Hold the writer so that the next jobs are queued and taken as one batch.
         let (go, held) = hold(&store).await;
-        let before = send(&store, |c| insert(c, "before"));
-        let rolls_back = send(&store, |c| {
-            insert(c, "rolled-back")?;
-            c.execute_batch("ROLLBACK")?;
-            Ok(())
-        });
-        let after = send(&store, |c| insert(c, "after"));
+        let before = send(&store, |c| insert(c, "before"), true);
+        let rolls_back = send(
+            &store,
+            |c| {
+                insert(c, "rolled-back")?;
+                c.execute_batch("ROLLBACK")?;
+                Ok(())
+            },
+            true,
+        );
+        let after = send(&store, |c| insert(c, "after"), true);
         go.send(()).expect("release the writer");
         held.await.expect("answer").expect("the first batch commits");
         assert!(before.await.expect("answer").is_err(), "rolled back with the batch");
